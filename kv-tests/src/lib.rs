@@ -1,0 +1,2 @@
+//! Local emulator of the Workers KV REST API.
+#![forbid(unsafe_code)]
