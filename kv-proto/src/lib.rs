@@ -1,2 +1,26 @@
 //! Sans-IO protocol core for the Cloudflare Workers KV REST API.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod auth;
+mod de;
+mod endpoint;
+mod error;
+mod ids;
+mod op;
+
+pub use http;
+
+pub use auth::Auth;
+pub use endpoint::{DEFAULT_BASE_URL, Endpoint, encode_component};
+pub use error::{
+    ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,
+    CODE_NAMESPACE_NOT_FOUND, CODE_RATE_LIMITED, CODE_TITLE_EXISTS, DecodeError, EXCERPT_CHARS,
+    Error, ErrorKind, ErrorSource, HttpError, Limit, ResponseInfo, ResponseMeta, RetryAfter,
+    TransportError, TransportErrorKind,
+};
+pub use ids::{
+    AccountId, Expiration, Key, MAX_ID_CHARS, MAX_KEY_BYTES, MAX_METADATA_BYTES, MAX_TITLE_CHARS,
+    MAX_VALUE_BYTES, MIN_TTL_SECS, Metadata, NamespaceId, Title,
+};
+pub use op::Operation;
