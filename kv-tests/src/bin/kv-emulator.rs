@@ -1,0 +1,214 @@
+//! `kv-emulator`: runs the Workers KV REST API emulator from the command line.
+//!
+//! The first line on stdout is exactly the base URL, e.g. `http://127.0.0.1:8787/client/v4`.
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use kv_tests::{Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, RateLimit};
+
+/// A local emulator of the Cloudflare Workers KV REST API.
+///
+/// Serves /client/v4/accounts/{account_id}/storage/kv/namespaces... on the given address and
+/// prints the base URL as the first line on stdout. Stops cleanly on SIGINT or SIGTERM.
+#[derive(Debug, Parser)]
+#[command(name = "kv-emulator", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+
+    /// Accept only this bearer token (Authorization: Bearer TOKEN). Without --token and
+    /// --api-key any non-empty credentials are accepted; none at all gets 403 (code 10000).
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
+
+    /// Accept only this X-Auth-Email / X-Auth-Key pair, given as EMAIL:KEY.
+    #[arg(long, value_name = "EMAIL:KEY", value_parser = parse_api_key)]
+    api_key: Option<(String, String)>,
+
+    /// Tokio worker threads (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// Probability (0.0 to 1.0) that a request in scope gets a fault.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    fault_rate: f64,
+
+    /// Seed of the fault decisions: the same seed and arrival order give the same faults.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// Fault kinds and weights, comma-separated: 429, 500, 502, 503, drop, truncate, slow,
+    /// partial, each optionally KIND=WEIGHT (e.g. "429=3,503,partial=2"). Default: all, equal.
+    #[arg(long, value_name = "MIX", value_parser = parse_mix)]
+    faults: Option<Vec<(FaultKind, u32)>>,
+
+    /// Routes that get faults: all, mutating, reads, bulk.
+    #[arg(long, default_value = "all", value_parser = |s: &str| s.parse::<FaultScope>())]
+    fault_scope: FaultScope,
+
+    /// Retry-After seconds sent with injected 429s.
+    #[arg(long, default_value_t = 1, value_name = "SECS")]
+    retry_after: u64,
+
+    /// Delay of "slow" faults, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    slow_ms: u64,
+
+    /// Stop injecting faults after this many.
+    #[arg(long, value_name = "N")]
+    max_faults: Option<u64>,
+
+    /// Fraction of the keys of a bulk write/delete reported unsuccessful by "partial" faults.
+    #[arg(long, default_value_t = 0.5, value_name = "FRACTION")]
+    partial_fraction: f64,
+
+    /// Rate-limit mode: allow N requests per window, then answer 429 (code 971) with
+    /// Retry-After until the window ends. Cloudflare's limit is 1200 per 300 s.
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<u64>,
+
+    /// Rate-limit window in seconds (real time).
+    #[arg(long, default_value_t = 300.0, value_name = "SECS")]
+    rate_window: f64,
+
+    /// Print one line per request to stderr (method, raw path, status, fault).
+    #[arg(long)]
+    log_requests: bool,
+
+    /// Namespaces allowed per account.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    max_namespaces: usize,
+}
+
+fn parse_api_key(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((e, k)) if !e.is_empty() && !k.is_empty() => Ok((e.to_owned(), k.to_owned())),
+        _ => Err("expected EMAIL:KEY".to_owned()),
+    }
+}
+
+fn parse_mix(s: &str) -> Result<Vec<(FaultKind, u32)>, String> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|part| {
+            let (kind, weight) = match part.split_once('=') {
+                Some((k, w)) => (
+                    k,
+                    w.trim()
+                        .parse::<u32>()
+                        .map_err(|_| format!("bad weight in {part:?}"))?,
+                ),
+                None => (part, 1),
+            };
+            Ok((kind.trim().parse::<FaultKind>()?, weight))
+        })
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        eprintln!("kv-emulator: --fault-rate must be between 0 and 1");
+        return ExitCode::from(2);
+    }
+    if !(args.rate_window.is_finite() && args.rate_window > 0.0) {
+        eprintln!("kv-emulator: --rate-window must be positive");
+        return ExitCode::from(2);
+    }
+    let mut faults = FaultPlan::new(args.seed, args.fault_rate)
+        .scope(args.fault_scope)
+        .retry_after_secs(args.retry_after)
+        .slow_delay(Duration::from_millis(args.slow_ms))
+        .partial_fraction(args.partial_fraction);
+    if let Some(mix) = args.faults {
+        faults = faults.with_mix(mix);
+    }
+    if let Some(n) = args.max_faults {
+        faults = faults.max_faults(n);
+    }
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let config = EmulatorConfig {
+        listen: args.listen,
+        token: args.token,
+        api_key: args.api_key,
+        worker_threads: threads,
+        faults,
+        rate_limit: args
+            .rate_limit
+            .map(|n| RateLimit::new(n, Duration::from_secs_f64(args.rate_window))),
+        log_requests: args.log_requests,
+        log_bodies: false,
+        max_namespaces: args.max_namespaces,
+    };
+    let emu = match Emulator::start(config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("kv-emulator: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", emu.base_url());
+        let _ = out.flush();
+    }
+    let signals = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kv-emulator: cannot start the signal runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let log = args.log_requests;
+    let signal = signals.block_on(async {
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                s = wait_for_signal() => return s,
+                _ = tick.tick(), if log => {
+                    for r in emu.requests() {
+                        let q = r.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
+                        let status = r.status.map_or_else(|| "dropped".to_owned(), |s| s.to_string());
+                        let fault = r.fault.map(|f| format!(" fault={f}")).unwrap_or_default();
+                        let limited = if r.rate_limited { " rate-limited" } else { "" };
+                        eprintln!("#{} {} {}{} -> {}{}{} ({} body bytes)", r.seq, r.method, r.path, q, status, fault, limited, r.body_len);
+                    }
+                    emu.clear_requests();
+                }
+            }
+        }
+    });
+    eprintln!("kv-emulator: {signal}, shutting down");
+    emu.stop();
+    ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return "SIGINT";
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}

@@ -1,0 +1,1224 @@
+//! The KV REST API itself: routing, validation and response building.
+//!
+//! This layer sees the raw path, the query string, the headers and the whole body; it
+//! knows nothing about sockets or faults (except the partial-bulk selection it is handed).
+
+use std::borrow::Cow;
+use std::ops::Bound;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use hyper::Method;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
+use percent_encoding::percent_decode_str;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+use super::Shared;
+use super::fault::{FaultPlan, RouteClass};
+use super::store::{
+    Entry, MAX_TITLE_CHARS, MAX_VALUE_BYTES, MIN_EXPIRATION_SECS, NsError, check_key,
+    check_metadata,
+};
+
+/// Bulk write / bulk delete item limit.
+pub(crate) const MAX_BULK_ITEMS: usize = 10_000;
+/// Bulk get key limit.
+pub(crate) const MAX_BULK_GET_KEYS: usize = 100;
+/// Whole-body limit of the bulk routes (100 MB, decimal).
+pub(crate) const MAX_BULK_BODY: usize = 100_000_000;
+/// Whole-body limit of every other route: a 25 MiB value plus 1 MiB of multipart overhead.
+pub(crate) const MAX_OTHER_BODY: usize = MAX_VALUE_BYTES + 1024 * 1024;
+
+/// Error codes used by the emulator (see EMULATOR.md for the table).
+pub(crate) mod code {
+    pub const NO_ROUTE: u32 = 7003;
+    pub const RATE_LIMITED: u32 = 971;
+    pub const AUTH: u32 = 10000;
+    pub const VALIDATION: u32 = 10001;
+    pub const INTERNAL: u32 = 10002;
+    pub const KEY_NOT_FOUND: u32 = 10009;
+    pub const BAD_NAMESPACE_ID: u32 = 10011;
+    pub const BAD_BODY: u32 = 10012;
+    pub const NAMESPACE_NOT_FOUND: u32 = 10013;
+    pub const DUPLICATE_TITLE: u32 = 10014;
+    pub const TITLE_REQUIRED: u32 = 10019;
+    pub const BULK_GET_KEY_COUNT: u32 = 10029;
+    pub const TOO_MANY_NAMESPACES: u32 = 10030;
+    pub const BAD_EXPIRATION: u32 = 10034;
+    pub const METHOD_NOT_ALLOWED: u32 = 10405;
+}
+
+/// A response before it becomes a hyper response.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+}
+
+type Res = Result<Reply, Reply>;
+
+impl Reply {
+    fn json(status: u16, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: Bytes::from(body),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrItem<'a> {
+    code: u32,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a, R: Serialize, I: Serialize> {
+    success: bool,
+    errors: &'a [ErrItem<'a>],
+    messages: [(); 0],
+    result: R,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_info: Option<I>,
+}
+
+fn envelope<R: Serialize, I: Serialize>(status: u16, result: R, info: Option<I>) -> Reply {
+    let env = Envelope {
+        success: true,
+        errors: &[],
+        messages: [],
+        result,
+        result_info: info,
+    };
+    Reply::json(status, serde_json::to_vec(&env).unwrap_or_default())
+}
+
+/// A success envelope without `result_info`.
+fn ok<R: Serialize>(result: R) -> Reply {
+    envelope::<R, ()>(200, result, None)
+}
+
+/// A failure envelope.
+pub(crate) fn err(status: u16, code: u32, message: &str) -> Reply {
+    let items = [ErrItem { code, message }];
+    let env = Envelope::<(), ()> {
+        success: false,
+        errors: &items,
+        messages: [],
+        result: (),
+        result_info: None,
+    };
+    Reply::json(status, serde_json::to_vec(&env).unwrap_or_default())
+}
+
+/// Every operation of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    ListNamespaces,
+    CreateNamespace,
+    GetNamespace,
+    RenameNamespace,
+    DeleteNamespace,
+    ListKeys,
+    GetValue,
+    PutValue,
+    DeleteValue,
+    GetMetadata,
+    BulkWrite,
+    BulkDelete,
+    BulkGet,
+}
+
+impl Op {
+    pub fn class(self) -> RouteClass {
+        use Op::*;
+        let mutating = matches!(
+            self,
+            CreateNamespace
+                | RenameNamespace
+                | DeleteNamespace
+                | PutValue
+                | DeleteValue
+                | BulkWrite
+                | BulkDelete
+        );
+        RouteClass {
+            mutating,
+            bulk: matches!(self, BulkWrite | BulkDelete | BulkGet),
+            partial_ok: matches!(self, BulkWrite | BulkDelete),
+        }
+    }
+
+    pub fn body_limit(self) -> usize {
+        match self {
+            Op::BulkWrite | Op::BulkDelete | Op::BulkGet => MAX_BULK_BODY,
+            _ => MAX_OTHER_BODY,
+        }
+    }
+}
+
+/// A routed request: the account, the raw namespace id and raw key segments.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub op: Op,
+    pub account: &'a str,
+    pub ns: &'a str,
+    pub key: &'a str,
+}
+
+/// The result of routing.
+#[derive(Debug)]
+pub(crate) enum Resolve<'a> {
+    Ok(Target<'a>),
+    NoRoute,
+    MethodNotAllowed,
+}
+
+const PREFIX: &str = "/client/v4/accounts/";
+const NAMESPACES: &str = "/storage/kv/namespaces";
+
+/// Routes a raw (still percent-encoded) path.
+pub(crate) fn resolve<'a>(method: &Method, path: &'a str) -> Resolve<'a> {
+    let Some(rest) = path.strip_prefix(PREFIX) else {
+        return Resolve::NoRoute;
+    };
+    let Some(slash) = rest.find('/') else {
+        return Resolve::NoRoute;
+    };
+    let (account, rest) = rest.split_at(slash);
+    let Some(rest) = rest.strip_prefix(NAMESPACES) else {
+        return Resolve::NoRoute;
+    };
+    let mut t = Target {
+        op: Op::ListNamespaces,
+        account,
+        ns: "",
+        key: "",
+    };
+    let m = method;
+    let pick = |get: Option<Op>, put: Option<Op>, post: Option<Op>, delete: Option<Op>| {
+        let op = match *m {
+            Method::GET => get,
+            Method::PUT => put,
+            Method::POST => post,
+            Method::DELETE => delete,
+            _ => None,
+        };
+        op.ok_or(())
+    };
+    use Op::*;
+    let op = if rest.is_empty() {
+        pick(Some(ListNamespaces), None, Some(CreateNamespace), None)
+    } else {
+        let Some(rest) = rest.strip_prefix('/') else {
+            return Resolve::NoRoute;
+        };
+        let mut segs = rest.splitn(3, '/');
+        let ns = segs.next().unwrap_or("");
+        if ns.is_empty() {
+            return Resolve::NoRoute;
+        }
+        t.ns = ns;
+        match (segs.next(), segs.next()) {
+            (None, _) => pick(
+                Some(GetNamespace),
+                Some(RenameNamespace),
+                None,
+                Some(DeleteNamespace),
+            ),
+            (Some("keys"), None) => pick(Some(ListKeys), None, None, None),
+            (Some("values"), Some(key)) if !key.contains('/') => {
+                t.key = key;
+                pick(Some(GetValue), Some(PutValue), None, Some(DeleteValue))
+            }
+            (Some("metadata"), Some(key)) if !key.contains('/') => {
+                t.key = key;
+                pick(Some(GetMetadata), None, None, None)
+            }
+            (Some("bulk"), None) => pick(None, Some(BulkWrite), None, Some(BulkDelete)),
+            (Some("bulk"), Some("delete")) => pick(None, None, Some(BulkDelete), None),
+            (Some("bulk"), Some("get")) => pick(None, None, Some(BulkGet), None),
+            _ => return Resolve::NoRoute,
+        }
+    };
+    match op {
+        Ok(op) => {
+            t.op = op;
+            Resolve::Ok(t)
+        }
+        Err(()) => Resolve::MethodNotAllowed,
+    }
+}
+
+/// The 404 for unknown routes.
+pub(crate) fn no_route() -> Reply {
+    err(404, code::NO_ROUTE, "No route for the URI")
+}
+
+/// The 405 for known paths with the wrong method.
+pub(crate) fn method_not_allowed(method: &Method) -> Reply {
+    err(
+        405,
+        code::METHOD_NOT_ALLOWED,
+        &format!("Method {method} not allowed for this route"),
+    )
+}
+
+/// The 403 for missing or wrong credentials.
+pub(crate) fn auth_error() -> Reply {
+    err(403, code::AUTH, "Authentication error")
+}
+
+/// The 429 of faults and of the rate limiter.
+pub(crate) fn rate_limited(retry_after: u64) -> Reply {
+    let mut r = err(
+        429,
+        code::RATE_LIMITED,
+        "Please wait and consider throttling your request speed",
+    );
+    r.headers.push(("retry-after", retry_after.to_string()));
+    r
+}
+
+/// An HTML error page, as a Cloudflare edge sends for 502/503.
+pub(crate) fn html_error(status: u16, reason: &str) -> Reply {
+    let body = format!(
+        "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n<body>\n<center><h1>{status} {reason}</h1></center>\n<hr><center>cloudflare</center>\n</body></html>\n"
+    );
+    Reply {
+        status,
+        content_type: "text/html; charset=UTF-8",
+        headers: Vec::new(),
+        body: Bytes::from(body),
+    }
+}
+
+/// The body of a request that was too large to buffer.
+pub(crate) fn too_large(op: Option<Op>, len: usize) -> Reply {
+    let msg = match op {
+        Some(Op::PutValue) => format!("Value length of {len} exceeds limit of {MAX_VALUE_BYTES}."),
+        Some(o) => format!(
+            "Request body of {len} bytes exceeds the limit of {} bytes.",
+            o.body_limit()
+        ),
+        None => format!("Request body of {len} bytes is too large."),
+    };
+    err(413, code::VALIDATION, &msg)
+}
+
+/// The emulator's authentication settings.
+#[derive(Clone, Default)]
+pub(crate) struct AuthConfig {
+    pub token: Option<String>,
+    pub api_key: Option<(String, String)>,
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Whether the request carries acceptable credentials.
+pub(crate) fn authorized(auth: &AuthConfig, headers: &HeaderMap) -> bool {
+    let bearer = header_str(headers, AUTHORIZATION.as_str()).and_then(|v| {
+        let (scheme, token) = v.split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    });
+    let email = header_str(headers, "x-auth-email");
+    let key = header_str(headers, "x-auth-key");
+    let pair = email.zip(key);
+    if auth.token.is_none() && auth.api_key.is_none() {
+        return bearer.is_some() || pair.is_some();
+    }
+    let token_ok = matches!((&auth.token, bearer), (Some(t), Some(b)) if t == b);
+    let key_ok =
+        matches!((&auth.api_key, pair), (Some((e, k)), Some((pe, pk))) if e == pe && k == pk);
+    token_ok || key_ok
+}
+
+fn valid_account(a: &str) -> bool {
+    !a.is_empty()
+        && a.len() <= 32
+        && a.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Parses a namespace id: 32 hex digits, or a dashed UUID; returns 32 lowercase hex digits.
+fn parse_ns_id(raw: &str) -> Result<String, Reply> {
+    let b = raw.as_bytes();
+    let compact: Cow<'_, str> =
+        if b.len() == 36 && b[8] == b'-' && b[13] == b'-' && b[18] == b'-' && b[23] == b'-' {
+            Cow::Owned(raw.replace('-', ""))
+        } else {
+            Cow::Borrowed(raw)
+        };
+    if compact.len() == 32 && compact.bytes().all(|c| c.is_ascii_hexdigit()) {
+        Ok(compact.to_ascii_lowercase())
+    } else {
+        Err(err(
+            400,
+            code::BAD_NAMESPACE_ID,
+            &format!("could not parse UUID from request's namespace_id: '{raw}'"),
+        ))
+    }
+}
+
+fn ns_not_found(op: &str) -> Reply {
+    err(
+        404,
+        code::NAMESPACE_NOT_FOUND,
+        &format!("{op}: 'namespace not found'"),
+    )
+}
+
+fn bad_body(detail: impl std::fmt::Display) -> Reply {
+    err(
+        400,
+        code::BAD_BODY,
+        &format!("Invalid request body: {detail}"),
+    )
+}
+
+fn invalid(message: &str) -> Reply {
+    err(400, code::VALIDATION, message)
+}
+
+/// Decodes a key path segment (percent-decoding once) and validates it.
+fn decode_key(raw: &str) -> Result<String, Reply> {
+    let key = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| invalid("Key names must be valid UTF-8 after percent-decoding"))?
+        .into_owned();
+    check_key(&key).map_err(|(status, msg)| err(status, code::VALIDATION, &msg))?;
+    Ok(key)
+}
+
+/// Query parameters, form-decoded; the first occurrence of a name wins.
+struct Query<'q>(Vec<(Cow<'q, str>, Cow<'q, str>)>);
+
+impl<'q> Query<'q> {
+    fn parse(q: Option<&'q str>) -> Self {
+        Query(q.map_or_else(Vec::new, |q| form_urlencoded::parse(q.as_bytes()).collect()))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+fn parse_int_param(q: &Query<'_>, name: &str) -> Result<Option<u64>, Reply> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(v) => parse_integral(v)
+            .map(Some)
+            .ok_or_else(|| invalid(&format!("{name}: {v:?} is not a non-negative integer"))),
+    }
+}
+
+/// Accepts `60` and `60.0` (clients that type numbers as floats), nothing else.
+fn parse_integral(s: &str) -> Option<u64> {
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(n);
+    }
+    let f: f64 = s.parse().ok()?;
+    float_to_u64(f)
+}
+
+fn float_to_u64(f: f64) -> Option<u64> {
+    (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < 1.8e19).then_some(f as u64)
+}
+
+fn number_to_u64(n: &Number) -> Option<u64> {
+    n.as_u64().or_else(|| n.as_f64().and_then(float_to_u64))
+}
+
+/// Computes the absolute expiration from `expiration_ttl` (wins) or `expiration`.
+fn expiry(ttl: Option<&str>, exp: Option<&str>, now: u64) -> Result<Option<u64>, String> {
+    let bad = |msg: String| msg;
+    if let Some(raw) = ttl {
+        let Some(ttl) = parse_integral(raw) else {
+            return Err(bad(format!(
+                "Invalid expiration_ttl of {raw}. Please specify integer greater than 0."
+            )));
+        };
+        if ttl < MIN_EXPIRATION_SECS {
+            return Err(bad(format!(
+                "Invalid expiration_ttl of {raw}. Expiration TTL must be at least {MIN_EXPIRATION_SECS}."
+            )));
+        }
+        return Ok(Some(now.saturating_add(ttl)));
+    }
+    if let Some(raw) = exp {
+        let at = parse_integral(raw).filter(|&e| e > now);
+        let Some(at) = at else {
+            return Err(bad(format!(
+                "Invalid expiration of {raw}. Please specify integer greater than the current number of seconds since the UNIX epoch."
+            )));
+        };
+        if at < now.saturating_add(MIN_EXPIRATION_SECS) {
+            return Err(bad(format!(
+                "Invalid expiration of {raw}. Expiration times must be at least {MIN_EXPIRATION_SECS} seconds in the future."
+            )));
+        }
+        return Ok(Some(at));
+    }
+    Ok(None)
+}
+
+fn number_str(n: &Option<Number>) -> Option<String> {
+    n.as_ref().map(|n| match number_to_u64(n) {
+        Some(u) => u.to_string(),
+        None => n.to_string(),
+    })
+}
+
+fn read_lock(shared: &Shared) -> std::sync::RwLockReadGuard<'_, super::store::Store> {
+    shared.store.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write_lock(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, super::store::Store> {
+    shared.store.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the handler needs besides the request.
+pub(crate) struct Request<'a> {
+    pub target: Target<'a>,
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub body: Bytes,
+    /// A partial-bulk fault: the plan and the request's sequence number pick the keys
+    /// to report unsuccessful.
+    pub partial: Option<(&'a FaultPlan, u64)>,
+}
+
+/// Handles a routed, authenticated request.
+pub(crate) async fn handle(shared: &Shared, req: Request<'_>) -> Reply {
+    match handle_inner(shared, req).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
+    let t = req.target;
+    if !valid_account(t.account) {
+        return Err(err(
+            400,
+            code::NO_ROUTE,
+            &format!(
+                "Could not route to /client/v4/accounts/{}{NAMESPACES}, perhaps your object identifier is invalid?",
+                t.account
+            ),
+        ));
+    }
+    let ns_id = if t.ns.is_empty() {
+        String::new()
+    } else {
+        parse_ns_id(t.ns)?
+    };
+    let query = Query::parse(req.query);
+    match t.op {
+        Op::ListNamespaces => list_namespaces(shared, t.account, &query),
+        Op::CreateNamespace => create_namespace(shared, t.account, &req.body),
+        Op::GetNamespace => {
+            let store = read_lock(shared);
+            let ns = store
+                .namespace(t.account, &ns_id)
+                .ok_or_else(|| ns_not_found("get namespace"))?;
+            Ok(ok(ns_out(&ns_id, ns)))
+        }
+        Op::RenameNamespace => rename_namespace(shared, t.account, &ns_id, &req.body),
+        Op::DeleteNamespace => {
+            if write_lock(shared).delete_namespace(t.account, &ns_id) {
+                Ok(ok(()))
+            } else {
+                Err(ns_not_found("remove namespace"))
+            }
+        }
+        Op::ListKeys => list_keys(shared, t.account, &ns_id, &query),
+        Op::GetValue => get_value(shared, t.account, &ns_id, t.key),
+        Op::PutValue => put_value(shared, &req, &ns_id, &query).await,
+        Op::DeleteValue => {
+            let key = decode_key(t.key)?;
+            let mut store = write_lock(shared);
+            let ns = store
+                .namespace_mut(t.account, &ns_id)
+                .ok_or_else(|| ns_not_found("remove key"))?;
+            ns.entries.remove(&key);
+            Ok(ok(()))
+        }
+        Op::GetMetadata => {
+            let key = decode_key(t.key)?;
+            let now = shared.clock.now();
+            let store = read_lock(shared);
+            let ns = store
+                .namespace(t.account, &ns_id)
+                .ok_or_else(|| ns_not_found("get"))?;
+            let entry = ns
+                .entries
+                .get(&key)
+                .filter(|e| e.live(now))
+                .ok_or_else(|| err(404, code::KEY_NOT_FOUND, "get: 'key not found'"))?;
+            Ok(ok(&entry.metadata))
+        }
+        Op::BulkWrite => bulk_write(shared, &req, &ns_id),
+        Op::BulkDelete => bulk_delete(shared, &req, &ns_id),
+        Op::BulkGet => bulk_get(shared, &req, &ns_id),
+    }
+}
+
+#[derive(Serialize)]
+struct NsOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    supports_url_encoding: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jurisdiction: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<&'a str>,
+}
+
+fn ns_out<'a>(id: &'a str, ns: &'a super::store::Namespace) -> NsOut<'a> {
+    NsOut {
+        id,
+        title: &ns.title,
+        supports_url_encoding: true,
+        jurisdiction: ns.jurisdiction.as_deref(),
+        mode: ns.mode.as_deref(),
+    }
+}
+
+#[derive(Serialize)]
+struct PageInfo {
+    count: usize,
+    page: u64,
+    per_page: u64,
+    total_count: usize,
+}
+
+fn list_namespaces(shared: &Shared, account: &str, q: &Query<'_>) -> Res {
+    let page = parse_int_param(q, "page")?.unwrap_or(1);
+    if page < 1 {
+        return Err(invalid("page: must be at least 1"));
+    }
+    let per_page = parse_int_param(q, "per_page")?.unwrap_or(20);
+    if !(1..=1000).contains(&per_page) {
+        return Err(invalid("per_page: must be between 1 and 1000"));
+    }
+    let by_title = match q.get("order") {
+        None | Some("id") => false,
+        Some("title") => true,
+        Some(o) => {
+            return Err(invalid(&format!(
+                "order: {o:?} must be \"id\" or \"title\""
+            )));
+        }
+    };
+    let desc = match q.get("direction") {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(d) => {
+            return Err(invalid(&format!(
+                "direction: {d:?} must be \"asc\" or \"desc\""
+            )));
+        }
+    };
+    let store = read_lock(shared);
+    let mut all: Vec<NsOut<'_>> = store
+        .namespaces(account)
+        .map(|m| m.iter().map(|(id, ns)| ns_out(id, ns)).collect())
+        .unwrap_or_default();
+    if by_title {
+        all.sort_by(|a, b| a.title.cmp(b.title).then_with(|| a.id.cmp(b.id)));
+    }
+    if desc {
+        all.reverse();
+    }
+    let total = all.len();
+    let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+    let items: Vec<NsOut<'_>> = all.into_iter().skip(skip).take(per_page as usize).collect();
+    let info = PageInfo {
+        count: items.len(),
+        page,
+        per_page,
+        total_count: total,
+    };
+    Ok(envelope(200, items, Some(info)))
+}
+
+/// Parses a JSON object body.
+fn json_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad_body("expected a JSON object")),
+        Err(e) => Err(bad_body(e)),
+    }
+}
+
+fn title_of(obj: &Map<String, Value>) -> Result<String, Reply> {
+    match obj.get("title") {
+        None | Some(Value::Null) => Err(err(400, code::TITLE_REQUIRED, "The title is required.")),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(err(400, code::TITLE_REQUIRED, "The title is required."))
+        }
+        Some(Value::String(s)) if s.chars().count() > MAX_TITLE_CHARS => Err(invalid(&format!(
+            "title: must be at most {MAX_TITLE_CHARS} characters"
+        ))),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(bad_body("title must be a string")),
+    }
+}
+
+fn optional_choice(
+    obj: &Map<String, Value>,
+    field: &str,
+    allowed: &[&str],
+) -> Result<Option<String>, Reply> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s.clone())),
+        Some(v) => Err(invalid(&format!(
+            "{field}: {v} is not one of {}",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+fn create_namespace(shared: &Shared, account: &str, body: &[u8]) -> Res {
+    let obj = json_object(body)?;
+    let title = title_of(&obj)?;
+    let jurisdiction = optional_choice(&obj, "jurisdiction", &["eu", "fedramp", "us"])?;
+    let mode = optional_choice(&obj, "mode", &["instant"])?;
+    let mut store = write_lock(shared);
+    match store.create_namespace(account, &title, jurisdiction, mode, shared.max_namespaces) {
+        Ok(id) => {
+            let ns = store
+                .namespace(account, &id)
+                .ok_or_else(|| err(500, code::INTERNAL, "Internal server error"))?;
+            Ok(ok(ns_out(&id, ns)))
+        }
+        Err(NsError::DuplicateTitle) => Err(err(
+            400,
+            code::DUPLICATE_TITLE,
+            "create namespace: 'A namespace with this account ID and title already exists'",
+        )),
+        Err(_) => Err(err(
+            400,
+            code::TOO_MANY_NAMESPACES,
+            &format!(
+                "create namespace: 'You have reached the maximum number of namespaces ({})'",
+                shared.max_namespaces
+            ),
+        )),
+    }
+}
+
+fn rename_namespace(shared: &Shared, account: &str, ns_id: &str, body: &[u8]) -> Res {
+    let obj = json_object(body)?;
+    let title = title_of(&obj)?;
+    let mut store = write_lock(shared);
+    match store.rename_namespace(account, ns_id, &title) {
+        Ok(()) => {
+            let ns = store
+                .namespace(account, ns_id)
+                .ok_or_else(|| ns_not_found("rename namespace"))?;
+            Ok(ok(ns_out(ns_id, ns)))
+        }
+        Err(NsError::DuplicateTitle) => Err(err(
+            400,
+            code::DUPLICATE_TITLE,
+            "rename namespace: 'A namespace with this account ID and title already exists'",
+        )),
+        Err(_) => Err(ns_not_found("rename namespace")),
+    }
+}
+
+#[derive(Serialize)]
+struct KeyOut<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+struct CursorInfo {
+    count: usize,
+    cursor: String,
+}
+
+const CURSOR: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn list_keys(shared: &Shared, account: &str, ns_id: &str, q: &Query<'_>) -> Res {
+    let limit = parse_int_param(q, "limit")?.unwrap_or(1000);
+    if !(10..=1000).contains(&limit) {
+        return Err(invalid(&format!(
+            "limit: {limit} is out of range; it must be between 10 and 1000"
+        )));
+    }
+    let limit = limit as usize;
+    let prefix = q.get("prefix").unwrap_or("");
+    let after = match q.get("cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            CURSOR
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| invalid("cursor: invalid cursor"))?,
+        ),
+    };
+    let now = shared.clock.now();
+    let store = read_lock(shared);
+    let ns = store
+        .namespace(account, ns_id)
+        .ok_or_else(|| ns_not_found("list keys"))?;
+    let start = match &after {
+        Some(c) if c.as_str() >= prefix => Bound::Excluded(c.as_str()),
+        _ => Bound::Included(prefix),
+    };
+    let mut out: Vec<KeyOut<'_>> = Vec::with_capacity(limit.min(ns.entries.len()));
+    let mut more = false;
+    for (name, e) in ns.entries.range::<str, _>((start, Bound::Unbounded)) {
+        if !name.starts_with(prefix) {
+            break;
+        }
+        if !e.live(now) {
+            continue;
+        }
+        if out.len() == limit {
+            more = true;
+            break;
+        }
+        out.push(KeyOut {
+            name,
+            expiration: e.expiration,
+            metadata: e.metadata.as_ref(),
+        });
+    }
+    let cursor = match out.last() {
+        Some(last) if more => CURSOR.encode(last.name),
+        _ => String::new(),
+    };
+    let info = CursorInfo {
+        count: out.len(),
+        cursor,
+    };
+    Ok(envelope(200, out, Some(info)))
+}
+
+fn get_value(shared: &Shared, account: &str, ns_id: &str, raw_key: &str) -> Res {
+    let key = decode_key(raw_key)?;
+    let now = shared.clock.now();
+    let store = read_lock(shared);
+    let ns = store
+        .namespace(account, ns_id)
+        .ok_or_else(|| ns_not_found("get"))?;
+    let entry = ns
+        .entries
+        .get(&key)
+        .filter(|e| e.live(now))
+        .ok_or_else(|| err(404, code::KEY_NOT_FOUND, "get: 'key not found'"))?;
+    let mut reply = Reply {
+        status: 200,
+        content_type: "application/octet-stream",
+        headers: Vec::new(),
+        body: entry.value.clone(),
+    };
+    if let Some(exp) = entry.expiration {
+        reply.headers.push(("expiration", exp.to_string()));
+    }
+    Ok(reply)
+}
+
+/// The `multipart/form-data` boundary, if the request is multipart.
+fn multipart_boundary(headers: &HeaderMap) -> Option<Result<String, Reply>> {
+    let ct = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let is_multipart = ct
+        .trim_start()
+        .get(..19)
+        .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"));
+    if !is_multipart {
+        return None;
+    }
+    Some(
+        multer::parse_boundary(ct)
+            .map_err(|e| err(400, code::BAD_BODY, &format!("Invalid multipart body: {e}"))),
+    )
+}
+
+/// Parses a multipart write: the `value` part (required) and `metadata` part (optional).
+async fn parse_multipart(body: Bytes, boundary: String) -> Result<(Bytes, Option<Value>), Reply> {
+    let bad = |e: multer::Error| err(400, code::BAD_BODY, &format!("Invalid multipart body: {e}"));
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut value = None;
+    let mut metadata = None;
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().map(str::to_owned);
+        let data = field.bytes().await.map_err(bad)?;
+        match name.as_deref() {
+            Some("value") if value.is_none() => value = Some(data),
+            Some("metadata") if metadata.is_none() => metadata = Some(data),
+            _ => {}
+        }
+    }
+    let value = value.ok_or_else(|| {
+        err(
+            400,
+            code::BAD_BODY,
+            "multipart put request does not contain required form field 'value'",
+        )
+    })?;
+    let metadata = match metadata {
+        None => None,
+        Some(raw) => {
+            let v: Value = serde_json::from_slice(&raw).map_err(|e| {
+                err(
+                    400,
+                    code::BAD_BODY,
+                    &format!("Invalid metadata: the 'metadata' part is not valid JSON ({e})"),
+                )
+            })?;
+            check_metadata(&v).map_err(|m| err(413, code::VALIDATION, &m))?;
+            (!v.is_null()).then_some(v)
+        }
+    };
+    Ok((value, metadata))
+}
+
+async fn put_value(shared: &Shared, req: &Request<'_>, ns_id: &str, q: &Query<'_>) -> Res {
+    let key = decode_key(req.target.key)?;
+    let (value, metadata) = match multipart_boundary(req.headers) {
+        Some(boundary) => parse_multipart(req.body.clone(), boundary?).await?,
+        None => (req.body.clone(), None),
+    };
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(err(
+            413,
+            code::VALIDATION,
+            &format!(
+                "Value length of {} exceeds limit of {MAX_VALUE_BYTES}.",
+                value.len()
+            ),
+        ));
+    }
+    let now = shared.clock.now();
+    let expiration = expiry(q.get("expiration_ttl"), q.get("expiration"), now)
+        .map_err(|msg| err(400, code::BAD_EXPIRATION, &msg))?;
+    let mut store = write_lock(shared);
+    let ns = store
+        .namespace_mut(req.target.account, ns_id)
+        .ok_or_else(|| ns_not_found("put"))?;
+    ns.entries.insert(
+        key,
+        Entry {
+            value,
+            metadata,
+            expiration,
+        },
+    );
+    Ok(ok(()))
+}
+
+#[derive(Deserialize)]
+struct BulkItem {
+    key: String,
+    value: String,
+    #[serde(default)]
+    base64: Option<bool>,
+    #[serde(default)]
+    expiration: Option<Number>,
+    #[serde(default)]
+    expiration_ttl: Option<Number>,
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct BulkResult<'a> {
+    successful_key_count: usize,
+    unsuccessful_keys: Vec<&'a str>,
+}
+
+fn item_err(i: usize, key: &str, status: u16, code: u32, msg: &str) -> Reply {
+    let shown: String = key.chars().take(64).collect();
+    err(status, code, &format!("item {i} (key {shown:?}): {msg}"))
+}
+
+fn bulk_write(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
+    let items: Vec<BulkItem> = serde_json::from_slice(&req.body).map_err(|e| {
+        bad_body(format!(
+            "expected a JSON array of {{key, value, base64?, expiration?, expiration_ttl?, metadata?}} objects ({e})"
+        ))
+    })?;
+    if items.len() > MAX_BULK_ITEMS {
+        return Err(invalid(&format!(
+            "bulk write: at most {MAX_BULK_ITEMS} key-value pairs are allowed per request, got {}",
+            items.len()
+        )));
+    }
+    let now = shared.clock.now();
+    let b64 = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let mut prepared: Vec<(String, Entry)> = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let key = item.key;
+        check_key(&key).map_err(|(_, m)| item_err(i, &key, 400, code::VALIDATION, &m))?;
+        let value: Bytes = if item.base64 == Some(true) {
+            b64.decode(item.value.as_bytes())
+                .map_err(|e| {
+                    item_err(
+                        i,
+                        &key,
+                        400,
+                        code::VALIDATION,
+                        &format!("value is not valid base64 ({e})"),
+                    )
+                })?
+                .into()
+        } else {
+            item.value.into_bytes().into()
+        };
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(item_err(
+                i,
+                &key,
+                413,
+                code::VALIDATION,
+                &format!(
+                    "Value length of {} exceeds limit of {MAX_VALUE_BYTES}.",
+                    value.len()
+                ),
+            ));
+        }
+        let metadata = item.metadata.filter(|m| !m.is_null());
+        if let Some(m) = &metadata {
+            check_metadata(m).map_err(|msg| item_err(i, &key, 413, code::VALIDATION, &msg))?;
+        }
+        let ttl = number_str(&item.expiration_ttl);
+        let exp = number_str(&item.expiration);
+        let expiration = expiry(ttl.as_deref(), exp.as_deref(), now)
+            .map_err(|msg| item_err(i, &key, 400, code::BAD_EXPIRATION, &msg))?;
+        prepared.push((
+            key,
+            Entry {
+                value,
+                metadata,
+                expiration,
+            },
+        ));
+    }
+    let failures = req
+        .partial
+        .map(|(plan, seq)| plan.partial_failures(seq, prepared.len()));
+    let failed = |i: usize| failures.as_ref().is_some_and(|f| f[i]);
+    let total = prepared.len();
+    let mut unsuccessful: Vec<String> = Vec::new();
+    {
+        let mut store = write_lock(shared);
+        let ns = store
+            .namespace_mut(req.target.account, ns_id)
+            .ok_or_else(|| ns_not_found("bulk write"))?;
+        for (i, (key, entry)) in prepared.into_iter().enumerate() {
+            if failed(i) {
+                unsuccessful.push(key);
+            } else {
+                ns.entries.insert(key, entry);
+            }
+        }
+    }
+    Ok(ok(BulkResult {
+        successful_key_count: total - unsuccessful.len(),
+        unsuccessful_keys: unsuccessful.iter().map(String::as_str).collect(),
+    }))
+}
+
+fn bulk_delete(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
+    let keys: Vec<String> = serde_json::from_slice(&req.body)
+        .map_err(|e| bad_body(format!("expected a JSON array of key names ({e})")))?;
+    if keys.len() > MAX_BULK_ITEMS {
+        return Err(invalid(&format!(
+            "bulk delete: at most {MAX_BULK_ITEMS} keys are allowed per request, got {}",
+            keys.len()
+        )));
+    }
+    for (i, key) in keys.iter().enumerate() {
+        check_key(key).map_err(|(_, m)| item_err(i, key, 400, code::VALIDATION, &m))?;
+    }
+    let failures = req
+        .partial
+        .map(|(plan, seq)| plan.partial_failures(seq, keys.len()));
+    let mut unsuccessful: Vec<&str> = Vec::new();
+    {
+        let mut store = write_lock(shared);
+        let ns = store
+            .namespace_mut(req.target.account, ns_id)
+            .ok_or_else(|| ns_not_found("bulk delete"))?;
+        for (i, key) in keys.iter().enumerate() {
+            if failures.as_ref().is_some_and(|f| f[i]) {
+                unsuccessful.push(key);
+            } else {
+                ns.entries.remove(key);
+            }
+        }
+    }
+    Ok(ok(BulkResult {
+        successful_key_count: keys.len() - unsuccessful.len(),
+        unsuccessful_keys: unsuccessful,
+    }))
+}
+
+#[derive(Deserialize)]
+struct BulkGetBody {
+    keys: Vec<String>,
+    #[serde(rename = "type", default)]
+    ty: Option<String>,
+    #[serde(rename = "withMetadata", default)]
+    with_metadata: Option<bool>,
+}
+
+fn bulk_get(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
+    let body: BulkGetBody = serde_json::from_slice(&req.body).map_err(|e| {
+        bad_body(format!(
+            "expected {{\"keys\": [..], \"type\"?: \"text\"|\"json\", \"withMetadata\"?: bool}} ({e})"
+        ))
+    })?;
+    if body.keys.is_empty() {
+        return Err(err(
+            400,
+            code::BULK_GET_KEY_COUNT,
+            "bulk get keys: 'You must request a minimum of 1 key'",
+        ));
+    }
+    if body.keys.len() > MAX_BULK_GET_KEYS {
+        return Err(err(
+            400,
+            code::BULK_GET_KEY_COUNT,
+            "bulk get keys: 'You can request a maximum of 100 keys'",
+        ));
+    }
+    let as_json = match body.ty.as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(t) => {
+            return Err(invalid(&format!(
+                "\"{t}\" is not a valid type. Use \"json\" or \"text\""
+            )));
+        }
+    };
+    for (i, key) in body.keys.iter().enumerate() {
+        check_key(key).map_err(|(_, m)| item_err(i, key, 400, code::VALIDATION, &m))?;
+    }
+    let with_metadata = body.with_metadata == Some(true);
+    let now = shared.clock.now();
+    let store = read_lock(shared);
+    let ns = store
+        .namespace(req.target.account, ns_id)
+        .ok_or_else(|| ns_not_found("bulk get keys"))?;
+    let mut values = Map::new();
+    let mut total: usize = 0;
+    for key in &body.keys {
+        let Some(entry) = ns.entries.get(key).filter(|e| e.live(now)) else {
+            values.insert(key.clone(), Value::Null);
+            continue;
+        };
+        total = total.saturating_add(entry.value.len());
+        if total > MAX_VALUE_BYTES {
+            return Err(err(
+                413,
+                code::VALIDATION,
+                "bulk get keys: 'The requested values exceed the 25 MiB response limit'",
+            ));
+        }
+        let value = if as_json {
+            serde_json::from_slice::<Value>(&entry.value).map_err(|_| {
+                invalid("At least one of the requested keys corresponds to a non-json value")
+            })?
+        } else {
+            Value::String(String::from_utf8_lossy(&entry.value).into_owned())
+        };
+        let out = if with_metadata {
+            let mut m = Map::new();
+            m.insert("value".into(), value);
+            m.insert(
+                "metadata".into(),
+                entry.metadata.clone().unwrap_or(Value::Null),
+            );
+            if let Some(exp) = entry.expiration {
+                m.insert("expiration".into(), Value::from(exp));
+            }
+            Value::Object(m)
+        } else {
+            value
+        };
+        values.insert(key.clone(), out);
+    }
+    drop(store);
+    let mut result = Map::new();
+    result.insert("values".into(), Value::Object(values));
+    Ok(ok(result))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let p = "/client/v4/accounts/abc/storage/kv/namespaces";
+        assert!(matches!(resolve(&Method::GET, p), Resolve::Ok(t) if t.op == Op::ListNamespaces));
+        assert!(matches!(
+            resolve(&Method::PATCH, p),
+            Resolve::MethodNotAllowed
+        ));
+        let v = format!("{p}/0123/values/a%2Fb");
+        assert!(
+            matches!(resolve(&Method::PUT, &v), Resolve::Ok(t) if t.op == Op::PutValue && t.key == "a%2Fb" && t.ns == "0123")
+        );
+        let v = format!("{p}/0123/values/a/b");
+        assert!(matches!(resolve(&Method::GET, &v), Resolve::NoRoute));
+        let v = format!("{p}/0123/bulk");
+        assert!(matches!(resolve(&Method::DELETE, &v), Resolve::Ok(t) if t.op == Op::BulkDelete));
+        assert!(matches!(
+            resolve(&Method::GET, "/client/v4/user"),
+            Resolve::NoRoute
+        ));
+    }
+
+    #[test]
+    fn namespace_ids() {
+        assert!(parse_ns_id("0f2ac74b498b48028cb68387c421e279").is_ok());
+        assert_eq!(
+            parse_ns_id("0F2AC74B-498B-4802-8CB6-8387C421E279")
+                .ok()
+                .as_deref(),
+            Some("0f2ac74b498b48028cb68387c421e279")
+        );
+        assert!(parse_ns_id("nope").is_err());
+    }
+
+    #[test]
+    fn integral() {
+        assert_eq!(parse_integral("60"), Some(60));
+        assert_eq!(parse_integral("60.0"), Some(60));
+        assert_eq!(parse_integral("60.5"), None);
+        assert_eq!(parse_integral("-1"), None);
+        assert_eq!(parse_integral("x"), None);
+    }
+}

@@ -1,0 +1,566 @@
+//! The emulator: configuration, lifecycle, and the in-process control and inspection API.
+
+mod api;
+mod fault;
+mod log;
+mod server;
+mod store;
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+
+pub use fault::{FaultKind, FaultPlan, FaultScope, RateLimit};
+pub use log::RequestRecord;
+pub use store::{NamespaceInfo, SeedError, StoredEntry};
+
+use api::AuthConfig;
+use fault::{RateState, RouteClass};
+use store::{Clock, Entry, NsError, Store, check_key, check_metadata};
+
+/// How to start an [`Emulator`].
+///
+/// ```
+/// use kv_tests::EmulatorConfig;
+/// let config = EmulatorConfig::default()
+///     .token("secret")
+///     .log_bodies(true);
+/// assert_eq!(config.listen.to_string(), "127.0.0.1:0");
+/// ```
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Address to bind; default `127.0.0.1:0` (a free port).
+    pub listen: SocketAddr,
+    /// Accept only this bearer token (`Authorization: Bearer …`).
+    pub token: Option<String>,
+    /// Accept only this `X-Auth-Email` / `X-Auth-Key` pair.
+    ///
+    /// With neither `token` nor `api_key` set, any non-empty bearer token or any non-empty
+    /// email+key pair is accepted; a request with no credentials is refused (403, code 10000).
+    pub api_key: Option<(String, String)>,
+    /// Tokio worker threads; default 2.
+    pub worker_threads: usize,
+    /// The initial fault plan; default none.
+    pub faults: FaultPlan,
+    /// The initial rate limit; default none.
+    pub rate_limit: Option<RateLimit>,
+    /// Record every request (see [`Emulator::requests`]); default `true`.
+    pub log_requests: bool,
+    /// Also record request bodies; default `false`.
+    pub log_bodies: bool,
+    /// Namespaces per account; default 1,000.
+    pub max_namespaces: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
+            api_key: None,
+            worker_threads: 2,
+            faults: FaultPlan::none(),
+            rate_limit: None,
+            log_requests: true,
+            log_bodies: false,
+            max_namespaces: 1000,
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "api_key",
+                &self.api_key.as_ref().map(|(e, _)| (e, "[redacted]")),
+            )
+            .field("worker_threads", &self.worker_threads)
+            .field("faults", &self.faults)
+            .field("rate_limit", &self.rate_limit)
+            .field("log_requests", &self.log_requests)
+            .field("log_bodies", &self.log_bodies)
+            .field("max_namespaces", &self.max_namespaces)
+            .finish()
+    }
+}
+
+impl EmulatorConfig {
+    /// Sets the listen address.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Accepts only this bearer token.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Accepts only this email / Global API Key pair.
+    pub fn api_key(mut self, email: impl Into<String>, key: impl Into<String>) -> Self {
+        self.api_key = Some((email.into(), key.into()));
+        self
+    }
+
+    /// Sets the initial fault plan.
+    pub fn faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = plan;
+        self
+    }
+
+    /// Sets the rate limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Turns the request log on or off.
+    pub fn log_requests(mut self, on: bool) -> Self {
+        self.log_requests = on;
+        self
+    }
+
+    /// Turns body logging on or off.
+    pub fn log_bodies(mut self, on: bool) -> Self {
+        self.log_bodies = on;
+        self
+    }
+
+    /// Sets the number of tokio worker threads (at least 1).
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n;
+        self
+    }
+}
+
+/// A fault picked for one request, with the plan parameters it needs.
+pub(crate) struct FaultDecision {
+    pub kind: FaultKind,
+    pub retry_after_secs: u64,
+    pub plan: FaultPlan,
+}
+
+struct FaultState {
+    plan: FaultPlan,
+    injected: u64,
+}
+
+/// State shared by the server tasks and the [`Emulator`] handle.
+pub(crate) struct Shared {
+    store: RwLock<Store>,
+    clock: Clock,
+    auth: AuthConfig,
+    max_namespaces: usize,
+    seq: AtomicU64,
+    faults: Mutex<FaultState>,
+    faults_active: AtomicBool,
+    rate: Mutex<Option<RateState>>,
+    rate_active: AtomicBool,
+    log: Mutex<Vec<RequestRecord>>,
+    log_enabled: AtomicBool,
+    log_bodies: AtomicBool,
+}
+
+impl Shared {
+    fn pick_fault(&self, seq: u64, class: RouteClass) -> Option<FaultDecision> {
+        if !self.faults_active.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut st = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        if st.plan.max_faults.is_some_and(|m| st.injected >= m) {
+            return None;
+        }
+        let kind = st.plan.decide(seq, class)?;
+        st.injected += 1;
+        Some(FaultDecision {
+            kind,
+            retry_after_secs: st.plan.retry_after_secs,
+            plan: st.plan.clone(),
+        })
+    }
+
+    fn store_read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn store_write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running Workers KV REST API emulator.
+///
+/// [`Emulator::start`] binds the socket, starts a tokio runtime on background threads and
+/// returns at once. [`Emulator::stop`] (or dropping the handle) shuts it down.
+///
+/// Besides the HTTP API, the handle offers direct seeding and inspection of the state
+/// (never subject to faults), a clock the test controls, a runtime-settable fault plan and
+/// rate limit, and the request log.
+///
+/// ```
+/// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+/// let emu = Emulator::start(EmulatorConfig::default())?;
+/// assert!(emu.base_url().starts_with("http://127.0.0.1:"));
+/// assert!(emu.base_url().ends_with("/client/v4"));
+/// let ns = emu.create_namespace("acct", "docs").unwrap();
+/// emu.put_entry("acct", &ns, "greeting", StoredEntry::new("hi")).unwrap();
+/// assert_eq!(emu.entry("acct", &ns, "greeting").unwrap().value, b"hi");
+/// emu.stop();
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: String,
+    runtime: Option<Runtime>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds `config.listen` and starts serving on background threads.
+    ///
+    /// # Errors
+    /// When the address cannot be bound or the runtime cannot start.
+    pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        let listener = StdListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.worker_threads.max(1))
+            .thread_name("kv-emulator")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let faults_active = config.faults.is_active();
+        let shared = Arc::new(Shared {
+            store: RwLock::new(Store::default()),
+            clock: Clock::default(),
+            auth: AuthConfig {
+                token: config.token,
+                api_key: config.api_key,
+            },
+            max_namespaces: config.max_namespaces,
+            seq: AtomicU64::new(0),
+            faults: Mutex::new(FaultState {
+                plan: config.faults,
+                injected: 0,
+            }),
+            faults_active: AtomicBool::new(faults_active),
+            rate_active: AtomicBool::new(config.rate_limit.is_some()),
+            rate: Mutex::new(config.rate_limit.map(RateState::new)),
+            log: Mutex::new(Vec::new()),
+            log_enabled: AtomicBool::new(config.log_requests),
+            log_bodies: AtomicBool::new(config.log_bodies),
+        });
+        let (shutdown, rx) = watch::channel(false);
+        runtime.spawn(server::accept_loop(listener, shared.clone(), rx));
+        Ok(Emulator {
+            shared,
+            addr,
+            base_url: format!("http://{addr}/client/v4"),
+            runtime: Some(runtime),
+            shutdown,
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123/client/v4`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops the server: closes the listener and every connection, and joins the threads.
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(rt) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background();
+            } else {
+                rt.shutdown_timeout(Duration::from_secs(2));
+            }
+        }
+    }
+
+    // ----- clock -----
+
+    /// The emulator's current time, in seconds since the UNIX epoch.
+    pub fn now(&self) -> u64 {
+        self.shared.clock.now()
+    }
+
+    /// Moves the emulator clock forward (keys may expire).
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// Sets the emulator clock; it keeps ticking with real time from there.
+    pub fn set_now(&self, unix_secs: u64) {
+        self.shared.clock.set_now(unix_secs);
+    }
+
+    // ----- faults, rate limit -----
+
+    /// Replaces the fault plan (and resets the injected-fault count).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        let mut st = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        self.shared
+            .faults_active
+            .store(plan.is_active(), Ordering::Relaxed);
+        st.plan = plan;
+        st.injected = 0;
+    }
+
+    /// Turns faults off.
+    pub fn clear_faults(&self) {
+        self.set_faults(FaultPlan::none());
+    }
+
+    /// The current fault plan.
+    pub fn faults(&self) -> FaultPlan {
+        let st = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        st.plan.clone()
+    }
+
+    /// How many faults were injected since the plan was last set.
+    pub fn faults_injected(&self) -> u64 {
+        let st = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        st.injected
+    }
+
+    /// Sets (or with `None` removes) the rate limit; a new window starts with the next request.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        let mut st = self.shared.rate.lock().unwrap_or_else(|e| e.into_inner());
+        self.shared
+            .rate_active
+            .store(limit.is_some(), Ordering::Relaxed);
+        *st = limit.map(RateState::new);
+    }
+
+    // ----- request log -----
+
+    /// Every request recorded so far, in completion order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Turns the request log on or off.
+    pub fn set_request_log(&self, on: bool) {
+        self.shared.log_enabled.store(on, Ordering::Relaxed);
+    }
+
+    /// Turns body logging on or off.
+    pub fn set_log_bodies(&self, on: bool) {
+        self.shared.log_bodies.store(on, Ordering::Relaxed);
+    }
+
+    /// How many HTTP requests have arrived (the next request's `seq`).
+    pub fn request_count(&self) -> u64 {
+        self.shared.seq.load(Ordering::Relaxed)
+    }
+
+    // ----- seeding and inspection (no HTTP, no faults) -----
+
+    /// Creates a namespace and returns its 32-hex-digit id.
+    ///
+    /// # Errors
+    /// [`SeedError::DuplicateTitle`] if the account has a namespace with this title;
+    /// [`SeedError::Invalid`] for an empty or too-long title or too many namespaces.
+    pub fn create_namespace(&self, account: &str, title: &str) -> Result<String, SeedError> {
+        if title.trim().is_empty() || title.chars().count() > store::MAX_TITLE_CHARS {
+            return Err(SeedError::Invalid(format!("bad title {title:?}")));
+        }
+        self.shared
+            .store_write()
+            .create_namespace(account, title, None, None, self.shared.max_namespaces)
+            .map_err(|e| match e {
+                NsError::DuplicateTitle => SeedError::DuplicateTitle(title.to_owned()),
+                _ => SeedError::Invalid("too many namespaces".to_owned()),
+            })
+    }
+
+    /// One namespace, if it exists.
+    pub fn namespace(&self, account: &str, namespace_id: &str) -> Option<NamespaceInfo> {
+        let store = self.shared.store_read();
+        store
+            .namespace(account, namespace_id)
+            .map(|ns| info(namespace_id, ns))
+    }
+
+    /// The namespaces of an account, sorted by id.
+    pub fn namespaces(&self, account: &str) -> Vec<NamespaceInfo> {
+        let store = self.shared.store_read();
+        store
+            .namespaces(account)
+            .map(|m| m.iter().map(|(id, ns)| info(id, ns)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Deletes a namespace and its keys; `false` if it did not exist.
+    pub fn delete_namespace(&self, account: &str, namespace_id: &str) -> bool {
+        self.shared
+            .store_write()
+            .delete_namespace(account, namespace_id)
+    }
+
+    /// Writes a key directly (replacing value, metadata and expiration).
+    ///
+    /// The key and metadata limits are checked; the expiration is stored as given (it may
+    /// even be in the past, which makes the key invisible at once).
+    ///
+    /// # Errors
+    /// [`SeedError::NamespaceNotFound`], [`SeedError::InvalidKey`], or
+    /// [`SeedError::Invalid`] for oversized metadata or value.
+    pub fn put_entry(
+        &self,
+        account: &str,
+        namespace_id: &str,
+        key: &str,
+        entry: StoredEntry,
+    ) -> Result<(), SeedError> {
+        check_key(key).map_err(|(_, m)| SeedError::InvalidKey(m))?;
+        if let Some(m) = &entry.metadata {
+            check_metadata(m).map_err(SeedError::Invalid)?;
+        }
+        if entry.value.len() > store::MAX_VALUE_BYTES {
+            return Err(SeedError::Invalid(format!(
+                "value of {} bytes is too large",
+                entry.value.len()
+            )));
+        }
+        let mut store = self.shared.store_write();
+        let ns = store
+            .namespace_mut(account, namespace_id)
+            .ok_or_else(|| SeedError::NamespaceNotFound(namespace_id.to_owned()))?;
+        ns.entries.insert(
+            key.to_owned(),
+            Entry {
+                value: entry.value.into(),
+                metadata: entry.metadata.filter(|m| !m.is_null()),
+                expiration: entry.expiration,
+            },
+        );
+        Ok(())
+    }
+
+    /// A live (not expired) entry, if present.
+    pub fn entry(&self, account: &str, namespace_id: &str, key: &str) -> Option<StoredEntry> {
+        let now = self.now();
+        let store = self.shared.store_read();
+        let e = store
+            .namespace(account, namespace_id)?
+            .entries
+            .get(key)
+            .filter(|e| e.live(now))?;
+        Some(StoredEntry {
+            value: e.value.to_vec(),
+            metadata: e.metadata.clone(),
+            expiration: e.expiration,
+        })
+    }
+
+    /// The live key names of a namespace, sorted by UTF-8 bytes.
+    ///
+    /// # Errors
+    /// [`SeedError::NamespaceNotFound`].
+    pub fn keys(&self, account: &str, namespace_id: &str) -> Result<Vec<String>, SeedError> {
+        let now = self.now();
+        let store = self.shared.store_read();
+        let ns = store
+            .namespace(account, namespace_id)
+            .ok_or_else(|| SeedError::NamespaceNotFound(namespace_id.to_owned()))?;
+        Ok(ns
+            .entries
+            .iter()
+            .filter(|(_, e)| e.live(now))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    /// The number of live keys in a namespace.
+    ///
+    /// # Errors
+    /// [`SeedError::NamespaceNotFound`].
+    pub fn key_count(&self, account: &str, namespace_id: &str) -> Result<usize, SeedError> {
+        let now = self.now();
+        let store = self.shared.store_read();
+        let ns = store
+            .namespace(account, namespace_id)
+            .ok_or_else(|| SeedError::NamespaceNotFound(namespace_id.to_owned()))?;
+        Ok(ns.entries.values().filter(|e| e.live(now)).count())
+    }
+
+    /// Deletes a key; `Ok(false)` if it was absent (or expired).
+    ///
+    /// # Errors
+    /// [`SeedError::NamespaceNotFound`].
+    pub fn delete_key(
+        &self,
+        account: &str,
+        namespace_id: &str,
+        key: &str,
+    ) -> Result<bool, SeedError> {
+        let now = self.now();
+        let mut store = self.shared.store_write();
+        let ns = store
+            .namespace_mut(account, namespace_id)
+            .ok_or_else(|| SeedError::NamespaceNotFound(namespace_id.to_owned()))?;
+        Ok(ns.entries.remove(key).is_some_and(|e| e.live(now)))
+    }
+}
+
+fn info(id: &str, ns: &store::Namespace) -> NamespaceInfo {
+    NamespaceInfo {
+        id: id.to_owned(),
+        title: ns.title.clone(),
+        jurisdiction: ns.jurisdiction.clone(),
+        mode: ns.mode.clone(),
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}
