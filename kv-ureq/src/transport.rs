@@ -1,0 +1,607 @@
+//! The transport seam ([`Transport`]) and its ureq 3 implementation ([`UreqTransport`]).
+//!
+//! A transport moves one `http::Request<Vec<u8>>` to the server and brings back one
+//! `http::Response<Vec<u8>>`, reading at most the operation's byte cap. It makes no protocol
+//! decision: 4xx and 5xx answers are data for `Operation::parse`, retries and pacing happen in
+//! [`crate::Client`], by kv-proto's rules.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use http::{Method, Request, Response, header};
+use kv_proto::{Error, TransportErrorKind};
+
+/// The `User-Agent` this crate sends: `kv-ureq/<version>`.
+pub const USER_AGENT: &str = concat!("kv-ureq/", env!("CARGO_PKG_VERSION"));
+
+/// Default budget for DNS resolution plus TCP connect plus TLS handshake (per attempt): 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default budget for one whole exchange, from the first DNS lookup to the last body byte
+/// (per attempt): 60 s.
+///
+/// Cloudflare's edge gives up on an origin after about 100 s (HTTP 524), and a KV call
+/// normally answers in well under a second, so 60 s only trips on a stuck connection. Raise it
+/// for bulk writes near the 100 MB request limit or 25 MB bulk-get answers over a slow link
+/// (for example `Client::builder(..).request_timeout(Duration::from_secs(300))`).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sends one request and returns the complete response, reading at most `max_response_bytes`
+/// of its body.
+///
+/// Object safe and `Send + Sync`, so a [`crate::Client`] can share one transport across
+/// threads. Closures of the right shape are transports too, which makes test doubles and other
+/// HTTP stacks one-liners.
+///
+/// A transport must:
+/// - return 4xx and 5xx responses as `Ok` (they carry Cloudflare's error envelope);
+/// - never follow redirects (the request carries credentials);
+/// - keep every response header (`retry-after`, `cf-ray`, `expiration`);
+/// - stop reading past `max_response_bytes` and report [`Error::response_too_large`];
+/// - map failures below HTTP to [`Error::transport`] with a [`TransportErrorKind`], so that
+///   [`Error::is_retryable`] works, and never put a credential in a message.
+///
+/// # Example
+/// ```
+/// use kv_ureq::Transport;
+///
+/// let canned = |req: http::Request<Vec<u8>>, _max: u64| {
+///     assert_eq!(req.method(), http::Method::GET);
+///     Ok(http::Response::builder()
+///         .status(200)
+///         .header("cf-ray", "abc")
+///         .body(b"hello".to_vec())
+///         .unwrap())
+/// };
+/// let transport: &dyn Transport = &canned;
+/// let resp = transport
+///     .send(http::Request::new(Vec::new()), 1024)
+///     .unwrap();
+/// assert_eq!(resp.body(), b"hello");
+/// ```
+pub trait Transport: Send + Sync {
+    /// Sends `request` and reads the whole response, at most `max_response_bytes` of body.
+    ///
+    /// # Errors
+    /// A transport failure ([`kv_proto::ErrorKind::Transport`]) or a body over the cap
+    /// ([`kv_proto::ErrorKind::ResponseTooLarge`]). An HTTP error status is not an error here.
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        max_response_bytes: u64,
+    ) -> Result<Response<Vec<u8>>, Error>;
+}
+
+impl<F> Transport for F
+where
+    F: Fn(Request<Vec<u8>>, u64) -> Result<Response<Vec<u8>>, Error> + Send + Sync,
+{
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        max_response_bytes: u64,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        self(request, max_response_bytes)
+    }
+}
+
+/// Where the transport gets its HTTP proxy from.
+///
+/// The default, [`ProxyConfig::FromEnv`], reads what ureq 3 reads: the first of `ALL_PROXY`,
+/// `all_proxy`, `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`, `http_proxy` that holds a valid
+/// proxy URL (schemes `http`, `https`, `socks4`, `socks4a`, `socks5`; socks needs ureq's
+/// `socks-proxy` feature), and `NO_PROXY` / `no_proxy` (comma-separated hosts, `*.suffix`,
+/// `.suffix` or `*`) for hosts that bypass it. Note that ureq uses the one proxy found for both
+/// `http` and `https` targets.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum ProxyConfig {
+    /// Read the proxy from the environment when the transport is built (the default).
+    #[default]
+    FromEnv,
+    /// Connect directly, whatever the environment says.
+    Disabled,
+    /// Use this proxy URL, e.g. `http://user:pw@proxy.internal:3128`.
+    Url(String),
+}
+
+impl fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxyConfig::FromEnv => f.write_str("FromEnv"),
+            ProxyConfig::Disabled => f.write_str("Disabled"),
+            // The URL may carry a password: show scheme and host only.
+            ProxyConfig::Url(url) => write!(f, "Url({})", redact_userinfo(url)),
+        }
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let shown = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("[redacted]@{host}"),
+        None => authority.to_owned(),
+    };
+    match scheme {
+        Some(s) => format!("{s}://{shown}"),
+        None => shown,
+    }
+}
+
+/// Settings of a [`UreqTransport`]; see [`UreqTransport::builder`].
+#[derive(Debug, Clone)]
+pub struct UreqTransportBuilder {
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    proxy: ProxyConfig,
+    user_agent: String,
+    max_idle_connections_per_host: usize,
+}
+
+impl Default for UreqTransportBuilder {
+    fn default() -> Self {
+        UreqTransportBuilder {
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            proxy: ProxyConfig::FromEnv,
+            user_agent: USER_AGENT.to_owned(),
+            max_idle_connections_per_host: 4,
+        }
+    }
+}
+
+impl UreqTransportBuilder {
+    /// Budget for resolving, connecting and the TLS handshake ([`DEFAULT_CONNECT_TIMEOUT`]);
+    /// `None` waits forever.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Budget for one whole exchange including reading the body
+    /// ([`DEFAULT_REQUEST_TIMEOUT`]); `None` waits forever.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Where the proxy comes from ([`ProxyConfig::FromEnv`] by default).
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// The agent-level `User-Agent` (also sent to an HTTP proxy on `CONNECT`). Requests built
+    /// by a [`crate::Client`] carry their own, which wins. Default [`USER_AGENT`].
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Idle connections kept per host for reuse (default 4; set it to at least the number of
+    /// threads sharing the transport).
+    pub fn max_idle_connections_per_host(mut self, n: usize) -> Self {
+        self.max_idle_connections_per_host = n.max(1);
+        self
+    }
+
+    /// Builds the agent.
+    ///
+    /// # Errors
+    /// [`ProxyConfig::Url`] is not a valid proxy URL (the message does not repeat the URL,
+    /// which may hold a password).
+    pub fn build(self) -> Result<UreqTransport, Error> {
+        let proxy = match &self.proxy {
+            ProxyConfig::FromEnv => ureq::Proxy::try_from_env(),
+            ProxyConfig::Disabled => None,
+            ProxyConfig::Url(url) => Some(ureq::Proxy::new(url).map_err(|_| {
+                Error::invalid_input(
+                    kv_proto::Limit::Config,
+                    format!(
+                        "the proxy URL {} is not valid (expected e.g. http://host:port)",
+                        redact_userinfo(url)
+                    ),
+                )
+            })?),
+        };
+        let idle = self.max_idle_connections_per_host;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .https_only(true)
+            .proxy(proxy)
+            .user_agent(self.user_agent.as_str())
+            .timeout_resolve(self.connect_timeout)
+            .timeout_connect(self.connect_timeout)
+            .timeout_global(self.request_timeout)
+            .max_idle_connections(idle.max(10))
+            .max_idle_connections_per_host(idle)
+            .build();
+        Ok(UreqTransport {
+            agent: ureq::Agent::new_with_config(config),
+        })
+    }
+}
+
+/// The default [`Transport`]: a `ureq::Agent` (connection pool, rustls or native-tls).
+///
+/// Whatever the agent's own configuration, every request is sent with 4xx/5xx as data
+/// (`http_status_as_error(false)`), no redirect followed (`max_redirects(0)`; a 3xx becomes a
+/// [`TransportErrorKind::Redirect`] error, so the credentials never go elsewhere) and HTTPS
+/// required unless the request's host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`).
+/// Bodies are read with the operation's cap (ureq's own default cap of 10 MiB is below KV's
+/// 25 MiB values); a `Content-Length` over the cap fails before any body byte is read. A
+/// body-less `GET`/`HEAD`/`DELETE`/`OPTIONS` is sent with no body and no `Content-Length`.
+///
+/// Cloning is cheap and shares the pool.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use kv_ureq::{ProxyConfig, UreqTransport};
+///
+/// let transport = UreqTransport::builder()
+///     .connect_timeout(Some(Duration::from_secs(5)))
+///     .proxy(ProxyConfig::Disabled)
+///     .build()
+///     .unwrap();
+/// # let _ = transport;
+/// ```
+#[derive(Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = self.agent.config();
+        f.debug_struct("UreqTransport")
+            .field("timeouts", &config.timeouts())
+            .field("proxy", &config.proxy().map(|p| (p.host(), p.port())))
+            .finish()
+    }
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        UreqTransport::new()
+    }
+}
+
+impl UreqTransport {
+    /// A transport with the defaults: connect timeout 10 s, request timeout 60 s, proxy from
+    /// the environment, `User-Agent: kv-ureq/<version>`.
+    pub fn new() -> UreqTransport {
+        let defaults = UreqTransportBuilder::default();
+        // Only an explicit proxy URL can make `build` fail; the defaults have none.
+        defaults.clone().build().unwrap_or_else(|_| UreqTransport {
+            agent: ureq::Agent::new_with_defaults(),
+        })
+    }
+
+    /// A builder for the timeouts, proxy, user agent and pool size.
+    pub fn builder() -> UreqTransportBuilder {
+        UreqTransportBuilder::default()
+    }
+
+    /// Wraps an agent you configured yourself (TLS roots, resolver, middleware ...). The
+    /// status-as-data, no-redirect and HTTPS-only rules above are still applied per request.
+    pub fn from_agent(agent: ureq::Agent) -> UreqTransport {
+        UreqTransport { agent }
+    }
+
+    /// The underlying agent.
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        request: Request<S>,
+        loopback: bool,
+    ) -> Result<Response<ureq::Body>, ureq::Error> {
+        let request = self
+            .agent
+            .configure_request(request)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .https_only(!loopback)
+            .build();
+        self.agent.run(request)
+    }
+}
+
+impl Transport for UreqTransport {
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        max_response_bytes: u64,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        let secrets = Secrets::of(request.headers());
+        let loopback = request.uri().host().is_some_and(is_loopback_host);
+        let body_less = request.body().is_empty()
+            && matches!(
+                *request.method(),
+                Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+            );
+        let sent = if body_less {
+            self.run(request.map(|_| ()), loopback)
+        } else {
+            self.run(request, loopback)
+        };
+        let mut response = sent.map_err(|e| secrets.scrub(map_error(e, max_response_bytes)))?;
+
+        if response.status().is_redirection() {
+            return Err(redirect_error(&response));
+        }
+        if response
+            .body()
+            .content_length()
+            .is_some_and(|len| len > max_response_bytes)
+        {
+            return Err(Error::response_too_large(max_response_bytes));
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(max_response_bytes.saturating_add(1))
+            .read_to_vec()
+            .map_err(|e| secrets.scrub(map_error(e, max_response_bytes)))?;
+        if body.len() as u64 > max_response_bytes {
+            return Err(Error::response_too_large(max_response_bytes));
+        }
+        let (parts, _) = response.into_parts();
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+/// True for `localhost`, `127.0.0.0/8` and `::1` (brackets allowed).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn redirect_error(response: &Response<ureq::Body>) -> Error {
+    // Name only the target host: a path or query could be long or sensitive.
+    let target = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|loc| loc.parse::<http::Uri>().ok())
+        .map(|uri| match uri.host() {
+            Some(host) => format!(" to host {host}"),
+            None => " to a path on the same host".to_owned(),
+        })
+        .unwrap_or_default();
+    Error::transport(
+        TransportErrorKind::Redirect,
+        format!(
+            "the server answered HTTP {} (a redirect{target}); redirects are never followed, \
+             so the credentials were not sent on (check the base URL)",
+            response.status().as_u16()
+        ),
+    )
+}
+
+/// The credential header values of a request, to scrub from error messages (defence in
+/// depth: no ureq error is known to quote a request header).
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(headers: &http::HeaderMap) -> Secrets {
+        let mut found = Vec::new();
+        for name in [
+            header::AUTHORIZATION.as_str(),
+            "x-auth-key",
+            "x-auth-email",
+            "x-auth-user-service-key",
+        ] {
+            for value in headers.get_all(name) {
+                if let Ok(s) = value.to_str() {
+                    found.push(s.to_owned());
+                    if let Some(token) = s.strip_prefix("Bearer ") {
+                        found.push(token.to_owned());
+                    }
+                }
+            }
+        }
+        found.retain(|s| s.len() >= 4);
+        Secrets(found)
+    }
+
+    fn scrub(&self, error: Error) -> Error {
+        if let kv_proto::ErrorKind::Transport(t) = error.kind()
+            && self.0.iter().any(|s| t.message.contains(s.as_str()))
+        {
+            let mut message = t.message.clone();
+            for s in &self.0 {
+                message = message.replace(s.as_str(), "[redacted]");
+            }
+            return Error::transport(t.kind, message);
+        }
+        error
+    }
+}
+
+/// Maps a ureq error into kv-proto's kinds. `limit` is the body cap in force.
+pub(crate) fn map_error(error: ureq::Error, limit: u64) -> Error {
+    use TransportErrorKind as K;
+    let (kind, message) = match error {
+        ureq::Error::BodyExceedsLimit(_) => return Error::response_too_large(limit),
+        ureq::Error::Io(e) => return map_io(&e, limit),
+        ureq::Error::HostNotFound => (K::Dns, "the host name could not be resolved".to_owned()),
+        ureq::Error::Timeout(t) => (K::Timeout, format!("timed out ({t})")),
+        ureq::Error::ConnectionFailed => (K::Connect, "the connection failed".to_owned()),
+        ureq::Error::ConnectProxyFailed(_) => (
+            K::Connect,
+            "the proxy refused the CONNECT request".to_owned(),
+        ),
+        ureq::Error::Tls(msg) => (K::Tls, format!("TLS: {msg}")),
+        e @ ureq::Error::TlsRequired => (K::Tls, e.to_string()),
+        #[cfg(feature = "rustls")]
+        e @ ureq::Error::Rustls(_) => (K::Tls, e.to_string()),
+        #[cfg(feature = "native-tls")]
+        e @ (ureq::Error::NativeTls(_) | ureq::Error::Der(_)) => (K::Tls, e.to_string()),
+        e @ (ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..)) => {
+            (K::InvalidResponse, e.to_string())
+        }
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => (
+            K::Redirect,
+            "the server redirected; redirects are never followed".to_owned(),
+        ),
+        ureq::Error::RequireHttpsOnly(_) => (
+            K::Other,
+            "refusing to send credentials over plain http to a non-loopback host".to_owned(),
+        ),
+        ureq::Error::InvalidProxyUrl => (K::Other, "the proxy URL is not valid".to_owned()),
+        e => (K::Other, e.to_string()),
+    };
+    Error::transport(kind, message)
+}
+
+fn map_io(e: &io::Error, limit: u64) -> Error {
+    use TransportErrorKind as K;
+    // A ureq error travelling inside an io::Error (as from a body reader).
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
+        if matches!(inner, ureq::Error::BodyExceedsLimit(_)) {
+            return Error::response_too_large(limit);
+        }
+        if let ureq::Error::Timeout(t) = inner {
+            return Error::transport(K::Timeout, format!("timed out ({t})"));
+        }
+    }
+    let kind = match e.kind() {
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::AddrNotAvailable
+        | io::ErrorKind::NotConnected => K::Connect,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof => K::ConnectionClosed,
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => K::Timeout,
+        io::ErrorKind::InvalidData => K::InvalidResponse,
+        _ => K::Other,
+    };
+    Error::transport(kind, format!("i/o: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in ["example.com", "10.0.0.1", "localhost.evil.com", "[::2]", ""] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn error_mapping() {
+        use TransportErrorKind as K;
+        let cases: Vec<(ureq::Error, Option<K>)> = vec![
+            (ureq::Error::HostNotFound, Some(K::Dns)),
+            (
+                ureq::Error::Io(io::ErrorKind::ConnectionRefused.into()),
+                Some(K::Connect),
+            ),
+            (
+                ureq::Error::Io(io::ErrorKind::ConnectionReset.into()),
+                Some(K::ConnectionClosed),
+            ),
+            (
+                ureq::Error::Io(io::ErrorKind::UnexpectedEof.into()),
+                Some(K::ConnectionClosed),
+            ),
+            (
+                ureq::Error::Timeout(ureq::Timeout::Global),
+                Some(K::Timeout),
+            ),
+            (
+                ureq::Error::Io(io::ErrorKind::TimedOut.into()),
+                Some(K::Timeout),
+            ),
+            (ureq::Error::Tls("bad certificate"), Some(K::Tls)),
+            (ureq::Error::TooManyRedirects, Some(K::Redirect)),
+            (
+                ureq::Error::LargeResponseHeader(1, 2),
+                Some(K::InvalidResponse),
+            ),
+            (ureq::Error::BadUri("x".into()), Some(K::Other)),
+            (ureq::Error::BodyExceedsLimit(11), None),
+            (
+                ureq::Error::Io(ureq::Error::BodyExceedsLimit(11).into_io()),
+                None,
+            ),
+        ];
+        for (err, want) in cases {
+            let text = err.to_string();
+            let mapped = map_error(err, 10);
+            assert_eq!(mapped.transport_kind(), want, "{text}");
+            if want.is_none() {
+                assert!(
+                    matches!(
+                        mapped.kind(),
+                        kv_proto::ErrorKind::ResponseTooLarge { limit: 10 }
+                    ),
+                    "{text}"
+                );
+            }
+        }
+        let dns = map_error(ureq::Error::HostNotFound, 1);
+        assert!(dns.is_retryable() && dns.is_transport());
+        let tls = map_error(ureq::Error::Tls("x"), 1);
+        assert!(!tls.is_retryable());
+    }
+
+    #[test]
+    fn secrets_are_scrubbed() {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            "Bearer sekrit-token".parse().unwrap(),
+        );
+        let s = Secrets::of(&h);
+        let e = s.scrub(Error::transport(
+            TransportErrorKind::Other,
+            "oops sekrit-token leaked",
+        ));
+        assert!(!e.to_string().contains("sekrit"), "{e}");
+        assert!(e.to_string().contains("[redacted]"));
+    }
+
+    #[test]
+    fn proxy_debug_hides_password() {
+        let p = ProxyConfig::Url("http://user:hunter2@proxy.internal:3128/".into());
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("hunter2") && !dbg.contains("user"), "{dbg}");
+        assert!(dbg.contains("proxy.internal:3128"));
+        let err = UreqTransport::builder()
+            .proxy(ProxyConfig::Url("::not a url hunter2@x".into()))
+            .build()
+            .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}
