@@ -8,6 +8,8 @@ mod endpoint;
 mod error;
 mod ids;
 mod op;
+mod pace;
+mod retry;
 
 pub use http;
 
@@ -24,3 +26,9 @@ pub use ids::{
     MAX_VALUE_BYTES, MIN_TTL_SECS, Metadata, NamespaceId, Title,
 };
 pub use op::Operation;
+pub use pace::{CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW, Pacer};
+pub use retry::{
+    DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
+    DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RATE_LIMITED_DELAY, GiveUpReason, RetryDecision,
+    RetryPolicy, RetryState,
+};
