@@ -24,3 +24,46 @@ pub trait Operation {
     /// An error envelope, a non-envelope error body, or a success body of the wrong shape.
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Self::Output, crate::Error>;
 }
+
+mod bulk;
+mod keys;
+mod namespace;
+mod value;
+
+pub use bulk::{
+    BulkDelete, BulkGet, BulkGetResult, BulkPayload, BulkResult, BulkValue, BulkWrite,
+    BulkWriteItem, MAX_BULK_GET_KEYS, MAX_BULK_GET_RESPONSE, MAX_BULK_ITEMS,
+    MAX_BULK_RESULT_RESPONSE, MAX_BULK_WRITE_BODY_BYTES,
+};
+pub use keys::{
+    KeyInfo, KeyPage, ListKeys, MAX_LIST_KEYS_RESPONSE, MAX_LIST_LIMIT, MIN_LIST_LIMIT,
+};
+pub use namespace::{
+    CreateNamespace, DeleteNamespace, Direction, GetNamespace, Jurisdiction, ListNamespaces,
+    MAX_LIST_NAMESPACES_RESPONSE, MAX_PER_PAGE, MIN_PER_PAGE, Namespace, NamespaceMode,
+    NamespaceOrder, NamespacePage, PageInfo, RenameNamespace,
+};
+pub use value::{
+    DeleteValue, GetMetadata, GetValue, MAX_VALUE_RESPONSE, PutValue, TryGetValue, Value,
+};
+
+/// `Accept` / `Content-Type` for JSON.
+pub(crate) const JSON: &str = "application/json";
+/// `Accept` / `Content-Type` for raw bytes.
+pub(crate) const OCTET_STREAM: &str = "application/octet-stream";
+/// `Accept` for the value read: the raw bytes, or a JSON error envelope.
+pub(crate) const ACCEPT_VALUE: &str = "application/octet-stream, application/json";
+
+/// Response cap for routes whose answer is a small JSON document (one namespace, an empty
+/// result, one key's metadata): 1 MiB.
+pub const MAX_SMALL_JSON_RESPONSE: u64 = 1 << 20;
+
+/// Serialises a request body. Serialising our own plain structures cannot fail; if it ever
+/// did, an empty body is sent and the server rejects it (no panic).
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+pub(crate) fn json_content_type() -> Option<http::HeaderValue> {
+    Some(http::HeaderValue::from_static(JSON))
+}

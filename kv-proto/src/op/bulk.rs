@@ -1,0 +1,895 @@
+//! Bulk routes: write (`PUT .../bulk`), delete (`POST .../bulk/delete`, or the deprecated
+//! `DELETE .../bulk`) and get (`POST .../bulk/get`).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use base64::Engine as _;
+use http::Method;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::{JSON, Operation, json_content_type, to_json};
+use crate::endpoint::Endpoint;
+use crate::envelope::{decode_optional, decode_required};
+use crate::error::{Error, Limit};
+use crate::ids::{Expiration, Key, MAX_VALUE_BYTES, Metadata, NamespaceId, check_value_len};
+
+/// Most items in one bulk write or bulk delete.
+pub const MAX_BULK_ITEMS: usize = 10_000;
+/// Most keys in one bulk get.
+pub const MAX_BULK_GET_KEYS: usize = 100;
+/// Largest bulk write request body, in bytes (the API's "100 MB").
+pub const MAX_BULK_WRITE_BODY_BYTES: usize = 100_000_000;
+/// Response cap for [`BulkWrite`] and [`BulkDelete`]: 16 MiB (a result listing all 10,000
+/// keys of 512 bytes as unsuccessful, with room for JSON escaping).
+pub const MAX_BULK_RESULT_RESPONSE: u64 = 16 << 20;
+/// Response cap for [`BulkGet`]: 32 MiB (the server refuses answers over 25 MB with a 413;
+/// the rest is room for the envelope, metadata and JSON escaping).
+pub const MAX_BULK_GET_RESPONSE: u64 = 32 << 20;
+
+/// Counts bytes written, to size JSON without building it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    let mut c = Counter(0);
+    // Writing our own plain structures into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut c, value);
+    c.0
+}
+
+/// One pair of a [`BulkWrite`].
+///
+/// The fields are public for reading and pattern matching; [`BulkWrite::new`] checks them
+/// again, so an item edited by hand cannot break a limit unnoticed.
+///
+/// ```
+/// use kv_proto::{BulkWriteItem, Expiration, Key, Metadata};
+///
+/// let text = BulkWriteItem::text(Key::new("a")?, "hello")?
+///     .expiration(Expiration::ttl(600)?)
+///     .metadata(Metadata::new(serde_json::json!({"v": 1}))?);
+/// let bin = BulkWriteItem::binary(Key::new("b")?, &[0, 255])?;
+/// assert_eq!(bin.value, "AP8=");
+/// assert!(bin.base64);
+/// // `{"key":"b","value":"AP8=","base64":true}` plus a comma:
+/// assert_eq!(bin.encoded_len(), 41);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct BulkWriteItem {
+    /// The key.
+    pub key: Key,
+    /// The value: UTF-8 text, or base64 when `base64` is true.
+    pub value: String,
+    /// Whether the server should base64-decode `value` before storing it.
+    pub base64: bool,
+    /// When the key should expire (`expiration` or `expiration_ttl` on the wire).
+    pub expiration: Option<Expiration>,
+    /// Metadata to store with the value.
+    pub metadata: Option<Metadata>,
+}
+
+impl fmt::Debug for BulkWriteItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values can be 25 MiB: print their size, not their text.
+        f.debug_struct("BulkWriteItem")
+            .field("key", &self.key)
+            .field("value_len", &self.value.len())
+            .field("base64", &self.base64)
+            .field("expiration", &self.expiration)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}
+
+#[derive(Serialize)]
+struct WireItem<'a> {
+    key: &'a str,
+    value: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    base64: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_ttl: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+}
+
+/// The base64 length of `MAX_VALUE_BYTES` bytes.
+const MAX_BASE64_CHARS: usize = MAX_VALUE_BYTES.div_ceil(3) * 4;
+
+impl BulkWriteItem {
+    /// A text value (stored as its UTF-8 bytes).
+    ///
+    /// # Errors
+    /// [`Limit::ValueSize`] if the text is over 25 MiB.
+    pub fn text(key: Key, value: impl Into<String>) -> Result<BulkWriteItem, Error> {
+        let value = value.into();
+        check_value_len(value.len())?;
+        Ok(BulkWriteItem {
+            key,
+            value,
+            base64: false,
+            expiration: None,
+            metadata: None,
+        })
+    }
+
+    /// A binary value, sent base64-encoded with `base64: true`. The 25 MiB limit applies to
+    /// the bytes, not to their encoding.
+    ///
+    /// # Errors
+    /// [`Limit::ValueSize`] if the bytes are over 25 MiB.
+    pub fn binary(key: Key, value: &[u8]) -> Result<BulkWriteItem, Error> {
+        check_value_len(value.len())?;
+        Ok(BulkWriteItem {
+            key,
+            value: base64::engine::general_purpose::STANDARD.encode(value),
+            base64: true,
+            expiration: None,
+            metadata: None,
+        })
+    }
+
+    /// Stores metadata with the value.
+    pub fn metadata(mut self, metadata: Metadata) -> BulkWriteItem {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// Makes the key expire.
+    pub fn expiration(mut self, expiration: Expiration) -> BulkWriteItem {
+        self.expiration = Some(expiration);
+        self
+    }
+
+    fn wire(&self) -> WireItem<'_> {
+        let (expiration, expiration_ttl) = match self.expiration {
+            Some(Expiration::At(t)) => (Some(t), None),
+            Some(Expiration::Ttl(s)) => (None, Some(s)),
+            None => (None, None),
+        };
+        WireItem {
+            key: self.key.as_str(),
+            value: &self.value,
+            base64: self.base64,
+            expiration,
+            expiration_ttl,
+            metadata: self.metadata.as_ref(),
+        }
+    }
+
+    /// The exact number of bytes this item adds to a bulk write body: its JSON object plus
+    /// one separator. A body of items `a, b, ...` is `1 + Σ encoded_len` bytes long (the
+    /// brackets add 2, the n - 1 commas the rest).
+    pub fn encoded_len(&self) -> usize {
+        json_len(&self.wire()) + 1
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.base64 {
+            if self.value.len() > MAX_BASE64_CHARS {
+                return Err(Error::invalid_input(
+                    Limit::ValueSize,
+                    format!(
+                        "the base64 value of {:?} is {} characters; the limit is {MAX_BASE64_CHARS} (25 MiB encoded)",
+                        self.key.as_str(),
+                        self.value.len()
+                    ),
+                ));
+            }
+        } else {
+            check_value_len(self.value.len())?;
+        }
+        if let Some(e) = self.expiration {
+            e.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of [`BulkWrite`] and [`BulkDelete`]. The request can succeed (HTTP 200) while
+/// some keys failed: retry `unsuccessful_keys`.
+///
+/// Lenient: `3.0` is accepted for a count; absent (or `null`) fields are 0 / empty.
+///
+/// ```
+/// let r: kv_proto::BulkResult = serde_json::from_str(r#"{"successful_key_count":3.0}"#).unwrap();
+/// assert_eq!((r.successful_key_count, r.unsuccessful_keys.len()), (3, 0));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResult {
+    /// How many keys were written or deleted.
+    #[serde(default, deserialize_with = "crate::de::u64_lenient")]
+    pub successful_key_count: u64,
+    /// Keys that were not fully written or deleted; they should be retried.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub unsuccessful_keys: Vec<String>,
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
+}
+
+fn parse_bulk_result(response: &http::Response<&[u8]>) -> Result<BulkResult, Error> {
+    // An older API answered bulk writes with no result; that reports no failed key.
+    Ok(decode_optional::<BulkResult>(response)?.unwrap_or_default())
+}
+
+fn check_count(limit: Limit, what: &str, n: usize, max: usize) -> Result<(), Error> {
+    if n == 0 || n > max {
+        return Err(Error::invalid_input(
+            limit,
+            format!("{what} has {n} items; it must have 1..={max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `PUT .../namespaces/{namespace}/bulk`: writes up to 10,000 pairs in one request.
+///
+/// The body is a JSON array of `{key, value, base64?, expiration?, expiration_ttl?,
+/// metadata?}` (`base64` only when true). Output [`BulkResult`]; response cap:
+/// [`MAX_BULK_RESULT_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId};
+///
+/// let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?];
+/// let op = BulkWrite::new(NamespaceId::new("ns1")?, items)?;
+/// assert_eq!(op.body_len(), 1 + r#"{"key":"a","value":"1"}"#.len() + 1);
+/// assert!(BulkWrite::new(NamespaceId::new("ns1")?, vec![]).is_err());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkWrite {
+    namespace: NamespaceId,
+    items: Vec<BulkWriteItem>,
+    body_len: usize,
+}
+
+impl BulkWrite {
+    /// Writes `items` to `namespace`.
+    ///
+    /// # Errors
+    /// [`Limit::BulkWriteCount`] unless there are 1..=10,000 items; [`Limit::BulkWriteBytes`]
+    /// if the body would exceed 100,000,000 bytes; [`Limit::ValueSize`] /
+    /// [`Limit::ExpirationTtl`] for an item edited by hand past a limit.
+    pub fn new(namespace: NamespaceId, items: Vec<BulkWriteItem>) -> Result<BulkWrite, Error> {
+        check_count(
+            Limit::BulkWriteCount,
+            "a bulk write",
+            items.len(),
+            MAX_BULK_ITEMS,
+        )?;
+        let mut body_len = 1usize;
+        for item in &items {
+            item.check()?;
+            body_len = body_len.saturating_add(item.encoded_len());
+        }
+        if body_len > MAX_BULK_WRITE_BODY_BYTES {
+            return Err(Error::invalid_input(
+                Limit::BulkWriteBytes,
+                format!(
+                    "the bulk write body would be {body_len} bytes; the limit is {MAX_BULK_WRITE_BODY_BYTES}"
+                ),
+            ));
+        }
+        Ok(BulkWrite {
+            namespace,
+            items,
+            body_len,
+        })
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &NamespaceId {
+        &self.namespace
+    }
+
+    /// The items, in order.
+    pub fn items(&self) -> &[BulkWriteItem] {
+        &self.items
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.items.iter().map(|i| &i.key)
+    }
+
+    /// Gives the items back.
+    pub fn into_items(self) -> Vec<BulkWriteItem> {
+        self.items
+    }
+
+    /// The exact length of the request body in bytes.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+}
+
+impl Operation for BulkWrite {
+    type Output = BulkResult;
+
+    fn request(&self, endpoint: &Endpoint) -> http::Request<Vec<u8>> {
+        let mut body = Vec::with_capacity(self.body_len);
+        body.push(b'[');
+        for (i, item) in self.items.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            // Writing into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut body, &item.wire());
+        }
+        body.push(b']');
+        endpoint.build_request(
+            Method::PUT,
+            endpoint.namespace_url(&self.namespace, "/bulk"),
+            &[],
+            JSON,
+            json_content_type(),
+            body,
+        )
+    }
+
+    fn max_response_bytes(&self) -> u64 {
+        MAX_BULK_RESULT_RESPONSE
+    }
+
+    fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkResult, Error> {
+        parse_bulk_result(&response)
+    }
+}
+
+/// `POST .../namespaces/{namespace}/bulk/delete` with a JSON array of up to 10,000 keys.
+///
+/// [`BulkDelete::legacy_delete_method`] sends the deprecated `DELETE .../bulk` instead (same
+/// body, same result). Output [`BulkResult`]; response cap: [`MAX_BULK_RESULT_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{BulkDelete, Key, NamespaceId};
+/// let op = BulkDelete::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("b")?])?;
+/// assert_eq!(op.keys().len(), 2);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkDelete {
+    namespace: NamespaceId,
+    keys: Vec<Key>,
+    legacy: bool,
+}
+
+impl BulkDelete {
+    /// Deletes `keys` (missing keys are not an error).
+    ///
+    /// # Errors
+    /// [`Limit::BulkDeleteCount`] unless there are 1..=10,000 keys.
+    pub fn new(namespace: NamespaceId, keys: Vec<Key>) -> Result<BulkDelete, Error> {
+        check_count(
+            Limit::BulkDeleteCount,
+            "a bulk delete",
+            keys.len(),
+            MAX_BULK_ITEMS,
+        )?;
+        Ok(BulkDelete {
+            namespace,
+            keys,
+            legacy: false,
+        })
+    }
+
+    /// Sends the deprecated `DELETE .../bulk` (used by wrangler and older clients).
+    pub fn legacy_delete_method(mut self) -> BulkDelete {
+        self.legacy = true;
+        self
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &NamespaceId {
+        &self.namespace
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+}
+
+impl Operation for BulkDelete {
+    type Output = BulkResult;
+
+    fn request(&self, endpoint: &Endpoint) -> http::Request<Vec<u8>> {
+        let (method, suffix) = if self.legacy {
+            (Method::DELETE, "/bulk")
+        } else {
+            (Method::POST, "/bulk/delete")
+        };
+        endpoint.build_request(
+            method,
+            endpoint.namespace_url(&self.namespace, suffix),
+            &[],
+            JSON,
+            json_content_type(),
+            to_json(&self.keys),
+        )
+    }
+
+    fn max_response_bytes(&self) -> u64 {
+        MAX_BULK_RESULT_RESPONSE
+    }
+
+    fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkResult, Error> {
+        parse_bulk_result(&response)
+    }
+}
+
+/// How a bulk get decodes values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum BulkType {
+    Text,
+    Json,
+}
+
+/// `POST .../namespaces/{namespace}/bulk/get`: up to 100 text or JSON values in one request.
+///
+/// Body: `{"keys":[...],"type":"text"|"json","withMetadata":bool}` (note the camelCase).
+/// Values must be text; read binary values with [`crate::GetValue`]. Output
+/// [`BulkGetResult`]; response cap: [`MAX_BULK_GET_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+///
+/// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"gone":null,"a":"x"}}}"#;
+/// let out = op.parse(http::Response::new(&body[..]))?;
+/// assert_eq!(out.get("a").and_then(BulkValue::as_text), Some("x"));
+/// assert!(out.get("gone").is_some_and(BulkValue::is_missing));
+/// assert_eq!(out.missing().collect::<Vec<_>>(), ["gone"]);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkGet {
+    namespace: NamespaceId,
+    keys: Vec<Key>,
+    kind: BulkType,
+    with_metadata: bool,
+}
+
+#[derive(Serialize)]
+struct BulkGetBody<'a> {
+    keys: &'a [Key],
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "withMetadata")]
+    with_metadata: bool,
+}
+
+impl BulkGet {
+    /// Reads `keys` as text, without metadata.
+    ///
+    /// # Errors
+    /// [`Limit::BulkGetCount`] unless there are 1..=100 keys.
+    pub fn new(namespace: NamespaceId, keys: Vec<Key>) -> Result<BulkGet, Error> {
+        check_count(
+            Limit::BulkGetCount,
+            "a bulk get",
+            keys.len(),
+            MAX_BULK_GET_KEYS,
+        )?;
+        Ok(BulkGet {
+            namespace,
+            keys,
+            kind: BulkType::Text,
+            with_metadata: false,
+        })
+    }
+
+    /// Decode values as JSON (`"type":"json"`). The server fails the whole request (400) if
+    /// any requested value is not valid JSON.
+    pub fn json(mut self) -> BulkGet {
+        self.kind = BulkType::Json;
+        self
+    }
+
+    /// Values as strings (`"type":"text"`, the default).
+    pub fn text(mut self) -> BulkGet {
+        self.kind = BulkType::Text;
+        self
+    }
+
+    /// Also return each key's metadata and expiry (`"withMetadata":true`).
+    pub fn with_metadata(mut self) -> BulkGet {
+        self.with_metadata = true;
+        self
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &NamespaceId {
+        &self.namespace
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// Whether values are decoded as JSON.
+    pub fn is_json(&self) -> bool {
+        self.kind == BulkType::Json
+    }
+
+    /// Whether metadata is requested.
+    pub fn is_with_metadata(&self) -> bool {
+        self.with_metadata
+    }
+}
+
+impl Operation for BulkGet {
+    type Output = BulkGetResult;
+
+    fn request(&self, endpoint: &Endpoint) -> http::Request<Vec<u8>> {
+        let body = to_json(&BulkGetBody {
+            keys: &self.keys,
+            kind: match self.kind {
+                BulkType::Text => "text",
+                BulkType::Json => "json",
+            },
+            with_metadata: self.with_metadata,
+        });
+        endpoint.build_request(
+            Method::POST,
+            endpoint.namespace_url(&self.namespace, "/bulk/get"),
+            &[],
+            JSON,
+            json_content_type(),
+            body,
+        )
+    }
+
+    fn max_response_bytes(&self) -> u64 {
+        MAX_BULK_GET_RESPONSE
+    }
+
+    fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkGetResult, Error> {
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(self.keys.len());
+        let mut order: Vec<&str> = Vec::with_capacity(self.keys.len());
+        for key in &self.keys {
+            if !index.contains_key(key.as_str()) {
+                index.insert(key.as_str(), order.len());
+                order.push(key.as_str());
+            }
+        }
+        let seed = ResultSeed {
+            index: &index,
+            kind: self.kind,
+            with_metadata: self.with_metadata,
+        };
+        let (slots, _) = decode_required(&response, seed)?;
+        let entries = order
+            .iter()
+            .zip(slots)
+            .map(|(k, v)| ((*k).to_owned(), v.unwrap_or(BulkValue::Missing)))
+            .collect();
+        Ok(BulkGetResult { entries })
+    }
+}
+
+/// A value of a [`BulkValue::WithMetadata`] entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkPayload {
+    /// The value as text (`type: text`).
+    Text(String),
+    /// The value parsed as JSON (`type: json`); may be `Null` for a stored JSON `null`.
+    Json(serde_json::Value),
+}
+
+/// What a bulk get returned for one requested key.
+///
+/// **Missing vs `null`.** Without metadata the wire cannot tell a missing key from a key whose
+/// stored JSON is `null`: both come back as `null`, and both are reported as
+/// [`BulkValue::Missing`]. With [`BulkGet::with_metadata`] the two differ on the wire (a
+/// missing key is `null`, a present key is an object whose `value` may be `null`), and a
+/// stored `null` is `WithMetadata { value: BulkPayload::Json(Value::Null), .. }`. Ask for
+/// metadata when the difference matters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkValue {
+    /// The key does not exist (or has expired), or the server left it out of `values`.
+    Missing,
+    /// A text value (`type: text`, no metadata).
+    Text(String),
+    /// A JSON value (`type: json`, no metadata); never `Null` (see above).
+    Json(serde_json::Value),
+    /// A value with its metadata (`withMetadata: true`).
+    WithMetadata {
+        /// The value.
+        value: BulkPayload,
+        /// The key's metadata, or `None` if it has none.
+        metadata: Option<serde_json::Value>,
+        /// Absolute expiry in seconds since the Unix epoch, if the key expires.
+        expiration: Option<u64>,
+    },
+}
+
+impl BulkValue {
+    /// True for [`BulkValue::Missing`].
+    pub fn is_missing(&self) -> bool {
+        matches!(self, BulkValue::Missing)
+    }
+
+    /// The text of a text value (with or without metadata).
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            BulkValue::Text(s)
+            | BulkValue::WithMetadata {
+                value: BulkPayload::Text(s),
+                ..
+            } => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The JSON of a JSON value (with or without metadata).
+    pub fn as_json(&self) -> Option<&serde_json::Value> {
+        match self {
+            BulkValue::Json(v)
+            | BulkValue::WithMetadata {
+                value: BulkPayload::Json(v),
+                ..
+            } => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The metadata, when requested and present.
+    pub fn metadata(&self) -> Option<&serde_json::Value> {
+        match self {
+            BulkValue::WithMetadata { metadata, .. } => metadata.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The expiry, when requested and set.
+    pub fn expiration(&self) -> Option<u64> {
+        match self {
+            BulkValue::WithMetadata { expiration, .. } => *expiration,
+            _ => None,
+        }
+    }
+}
+
+/// The output of [`BulkGet`]: every requested key (once, in request order) with its
+/// [`BulkValue`].
+///
+/// The server's `values` object may list keys in any order. Keys it returns that were not
+/// requested are ignored; requested keys it leaves out are [`BulkValue::Missing`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkGetResult {
+    entries: Vec<(String, BulkValue)>,
+}
+
+impl BulkGetResult {
+    /// The value for `key`; `None` if `key` was not requested.
+    pub fn get(&self, key: &str) -> Option<&BulkValue> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Every requested key and its value, in request order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &BulkValue)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The requested keys that are missing, in request order.
+    pub fn missing(&self) -> impl Iterator<Item = &str> {
+        self.entries
+            .iter()
+            .filter(|(_, v)| v.is_missing())
+            .map(|(k, _)| k.as_str())
+    }
+
+    /// How many distinct keys were requested.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no key was requested (never the case for a parsed result).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl IntoIterator for BulkGetResult {
+    type Item = (String, BulkValue);
+    type IntoIter = std::vec::IntoIter<(String, BulkValue)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a BulkGetResult {
+    type Item = &'a (String, BulkValue);
+    type IntoIter = std::slice::Iter<'a, (String, BulkValue)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+// ---- Decoding `result` straight into slots, without an intermediate `serde_json::Value`. ----
+
+struct ResultSeed<'k> {
+    index: &'k HashMap<&'k str, usize>,
+    kind: BulkType,
+    with_metadata: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultSeed<'_> {
+    type Value = Vec<Option<BulkValue>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultSeed<'_> {
+    type Value = Vec<Option<BulkValue>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with `values`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut slots = None;
+        while let Some(name) = map.next_key::<KeyStr<'de>>()? {
+            if name.0 == "values" && slots.is_none() {
+                slots = Some(map.next_value_seed(ValuesSeed {
+                    index: self.index,
+                    kind: self.kind,
+                    with_metadata: self.with_metadata,
+                })?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        slots.ok_or_else(|| de::Error::missing_field("values"))
+    }
+}
+
+/// A map key, borrowed from the body when it has no escapes.
+struct KeyStr<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<KeyStr<'de>, E> {
+                Ok(KeyStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyStr<'de>, E> {
+                Ok(KeyStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<KeyStr<'de>, E> {
+                Ok(KeyStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct ValuesSeed<'k> {
+    index: &'k HashMap<&'k str, usize>,
+    kind: BulkType,
+    with_metadata: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
+    type Value = Vec<Option<BulkValue>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValuesSeed<'_> {
+    type Value = Vec<Option<BulkValue>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object mapping keys to values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut slots: Vec<Option<BulkValue>> = vec![None; self.index.len()];
+        while let Some(key) = map.next_key::<KeyStr<'de>>()? {
+            match self.index.get(key.0.as_ref()) {
+                Some(&i) => {
+                    let value = map.next_value_seed(EntrySeed {
+                        kind: self.kind,
+                        with_metadata: self.with_metadata,
+                    })?;
+                    if let Some(slot) = slots.get_mut(i) {
+                        *slot = Some(value);
+                    }
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(slots)
+    }
+}
+
+struct EntrySeed {
+    kind: BulkType,
+    with_metadata: bool,
+}
+
+#[derive(Deserialize)]
+struct TextEntry {
+    value: String,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::de::opt_u64_lenient")]
+    expiration: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct JsonEntry {
+    #[serde(default)]
+    value: serde_json::Value,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::de::opt_u64_lenient")]
+    expiration: Option<u64>,
+}
+
+impl<'de> DeserializeSeed<'de> for EntrySeed {
+    type Value = BulkValue;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<BulkValue, D::Error> {
+        Ok(match (self.kind, self.with_metadata) {
+            (BulkType::Text, false) => match Option::<String>::deserialize(d)? {
+                Some(s) => BulkValue::Text(s),
+                None => BulkValue::Missing,
+            },
+            (BulkType::Json, false) => match serde_json::Value::deserialize(d)? {
+                serde_json::Value::Null => BulkValue::Missing,
+                v => BulkValue::Json(v),
+            },
+            (BulkType::Text, true) => match Option::<TextEntry>::deserialize(d)? {
+                Some(e) => BulkValue::WithMetadata {
+                    value: BulkPayload::Text(e.value),
+                    metadata: e.metadata,
+                    expiration: e.expiration,
+                },
+                None => BulkValue::Missing,
+            },
+            (BulkType::Json, true) => match Option::<JsonEntry>::deserialize(d)? {
+                Some(e) => BulkValue::WithMetadata {
+                    value: BulkPayload::Json(e.value),
+                    metadata: e.metadata,
+                    expiration: e.expiration,
+                },
+                None => BulkValue::Missing,
+            },
+        })
+    }
+}

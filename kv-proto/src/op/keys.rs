@@ -1,0 +1,189 @@
+//! List keys: `GET .../namespaces/{namespace}/keys` with `prefix`, `limit` and `cursor`.
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+
+use super::{JSON, Operation};
+use crate::endpoint::Endpoint;
+use crate::envelope::decode_result;
+use crate::error::{Error, Limit};
+use crate::ids::NamespaceId;
+
+/// Smallest `limit` accepted by list keys.
+pub const MIN_LIST_LIMIT: u32 = 10;
+/// Largest `limit` accepted by list keys (also the server's default).
+pub const MAX_LIST_LIMIT: u32 = 1000;
+
+/// Response cap for [`ListKeys`]: 16 MiB. A page holds at most 1,000 keys of at most 512 bytes
+/// with at most 1 KiB of metadata each (about 1.6 MB raw); the cap leaves room for JSON
+/// escaping (`\uXXXX` can grow a byte six-fold).
+pub const MAX_LIST_KEYS_RESPONSE: u64 = 16 << 20;
+
+/// One key of a [`KeyPage`].
+///
+/// ```
+/// let k: kv_proto::KeyInfo =
+///     serde_json::from_str(r#"{"name":"a","expiration":1.7e9,"metadata":{"x":1}}"#).unwrap();
+/// assert_eq!(k.expiration, Some(1_700_000_000));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// The key name.
+    pub name: String,
+    /// Absolute expiry in seconds since the Unix epoch, for keys that expire.
+    #[serde(
+        default,
+        deserialize_with = "crate::de::opt_u64_lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiration: Option<u64>,
+    /// The key's metadata; `None` when it has none (absent or `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// One page of [`ListKeys`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPage {
+    /// The keys on this page. It may be empty while more pages remain (tombstones).
+    pub keys: Vec<KeyInfo>,
+    /// The cursor for the next page; `None` when the server sent none, `null` or `""`, which
+    /// means this was the last page. Stop on `None`, never on an empty page.
+    pub cursor: Option<String>,
+    /// `result_info.count`, if sent.
+    pub count: Option<u64>,
+}
+
+/// `GET /accounts/{account}/storage/kv/namespaces/{namespace}/keys`: one page of keys.
+///
+/// Keys come in lexicographic byte order. Send the same `prefix` with every cursor (pagers
+/// use [`ListKeys::with_cursor`], which keeps it). Response cap: [`MAX_LIST_KEYS_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{ListKeys, NamespaceId};
+///
+/// let op = ListKeys::new(NamespaceId::new("ns1")?).prefix("user:").limit(100)?;
+/// let next = op.with_cursor(Some("6Ck1la0VxJ0djhidm1MdX2FyD".into()));
+/// assert_eq!(next.get_prefix(), Some("user:"));
+/// assert_eq!(next.get_limit(), Some(100));
+/// assert!(op.clone().limit(9).is_err() && op.limit(1001).is_err());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListKeys {
+    namespace: NamespaceId,
+    prefix: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+impl ListKeys {
+    /// The first page of every key in `namespace`.
+    pub fn new(namespace: NamespaceId) -> ListKeys {
+        ListKeys {
+            namespace,
+            prefix: None,
+            limit: None,
+            cursor: None,
+        }
+    }
+
+    /// Only keys starting with `prefix` (an empty prefix is not sent).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> ListKeys {
+        let prefix = prefix.into();
+        self.prefix = (!prefix.is_empty()).then_some(prefix);
+        self
+    }
+
+    /// At most `limit` keys per page.
+    ///
+    /// # Errors
+    /// [`Limit::ListLimit`] unless `10 <= limit <= 1000`.
+    pub fn limit(mut self, limit: u32) -> Result<ListKeys, Error> {
+        if !(MIN_LIST_LIMIT..=MAX_LIST_LIMIT).contains(&limit) {
+            return Err(Error::invalid_input(
+                Limit::ListLimit,
+                format!("list limit is {limit}; it must be {MIN_LIST_LIMIT}..={MAX_LIST_LIMIT}"),
+            ));
+        }
+        self.limit = Some(limit);
+        Ok(self)
+    }
+
+    /// Continue from this cursor (an empty cursor is not sent).
+    pub fn cursor(mut self, cursor: impl Into<String>) -> ListKeys {
+        let cursor = cursor.into();
+        self.cursor = (!cursor.is_empty()).then_some(cursor);
+        self
+    }
+
+    /// A copy of this operation with another cursor (`None` or `""`: the first page).
+    pub fn with_cursor(&self, cursor: Option<String>) -> ListKeys {
+        ListKeys {
+            cursor: cursor.filter(|c| !c.is_empty()),
+            ..self.clone()
+        }
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &NamespaceId {
+        &self.namespace
+    }
+
+    /// The prefix, if set.
+    pub fn get_prefix(&self) -> Option<&str> {
+        self.prefix.as_deref()
+    }
+
+    /// The page size, if set.
+    pub fn get_limit(&self) -> Option<u32> {
+        self.limit
+    }
+
+    /// The cursor, if set.
+    pub fn get_cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+}
+
+impl Operation for ListKeys {
+    type Output = KeyPage;
+
+    fn request(&self, endpoint: &Endpoint) -> http::Request<Vec<u8>> {
+        let mut query = Vec::new();
+        if let Some(p) = &self.prefix {
+            query.push(("prefix", p.clone()));
+        }
+        if let Some(l) = self.limit {
+            query.push(("limit", l.to_string()));
+        }
+        if let Some(c) = &self.cursor {
+            query.push(("cursor", c.clone()));
+        }
+        endpoint.build_request(
+            Method::GET,
+            endpoint.namespace_url(&self.namespace, "/keys"),
+            &query,
+            JSON,
+            None,
+            Vec::new(),
+        )
+    }
+
+    fn max_response_bytes(&self) -> u64 {
+        MAX_LIST_KEYS_RESPONSE
+    }
+
+    fn parse(&self, response: http::Response<&[u8]>) -> Result<KeyPage, Error> {
+        let (keys, info) = decode_result::<Vec<KeyInfo>>(&response)?;
+        let (cursor, count) = match info {
+            Some(i) => (i.cursor.filter(|c| !c.is_empty()), i.count),
+            None => (None, None),
+        };
+        Ok(KeyPage {
+            keys,
+            cursor,
+            count,
+        })
+    }
+}
