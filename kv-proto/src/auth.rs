@@ -25,7 +25,10 @@ pub struct Auth(Inner);
 #[derive(Clone)]
 enum Inner {
     Token(HeaderValue),
-    Key { email: HeaderValue, key: HeaderValue },
+    Key {
+        email: HeaderValue,
+        key: HeaderValue,
+    },
 }
 
 fn secret_header(what: &str, value: &str) -> Result<HeaderValue, Error> {
@@ -64,7 +67,10 @@ impl Auth {
         bearer.extend_from_slice(b"Bearer ");
         bearer.extend_from_slice(t.as_bytes());
         let mut v = HeaderValue::from_bytes(&bearer).map_err(|_| {
-            Error::invalid_input(Limit::Credentials, "the API token is not a valid header value")
+            Error::invalid_input(
+                Limit::Credentials,
+                "the API token is not a valid header value",
+            )
         })?;
         v.set_sensitive(true);
         Ok(Auth(Inner::Token(v)))

@@ -11,7 +11,9 @@ pub(crate) fn u64_from_f64<E: serde::de::Error>(f: f64) -> Result<u64, E> {
     if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < LIMIT {
         Ok(f as u64)
     } else {
-        Err(E::custom(format!("expected a non-negative integer, found {f}")))
+        Err(E::custom(format!(
+            "expected a non-negative integer, found {f}"
+        )))
     }
 }
 

@@ -185,7 +185,11 @@ impl RetryAfter {
         {
             return Some(RetryAfter::Delay(Duration::from_secs_f64(ms / 1000.0)));
         }
-        let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+        let value = headers
+            .get(http::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?
+            .trim();
         if let Ok(secs) = value.parse::<u64>() {
             return Some(RetryAfter::Delay(Duration::from_secs(secs)));
         }
@@ -644,14 +648,20 @@ mod tests {
     fn display_lists_codes_and_ray() {
         let s = api(404, &[10009, 10013]).to_string();
         assert!(s.contains("HTTP 404"), "{s}");
-        assert!(s.contains("10009 message 10009; 10013 message 10013"), "{s}");
+        assert!(
+            s.contains("10009 message 10009; 10013 message 10013"),
+            "{s}"
+        );
         assert!(s.contains("cf-ray 8a1b2c3d4e5f-SJC"), "{s}");
     }
 
     #[test]
     fn retry_after_forms() {
         let mut h = http::HeaderMap::new();
-        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         let at = RetryAfter::from_headers(&h).unwrap();
         let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:27:30 GMT").unwrap();
         assert_eq!(at.delay_from(now), Duration::from_secs(30));
