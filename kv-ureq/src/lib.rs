@@ -10,6 +10,7 @@
 //!   environment.
 #![forbid(unsafe_code)]
 
+mod client;
 mod transport;
 
 pub use http;
@@ -19,4 +20,13 @@ pub use ureq;
 pub use transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ProxyConfig, Transport, USER_AGENT,
     UreqTransport, UreqTransportBuilder,
+};
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONCURRENCY, ENV_ACCOUNT_ID, ENV_API_BASE_URL, ENV_API_KEY,
+    ENV_API_TOKEN, ENV_BASE_URL, ENV_EMAIL,
+};
+
+pub use kv_proto::{
+    AccountId, Auth, Endpoint, Error, ErrorKind, Operation, Pacer, RetryPolicy, TransportErrorKind,
 };

@@ -221,8 +221,17 @@ impl UreqTransportBuilder {
             .timeout_connect(self.connect_timeout)
             .timeout_global(self.request_timeout)
             .max_idle_connections(idle.max(10))
-            .max_idle_connections_per_host(idle)
-            .build();
+            .max_idle_connections_per_host(idle);
+        // With only the `native-tls` feature, use the platform's TLS stack and its trust store
+        // (ureq would otherwise still ask for rustls). With both features, rustls wins.
+        #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+        let config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .provider(ureq::tls::TlsProvider::NativeTls)
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .build(),
+        );
+        let config = config.build();
         Ok(UreqTransport {
             agent: ureq::Agent::new_with_config(config),
         })

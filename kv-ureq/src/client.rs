@@ -1,0 +1,590 @@
+//! [`Client`]: configuration, `from_env`, and the `execute` loop (pace, send, parse, retry).
+
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::Response;
+use kv_proto::{
+    AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryDecision, RetryPolicy,
+};
+
+use crate::transport::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ProxyConfig, Transport, USER_AGENT,
+    UreqTransport,
+};
+
+/// Default number of requests a bulk job keeps in flight: 4.
+///
+/// Cloudflare allows 1,200 API requests per 5 minutes, 4 per second on average, and the default
+/// pacer spaces requests by that rate. A bulk request takes a few hundred milliseconds, so 4
+/// threads keep the pacer's budget busy; more threads would only queue behind it. Against a
+/// loopback emulator (pacing off) raise it freely.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// Environment variable: an API token (preferred).
+pub const ENV_API_TOKEN: &str = "CLOUDFLARE_API_TOKEN";
+/// Environment variable: a Global API Key (used with [`ENV_EMAIL`] when no token is set).
+pub const ENV_API_KEY: &str = "CLOUDFLARE_API_KEY";
+/// Environment variable: the account email that goes with [`ENV_API_KEY`].
+pub const ENV_EMAIL: &str = "CLOUDFLARE_EMAIL";
+/// Environment variable: the account id.
+pub const ENV_ACCOUNT_ID: &str = "CLOUDFLARE_ACCOUNT_ID";
+/// Environment variable: base URL override, wrangler's name (read first).
+pub const ENV_API_BASE_URL: &str = "CLOUDFLARE_API_BASE_URL";
+/// Environment variable: base URL override, the official SDKs' name.
+pub const ENV_BASE_URL: &str = "CLOUDFLARE_BASE_URL";
+
+/// A blocking Workers KV client: an [`Endpoint`] (account, credentials, base URL), a
+/// [`Transport`], a [`RetryPolicy`] and a shared [`Pacer`].
+///
+/// Cheap to clone (an `Arc` inside); clones share the connection pool and the pacer, so
+/// threads of one bulk job together stay under Cloudflare's rate limit. `Debug` never shows
+/// the credentials.
+///
+/// # Example
+/// ```no_run
+/// use kv_ureq::{AccountId, Auth, Client};
+///
+/// let client = Client::new(Auth::api_token("my-token")?, AccountId::new("my-account-id")?);
+/// // or: let client = Client::from_env()?;
+/// # let _ = client;
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    endpoint: Endpoint,
+    transport: Arc<dyn Transport>,
+    custom_transport: bool,
+    retry: RetryPolicy,
+    pacer: Mutex<Pacer>,
+    concurrency: usize,
+    seeds: AtomicU64,
+    seed_base: u64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("endpoint", &i.endpoint)
+            .field(
+                "transport",
+                &if i.custom_transport { "custom" } else { "ureq" },
+            )
+            .field("retry", &i.retry)
+            .field("pacing", &self.is_pacing())
+            .field("concurrency", &i.concurrency)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for Cloudflare's API with every default: base URL
+    /// `https://api.cloudflare.com/client/v4`, connect timeout 10 s, request timeout 60 s,
+    /// proxy from the environment, [`RetryPolicy::default`], pacing on, concurrency 4.
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::new(Auth::api_token("t0k3n")?, AccountId::new("acc")?);
+    /// assert!(!format!("{client:?}").contains("t0k3n"));
+    /// assert!(client.is_pacing());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn new(auth: Auth, account_id: AccountId) -> Client {
+        let endpoint = Endpoint::new(account_id, auth);
+        // The default user agent is a valid header value, so this cannot fail.
+        let endpoint = endpoint
+            .clone()
+            .with_user_agent(USER_AGENT)
+            .unwrap_or(endpoint);
+        Client::from_parts(
+            endpoint,
+            Arc::new(UreqTransport::new()),
+            false,
+            RetryPolicy::default(),
+            Pacer::cloudflare_default(),
+            DEFAULT_CONCURRENCY,
+        )
+    }
+
+    /// A builder starting from the defaults of [`Client::new`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client, RetryPolicy};
+    ///
+    /// let client = Client::builder(Auth::api_token("t0k3n")?, AccountId::new("acc")?)
+    ///     .base_url("http://127.0.0.1:8787/client/v4")
+    ///     .request_timeout(Duration::from_secs(120))
+    ///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
+    ///     .concurrency(8)
+    ///     .build()?;
+    /// assert!(!client.is_pacing()); // loopback: pacing off unless asked for
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn builder(auth: Auth, account_id: AccountId) -> ClientBuilder {
+        ClientBuilder::new(auth, account_id)
+    }
+
+    /// A client configured from the process environment; see [`ClientBuilder::from_env_with`]
+    /// for the variables read.
+    ///
+    /// # Errors
+    /// A variable is missing or invalid, or the base URL is not acceptable.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// A client configured from `lookup` instead of the process environment (for tests, or a
+    /// config file); see [`ClientBuilder::from_env_with`].
+    ///
+    /// # Errors
+    /// As [`Client::from_env`].
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Client, Error> {
+        ClientBuilder::from_env_with(lookup)?.build()
+    }
+
+    fn from_parts(
+        endpoint: Endpoint,
+        transport: Arc<dyn Transport>,
+        custom_transport: bool,
+        retry: RetryPolicy,
+        pacer: Pacer,
+        concurrency: usize,
+    ) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                endpoint,
+                transport,
+                custom_transport,
+                retry,
+                pacer: Mutex::new(pacer),
+                concurrency,
+                seeds: AtomicU64::new(0),
+                seed_base: RandomState::new().hash_one(0u64),
+            }),
+        }
+    }
+
+    /// Runs one operation: paces, sends, parses, and on a retryable error sleeps as the
+    /// [`RetryPolicy`] decides and sends again. A rate-limited answer with `Retry-After` also
+    /// holds back the shared pacer, so other threads wait too.
+    ///
+    /// # Errors
+    /// The last attempt's error once the policy gives up (not retryable, attempts exhausted,
+    /// or a `Retry-After` above the policy's limit).
+    ///
+    /// # Example
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, Endpoint, Error, Operation};
+    ///
+    /// // Any kv-proto operation works; this one asks for the account's base URL.
+    /// struct Ping;
+    /// impl Operation for Ping {
+    ///     type Output = u16;
+    ///     fn request(&self, ep: &Endpoint) -> http::Request<Vec<u8>> {
+    ///         ep.build_request(http::Method::GET, ep.namespaces_url(), &[], "application/json", None, Vec::new())
+    ///     }
+    ///     fn max_response_bytes(&self) -> u64 { 1024 }
+    ///     fn parse(&self, r: http::Response<&[u8]>) -> Result<u16, Error> { Ok(r.status().as_u16()) }
+    /// }
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .transport(|_req: http::Request<Vec<u8>>, _max: u64| {
+    ///         Ok(http::Response::builder().status(204).body(Vec::new()).unwrap())
+    ///     })
+    ///     .build()?;
+    /// assert_eq!(client.execute(&Ping)?, 204);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let mut state = self.inner.retry.start(self.next_jitter_seed());
+        loop {
+            let err = match self.execute_once(op) {
+                Ok(output) => return Ok(output),
+                Err(err) => err,
+            };
+            let now = SystemTime::now();
+            match state.on_error(&err, now) {
+                RetryDecision::Retry(wait) => {
+                    if err.is_rate_limited()
+                        && let Some(after) = err.retry_after()
+                    {
+                        self.hold_pacer(after.delay_from(now));
+                    }
+                    sleep(wait);
+                }
+                RetryDecision::GiveUp(_) => return Err(err),
+            }
+        }
+    }
+
+    /// Runs one operation once: paces, sends, parses; no retry.
+    ///
+    /// # Errors
+    /// Whatever the transport or [`Operation::parse`] reports.
+    pub fn execute_once<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let request = op.request(&self.inner.endpoint);
+        let max = op.max_response_bytes();
+        self.pace();
+        let response = self.inner.transport.send(request, max)?;
+        // A custom transport may not enforce the cap; never hand parse more than it allows.
+        if response.body().len() as u64 > max {
+            return Err(Error::response_too_large(max));
+        }
+        let (parts, body) = response.into_parts();
+        op.parse(Response::from_parts(parts, body.as_slice()))
+    }
+
+    /// Waits until the shared pacer allows the next request and returns how long it waited
+    /// (zero when pacing is off). [`Client::execute`] calls this before every attempt; drivers
+    /// that send through [`Client::transport`] directly should call it too.
+    pub fn pace(&self) -> Duration {
+        let wait = self
+            .inner
+            .pacer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reserve(Instant::now());
+        sleep(wait);
+        wait
+    }
+
+    /// Holds the shared pacer back after a rate-limit answer so that all threads wait.
+    fn hold_pacer(&self, wait: Duration) {
+        if let Some(until) = Instant::now().checked_add(wait) {
+            self.inner
+                .pacer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pause_until(until);
+        }
+    }
+
+    /// A fresh jitter seed: differs between requests and between processes.
+    fn next_jitter_seed(&self) -> u64 {
+        let n = self.inner.seeds.fetch_add(1, Ordering::Relaxed);
+        self.inner.seed_base ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The endpoint: base URL, account id, credentials, user agent.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The transport requests go through.
+    pub fn transport(&self) -> &dyn Transport {
+        &*self.inner.transport
+    }
+
+    /// The retry policy of [`Client::execute`].
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// True if requests are paced (the default against Cloudflare, off for loopback).
+    pub fn is_pacing(&self) -> bool {
+        self.inner
+            .pacer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_enabled()
+    }
+
+    /// How many requests a bulk job keeps in flight ([`DEFAULT_CONCURRENCY`] by default).
+    pub fn concurrency(&self) -> usize {
+        self.inner.concurrency
+    }
+}
+
+fn sleep(wait: Duration) {
+    if !wait.is_zero() {
+        std::thread::sleep(wait);
+    }
+}
+
+/// Pacing setting of a [`ClientBuilder`].
+#[derive(Debug, Clone)]
+enum Pacing {
+    /// On for Cloudflare, off for loopback base URLs.
+    Auto,
+    On,
+    Off,
+    Custom(Pacer),
+}
+
+/// Every setting of a [`Client`]. Start with [`Client::builder`] or
+/// [`ClientBuilder::from_env`]; finish with [`ClientBuilder::build`].
+///
+/// | setting | default |
+/// |---|---|
+/// | [`base_url`](Self::base_url) | `https://api.cloudflare.com/client/v4` |
+/// | [`connect_timeout`](Self::connect_timeout) | 10 s (DNS + TCP + TLS) |
+/// | [`request_timeout`](Self::request_timeout) | 60 s (a whole exchange, body included) |
+/// | [`proxy`](Self::proxy) | from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` |
+/// | [`user_agent_suffix`](Self::user_agent_suffix) | none: `User-Agent: kv-ureq/<version>` |
+/// | [`retry_policy`](Self::retry_policy) | [`RetryPolicy::default`] (10 attempts, 1 s doubling to 30 s) |
+/// | [`pacing`](Self::pacing) / [`pacer`](Self::pacer) | on (1,200 requests / 5 min) unless the base URL is loopback |
+/// | [`concurrency`](Self::concurrency) | [`DEFAULT_CONCURRENCY`] (4) |
+/// | [`transport`](Self::transport) | a [`UreqTransport`] built from the settings above |
+#[derive(Clone)]
+pub struct ClientBuilder {
+    auth: Auth,
+    account: AccountId,
+    base_url: Option<String>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    proxy: ProxyConfig,
+    user_agent_suffix: Option<String>,
+    retry: RetryPolicy,
+    pacing: Pacing,
+    concurrency: usize,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("auth", &self.auth)
+            .field("account", &self.account)
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("proxy", &self.proxy)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("retry", &self.retry)
+            .field("pacing", &self.pacing)
+            .field("concurrency", &self.concurrency)
+            .field("custom_transport", &self.transport.is_some())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The defaults of [`Client::new`].
+    pub fn new(auth: Auth, account_id: AccountId) -> ClientBuilder {
+        ClientBuilder {
+            auth,
+            account: account_id,
+            base_url: None,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            proxy: ProxyConfig::FromEnv,
+            user_agent_suffix: None,
+            retry: RetryPolicy::default(),
+            pacing: Pacing::Auto,
+            concurrency: DEFAULT_CONCURRENCY,
+            transport: None,
+        }
+    }
+
+    /// Reads the process environment; see [`ClientBuilder::from_env_with`].
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::from_env_with`].
+    pub fn from_env() -> Result<ClientBuilder, Error> {
+        ClientBuilder::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (a variable that is unset or blank counts as missing):
+    ///
+    /// | variable | use |
+    /// |---|---|
+    /// | `CLOUDFLARE_API_TOKEN` | API token (preferred; wins over a key) |
+    /// | `CLOUDFLARE_API_KEY` + `CLOUDFLARE_EMAIL` | Global API Key and its email, if no token |
+    /// | `CLOUDFLARE_ACCOUNT_ID` | account id (required) |
+    /// | `CLOUDFLARE_API_BASE_URL` | base URL (wrangler's name; read first) |
+    /// | `CLOUDFLARE_BASE_URL` | base URL (the official SDKs' name) |
+    ///
+    /// Proxy variables are read by the transport ([`ProxyConfig::FromEnv`]).
+    ///
+    /// ```
+    /// use kv_ureq::ClientBuilder;
+    ///
+    /// let env = |name: &str| match name {
+    ///     "CLOUDFLARE_API_TOKEN" => Some("t0k3n".to_string()),
+    ///     "CLOUDFLARE_ACCOUNT_ID" => Some("acc123".to_string()),
+    ///     "CLOUDFLARE_BASE_URL" => Some("http://localhost:8787/client/v4".to_string()),
+    ///     _ => None,
+    /// };
+    /// let client = ClientBuilder::from_env_with(env)?.build()?;
+    /// assert_eq!(client.endpoint().base_url(), "http://localhost:8787/client/v4");
+    /// assert_eq!(client.endpoint().account().as_str(), "acc123");
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// No credentials, no account id, or a value that fails validation. Messages name the
+    /// variable, never its value.
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder, Error> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let named = |name: &str, e: Error| {
+            let limit = e.limit().unwrap_or(Limit::Config);
+            let why = match e.kind() {
+                kv_proto::ErrorKind::InvalidInput { message, .. } => message.clone(),
+                _ => e.to_string(),
+            };
+            Error::invalid_input(limit, format!("{name}: {why}"))
+        };
+        let auth = if let Some(token) = get(ENV_API_TOKEN) {
+            Auth::api_token(&token).map_err(|e| named(ENV_API_TOKEN, e))?
+        } else {
+            match (get(ENV_API_KEY), get(ENV_EMAIL)) {
+                (Some(key), Some(email)) => {
+                    Auth::api_key(&email, &key).map_err(|e| named(ENV_API_KEY, e))?
+                }
+                (Some(_), None) => {
+                    return Err(Error::invalid_input(
+                        Limit::Credentials,
+                        format!("{ENV_API_KEY} is set but {ENV_EMAIL} is not"),
+                    ));
+                }
+                _ => {
+                    return Err(Error::invalid_input(
+                        Limit::Credentials,
+                        format!(
+                            "no credentials: set {ENV_API_TOKEN} (or {ENV_API_KEY} and {ENV_EMAIL})"
+                        ),
+                    ));
+                }
+            }
+        };
+        let account = get(ENV_ACCOUNT_ID).ok_or_else(|| {
+            Error::invalid_input(Limit::AccountId, format!("{ENV_ACCOUNT_ID} is not set"))
+        })?;
+        let account = AccountId::new(account.trim()).map_err(|e| named(ENV_ACCOUNT_ID, e))?;
+        let mut builder = ClientBuilder::new(auth, account);
+        if let Some(url) = get(ENV_API_BASE_URL).or_else(|| get(ENV_BASE_URL)) {
+            builder.base_url = Some(url);
+        }
+        Ok(builder)
+    }
+
+    /// The API base URL, e.g. an emulator's `http://127.0.0.1:8787/client/v4`. Must be
+    /// `https` unless the host is loopback (checked by [`build`](Self::build)).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Budget for DNS, TCP connect and TLS handshake, per attempt (default 10 s; `None` for
+    /// no limit). Ignored with a custom [`transport`](Self::transport).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// Budget for one whole exchange, body included, per attempt (default 60 s; `None` for no
+    /// limit). Raise it for bulk writes near 100 MB. Ignored with a custom transport.
+    pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.request_timeout = timeout.into();
+        self
+    }
+
+    /// Proxy source (default [`ProxyConfig::FromEnv`]). Ignored with a custom transport.
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Appended to the `User-Agent`: `kv-ureq/<version> <suffix>`, e.g. `"my-app/1.2"`.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Retry rules of [`Client::execute`] (default [`RetryPolicy::default`];
+    /// [`RetryPolicy::none`] turns retries off).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Turns client-side pacing on ([`Pacer::cloudflare_default`]) or off. Without this call,
+    /// pacing is on for Cloudflare and off for a loopback base URL (an emulator).
+    pub fn pacing(mut self, on: bool) -> Self {
+        self.pacing = if on { Pacing::On } else { Pacing::Off };
+        self
+    }
+
+    /// Paces requests with this pacer (shared by all clones and threads of the client).
+    pub fn pacer(mut self, pacer: Pacer) -> Self {
+        self.pacing = Pacing::Custom(pacer);
+        self
+    }
+
+    /// Requests in flight for bulk jobs (default [`DEFAULT_CONCURRENCY`]; at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n;
+        self
+    }
+
+    /// Sends through `transport` instead of a [`UreqTransport`]: another HTTP stack, a test
+    /// double, or a `UreqTransport` you built yourself. Timeouts and proxy settings of this
+    /// builder then do not apply.
+    pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// An unacceptable base URL (not https for a non-loopback host, has a query, ...), a user
+    /// agent suffix that is not a valid header value, an invalid proxy URL, or concurrency 0.
+    pub fn build(self) -> Result<Client, Error> {
+        let mut endpoint = Endpoint::new(self.account, self.auth);
+        if let Some(url) = &self.base_url {
+            endpoint = endpoint.with_base_url(url)?;
+        }
+        let user_agent = match &self.user_agent_suffix {
+            Some(s) if !s.trim().is_empty() => format!("{USER_AGENT} {}", s.trim()),
+            _ => USER_AGENT.to_owned(),
+        };
+        let endpoint = endpoint.with_user_agent(&user_agent)?;
+        if self.concurrency == 0 {
+            return Err(Error::invalid_input(
+                Limit::Config,
+                "concurrency must be at least 1",
+            ));
+        }
+        let loopback = endpoint.is_loopback();
+        let pacer = match self.pacing {
+            Pacing::Auto if loopback => Pacer::disabled(),
+            Pacing::Auto | Pacing::On => Pacer::cloudflare_default(),
+            Pacing::Off => Pacer::disabled(),
+            Pacing::Custom(p) => p,
+        };
+        let (transport, custom): (Arc<dyn Transport>, bool) = match self.transport {
+            Some(t) => (t, true),
+            None => (
+                Arc::new(
+                    UreqTransport::builder()
+                        .connect_timeout(self.connect_timeout)
+                        .request_timeout(self.request_timeout)
+                        .proxy(self.proxy)
+                        .user_agent(user_agent)
+                        .max_idle_connections_per_host(self.concurrency.max(4))
+                        .build()?,
+                ),
+                false,
+            ),
+        };
+        Ok(Client::from_parts(
+            endpoint,
+            transport,
+            custom,
+            self.retry,
+            pacer,
+            self.concurrency,
+        ))
+    }
+}
