@@ -419,3 +419,67 @@ fn explicit_proxy_tunnels_the_request() {
         seen[1].head
     );
 }
+
+#[test]
+fn real_operations_over_the_wire() {
+    use kv_ureq::kv_proto::{GetValue, Key, MAX_VALUE_BYTES, NamespaceId};
+
+    let big: Vec<u8> = (0..MAX_VALUE_BYTES).map(|i| (i % 251) as u8).collect();
+    let body = big.clone();
+    let server = Server::start(move |i, _, out| {
+        if i == 0 {
+            respond(
+                out,
+                "200 OK",
+                &[
+                    ("content-type", "application/octet-stream"),
+                    ("expiration", "1900000000"),
+                ],
+                &body,
+            );
+        } else {
+            respond(
+                out,
+                "404 Not Found",
+                &[("content-type", "application/json"), ("cf-ray", "r-404")],
+                br#"{"success":false,"errors":[{"code":10009,"message":"get: 'key not found'"}],"messages":[],"result":null}"#,
+            );
+        }
+        After::KeepOpen
+    });
+    let c = Client::builder(
+        Auth::api_token(TOKEN).unwrap(),
+        AccountId::new("acc").unwrap(),
+    )
+    .base_url(server.base_url())
+    .proxy(ProxyConfig::Disabled)
+    .retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
+    .build()
+    .unwrap();
+    let ns = NamespaceId::new("ns1").unwrap();
+
+    // A 25 MiB binary value: above ureq's default 10 MiB body cap, byte for byte.
+    let v = c
+        .execute(&GetValue::new(ns.clone(), Key::new("a/b?c d").unwrap()))
+        .unwrap();
+    assert_eq!(v.bytes.len(), big.len());
+    assert!(v.bytes == big);
+    assert_eq!(v.expiration, Some(1_900_000_000));
+
+    // A documented error surfaces as its kind, once (404 is not retried).
+    let err = c
+        .execute(&GetValue::new(ns, Key::new("gone").unwrap()))
+        .unwrap_err();
+    assert!(err.is_key_not_found(), "{err:?}");
+    assert_eq!(err.ray_id(), Some("r-404"));
+
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(
+        seen[0].head.starts_with(
+            "GET /client/v4/accounts/acc/storage/kv/namespaces/ns1/values/a%2Fb%3Fc%20d HTTP/1.1"
+        ),
+        "{}",
+        seen[0].head
+    );
+}
