@@ -46,7 +46,7 @@ struct Args {
     /// Fault kinds and weights, comma-separated: 429, 500, 502, 503, drop, truncate, slow,
     /// partial, each optionally KIND=WEIGHT (e.g. "429=3,503,partial=2"). Default: all, equal.
     #[arg(long, value_name = "MIX", value_parser = parse_mix)]
-    faults: Option<Vec<(FaultKind, u32)>>,
+    faults: Option<FaultMix>,
 
     /// Routes that get faults: all, mutating, reads, bulk.
     #[arg(long, default_value = "all", value_parser = |s: &str| s.parse::<FaultScope>())]
@@ -93,7 +93,11 @@ fn parse_api_key(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_mix(s: &str) -> Result<Vec<(FaultKind, u32)>, String> {
+/// A parsed `--faults` value.
+#[derive(Debug, Clone)]
+struct FaultMix(Vec<(FaultKind, u32)>);
+
+fn parse_mix(s: &str) -> Result<FaultMix, String> {
     s.split(',')
         .filter(|p| !p.trim().is_empty())
         .map(|part| {
@@ -108,7 +112,8 @@ fn parse_mix(s: &str) -> Result<Vec<(FaultKind, u32)>, String> {
             };
             Ok((kind.trim().parse::<FaultKind>()?, weight))
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()
+        .map(FaultMix)
 }
 
 fn main() -> ExitCode {
@@ -127,7 +132,7 @@ fn main() -> ExitCode {
         .slow_delay(Duration::from_millis(args.slow_ms))
         .partial_fraction(args.partial_fraction);
     if let Some(mix) = args.faults {
-        faults = faults.with_mix(mix);
+        faults = faults.with_mix(mix.0);
     }
     if let Some(n) = args.max_faults {
         faults = faults.max_faults(n);

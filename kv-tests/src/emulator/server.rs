@@ -1,5 +1,6 @@
 //! The hyper glue: accepting connections, buffering bodies, rate limiting, faults, logging.
 
+use std::future::Future as _;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,9 +32,24 @@ const DRAIN_CAP: usize = 256 * 1024 * 1024;
 pub(crate) enum RespBody {
     /// The whole body in one frame.
     Full(Option<Bytes>),
-    /// Sends these bytes, then fails, so hyper closes the connection short of the
-    /// announced `Content-Length`.
-    Truncated(Option<Bytes>),
+    /// Sends these bytes, pauses so hyper flushes them, then fails, so hyper closes the
+    /// connection short of the announced `Content-Length`.
+    Truncated(Truncated),
+}
+
+/// The state of a truncated body.
+pub(crate) struct Truncated {
+    data: Option<Bytes>,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Truncated {
+    fn new(data: Bytes) -> Self {
+        Truncated {
+            data: Some(data),
+            pause: None,
+        }
+    }
 }
 
 impl Body for RespBody {
@@ -42,14 +58,26 @@ impl Body for RespBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match self.get_mut() {
             RespBody::Full(b) => Poll::Ready(b.take().map(|d| Ok(Frame::data(d)))),
-            RespBody::Truncated(b) => Poll::Ready(Some(match b.take() {
-                Some(d) => Ok(Frame::data(d)),
-                None => Err(io::Error::other("truncated on purpose")),
-            })),
+            RespBody::Truncated(t) => {
+                if let Some(d) = t.data.take() {
+                    t.pause = Some(Box::pin(tokio::time::sleep(
+                        std::time::Duration::from_millis(50),
+                    )));
+                    if !d.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(d))));
+                    }
+                }
+                if let Some(p) = t.pause.as_mut()
+                    && p.as_mut().poll(cx).is_pending()
+                {
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Err(io::Error::other("truncated on purpose"))))
+            }
         }
     }
 
@@ -207,24 +235,24 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<R
         }
     }
 
-    if reply.is_none() {
-        if let Some(op) = op {
-            decision = shared.pick_fault(seq, op.class());
-            fault = decision.as_ref().map(|d| d.kind);
-            reply = match fault {
-                Some(FaultKind::TooManyRequests) => decision
-                    .as_ref()
-                    .map(|d| api::rate_limited(d.retry_after_secs)),
-                Some(FaultKind::InternalServerError) => {
-                    Some(api::err(500, api::code::INTERNAL, "Internal server error"))
-                }
-                Some(FaultKind::BadGateway) => Some(api::html_error(502, "Bad Gateway")),
-                Some(FaultKind::ServiceUnavailable) => {
-                    Some(api::html_error(503, "Service Temporarily Unavailable"))
-                }
-                _ => None,
-            };
-        }
+    if reply.is_none()
+        && let Some(op) = op
+    {
+        decision = shared.pick_fault(seq, op.class());
+        fault = decision.as_ref().map(|d| d.kind);
+        reply = match fault {
+            Some(FaultKind::TooManyRequests) => decision
+                .as_ref()
+                .map(|d| api::rate_limited(d.retry_after_secs)),
+            Some(FaultKind::InternalServerError) => {
+                Some(api::err(500, api::code::INTERNAL, "Internal server error"))
+            }
+            Some(FaultKind::BadGateway) => Some(api::html_error(502, "Bad Gateway")),
+            Some(FaultKind::ServiceUnavailable) => {
+                Some(api::html_error(503, "Service Temporarily Unavailable"))
+            }
+            _ => None,
+        };
     }
 
     let dropped = fault == Some(FaultKind::DropConnection);
@@ -285,10 +313,10 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<R
     let Some(reply) = reply else {
         return Err(Dropped);
     };
-    if fault == Some(FaultKind::SlowResponse) {
-        if let Some(d) = &decision {
-            tokio::time::sleep(d.plan.slow_delay).await;
-        }
+    if fault == Some(FaultKind::SlowResponse)
+        && let Some(d) = &decision
+    {
+        tokio::time::sleep(d.plan.slow_delay).await;
     }
     Ok(build_response(
         reply,
@@ -307,7 +335,7 @@ fn build_response(
     let len = reply.body.len();
     let body = if truncate {
         let keep = len / 2;
-        RespBody::Truncated(Some(reply.body.slice(..keep)))
+        RespBody::Truncated(Truncated::new(reply.body.slice(..keep)))
     } else {
         RespBody::Full(Some(reply.body))
     };
