@@ -364,13 +364,21 @@ fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
 /// length, so at most n + 1 candidates are tried (in practice, one).
 pub(crate) fn pick_boundary(value: &[u8], metadata: &[u8]) -> String {
     let seed = fnv1a(fnv1a(0xcbf2_9ce4_8422_2325, value), metadata);
+    pick_boundary_from(seed, value, metadata)
+}
+
+fn boundary_candidate(seed: u64, attempt: u64) -> String {
+    format!(
+        "kv-proto-{:016x}{:08x}",
+        fnv1a(seed, &attempt.to_le_bytes()),
+        attempt
+    )
+}
+
+fn pick_boundary_from(seed: u64, value: &[u8], metadata: &[u8]) -> String {
     let mut attempt: u64 = 0;
     loop {
-        let candidate = format!(
-            "kv-proto-{:016x}{:08x}",
-            fnv1a(seed, &attempt.to_le_bytes()),
-            attempt
-        );
+        let candidate = boundary_candidate(seed, attempt);
         let finder = memchr::memmem::Finder::new(candidate.as_bytes());
         if finder.find(value).is_none() && finder.find(metadata).is_none() {
             return candidate;
@@ -500,5 +508,46 @@ impl Operation for GetMetadata {
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<serde_json::Value>, Error> {
         decode_optional(&response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundary_skips_candidates_found_in_the_content() {
+        let seed = 42;
+        let first = boundary_candidate(seed, 0);
+        let second = boundary_candidate(seed, 1);
+        assert_ne!(first, second);
+        assert_eq!(pick_boundary_from(seed, b"plain", b"{}"), first);
+        // The first candidate inside the value, then the second inside the metadata.
+        let value = format!("xx--{first}\r\nyy");
+        assert_eq!(pick_boundary_from(seed, value.as_bytes(), b"{}"), second);
+        let meta = format!("{{\"a\":\"{second}\"}}");
+        let third = pick_boundary_from(seed, value.as_bytes(), meta.as_bytes());
+        assert_eq!(third, boundary_candidate(seed, 2));
+        // Boundaries are valid per RFC 2046: at most 70 characters, no quoting needed.
+        assert!(third.len() <= 70);
+        assert!(
+            third
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        );
+    }
+
+    #[test]
+    fn expiration_header_forms() {
+        let mut h = http::HeaderMap::new();
+        assert_eq!(expiration_header(&h), None);
+        h.insert("expiration", " 1900000000 ".parse().unwrap());
+        assert_eq!(expiration_header(&h), Some(1_900_000_000));
+        h.insert("expiration", "1.9e9".parse().unwrap());
+        assert_eq!(expiration_header(&h), Some(1_900_000_000));
+        for bad in ["-1", "1.5", "soon", ""] {
+            h.insert("expiration", bad.parse().unwrap());
+            assert_eq!(expiration_header(&h), None, "{bad}");
+        }
     }
 }
