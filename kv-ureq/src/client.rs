@@ -270,7 +270,7 @@ impl Client {
     }
 
     /// A fresh jitter seed: differs between requests and between processes.
-    fn next_jitter_seed(&self) -> u64 {
+    pub(crate) fn next_jitter_seed(&self) -> u64 {
         let n = self.inner.seeds.fetch_add(1, Ordering::Relaxed);
         self.inner.seed_base ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }

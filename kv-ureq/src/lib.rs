@@ -54,7 +54,11 @@
 //!   `libssl-dev` / `pkg-config` to build). With both features enabled rustls is used.
 #![forbid(unsafe_code)]
 
+mod args;
+mod bulk;
 mod client;
+mod driver;
+mod namespace;
 mod transport;
 
 pub use http;
@@ -71,6 +75,14 @@ pub use client::{
     ENV_API_TOKEN, ENV_BASE_URL, ENV_EMAIL,
 };
 
+pub use args::{IntoKey, IntoNamespaceId, IntoTitle};
+pub use bulk::{BulkDeleteJob, BulkGetJob, BulkKey, BulkWriteJob, JobReport, RejectedKey};
+pub use namespace::{Keys, NamespaceHandle, Namespaces, Put};
+
 pub use kv_proto::{
-    AccountId, Auth, Endpoint, Error, ErrorKind, Operation, Pacer, RetryPolicy, TransportErrorKind,
+    AccountId, ApiError, Auth, BulkGetReport, BulkGetResult, BulkPayload, BulkReport, BulkValue,
+    BulkWriteItem, DecodeError, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey,
+    HttpError, Key, KeyInfo, KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder,
+    NamespacePager, Operation, Pacer, PlanConfig, Progress, ResponseInfo, ResponseMeta, RetryAfter,
+    RetryPolicy, Title, TransportError, TransportErrorKind, Value,
 };

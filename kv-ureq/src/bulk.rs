@@ -1,0 +1,567 @@
+//! Bulk jobs: [`NamespaceHandle::bulk_write`], [`NamespaceHandle::bulk_delete`] and
+//! [`NamespaceHandle::bulk_get`], small builders that run kv-proto's bulk plans on threads.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use kv_proto::{
+    BulkDelete, BulkDeletePlan, BulkGet, BulkGetPlan, BulkGetReport, BulkReport, BulkWrite,
+    BulkWriteItem, BulkWritePlan, Error, Key, Limit, PlanConfig, Poll, Progress, Ticket,
+};
+
+use crate::args::IntoKey;
+use crate::driver::{self, Plan, ProgressFn, Step};
+use crate::namespace::NamespaceHandle;
+
+macro_rules! impl_plan {
+    ($plan:ident, $item:ty, $op:ty) => {
+        impl<I: Iterator<Item = $item> + Send> Plan for $plan<I> {
+            type Ticket = Ticket;
+            type Op = $op;
+            type Progress = Progress;
+
+            fn poll(&mut self, now: Instant) -> Step<Ticket, $op> {
+                match $plan::poll(self, now) {
+                    Poll::Send(t, op) => Step::Send(t, op),
+                    Poll::Wait(d) => Step::Wait(d),
+                    Poll::Idle => Step::Idle,
+                    Poll::Done => Step::Done,
+                }
+            }
+
+            fn handle(
+                &mut self,
+                ticket: Ticket,
+                result: Result<<$op as kv_proto::Operation>::Output, Error>,
+            ) {
+                $plan::handle(self, ticket, result)
+            }
+
+            fn progress(&self) -> Progress {
+                $plan::progress(self)
+            }
+        }
+    };
+}
+
+impl_plan!(BulkWritePlan, BulkWriteItem, BulkWrite);
+impl_plan!(BulkDeletePlan, Key, BulkDelete);
+impl_plan!(BulkGetPlan, Key, BulkGet);
+
+/// A key given as a string that failed validation, so it was never sent.
+#[derive(Debug, Clone)]
+pub struct RejectedKey {
+    /// The key as given (lossless for strings; built with `Display` for others).
+    pub key: String,
+    /// Why it is not a valid key (an [`Error::is_invalid_input`] error; an `Arc` like
+    /// [`FailedKey::error`](kv_proto::FailedKey::error)).
+    pub error: Arc<Error>,
+}
+
+/// The outcome of a bulk job: kv-proto's report (`R` is [`BulkReport`] or [`BulkGetReport`];
+/// this type derefs to it), the keys rejected before sending, and the wall time.
+///
+/// Every key that did not make it is named either in `report.failed` (sent, or refused by
+/// the plan, with its last error) or in [`rejected`](Self::rejected) (not a valid key);
+/// [`failed_keys`](Self::failed_keys) walks both.
+#[derive(Debug, Clone)]
+pub struct JobReport<R> {
+    /// The plan's report: counts, failed keys with their errors, requests sent, retries; for
+    /// bulk get also the values.
+    pub report: R,
+    /// Keys given as strings that are not valid keys, in input order. They are counted
+    /// nowhere in `report`.
+    pub rejected: Vec<RejectedKey>,
+    /// Wall time of the job.
+    pub elapsed: Duration,
+}
+
+impl<R> Deref for JobReport<R> {
+    type Target = R;
+
+    fn deref(&self) -> &R {
+        &self.report
+    }
+}
+
+impl JobReport<BulkReport> {
+    /// True if every key was written or deleted and none was rejected.
+    pub fn is_success(&self) -> bool {
+        self.report.is_success() && self.rejected.is_empty()
+    }
+
+    /// Every key that did not make it: failed ones, then rejected ones.
+    pub fn failed_keys(&self) -> impl Iterator<Item = &str> {
+        failed_keys(&self.report.failed, &self.rejected)
+    }
+}
+
+impl JobReport<BulkGetReport> {
+    /// True if every key was read (present or missing) and none was rejected.
+    pub fn is_success(&self) -> bool {
+        self.report.is_success() && self.rejected.is_empty()
+    }
+
+    /// Every key that could not be read: failed ones, then rejected ones.
+    pub fn failed_keys(&self) -> impl Iterator<Item = &str> {
+        failed_keys(&self.report.failed, &self.rejected)
+    }
+}
+
+fn failed_keys<'r>(
+    failed: &'r [kv_proto::FailedKey],
+    rejected: &'r [RejectedKey],
+) -> impl Iterator<Item = &'r str> {
+    failed
+        .iter()
+        .map(|f| f.key.as_str())
+        .chain(rejected.iter().map(|r| r.key.as_str()))
+}
+
+/// Something a bulk delete or bulk get accepts as a key: a [`Key`] or a string (see
+/// [`IntoKey`]), with a readable form for the report when it is rejected.
+pub trait BulkKey: IntoKey {
+    /// The key as given, for [`RejectedKey::key`].
+    fn describe(&self) -> String;
+}
+
+impl BulkKey for Key {
+    fn describe(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl BulkKey for &Key {
+    fn describe(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl BulkKey for &str {
+    fn describe(&self) -> String {
+        (*self).to_owned()
+    }
+}
+
+impl BulkKey for String {
+    fn describe(&self) -> String {
+        self.clone()
+    }
+}
+
+impl BulkKey for &String {
+    fn describe(&self) -> String {
+        (*self).clone()
+    }
+}
+
+impl BulkKey for std::borrow::Cow<'_, str> {
+    fn describe(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// Validates keys lazily as the plan pulls them; invalid ones go to the shared list.
+struct Validated<I> {
+    source: I,
+    rejected: Arc<Mutex<Vec<RejectedKey>>>,
+}
+
+impl<I> Iterator for Validated<I>
+where
+    I: Iterator,
+    I::Item: BulkKey,
+{
+    type Item = Key;
+
+    fn next(&mut self) -> Option<Key> {
+        loop {
+            let item = self.source.next()?;
+            let shown = item.describe();
+            match item.into_key() {
+                Ok(k) => return Some(k),
+                Err(error) => self
+                    .rejected
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(RejectedKey {
+                        key: shown,
+                        error: Arc::new(error),
+                    }),
+            }
+        }
+    }
+}
+
+/// Settings every bulk job shares.
+struct JobSettings<'a> {
+    config: PlanConfig,
+    concurrency: Option<usize>,
+    on_progress: Option<ProgressFn<'a, Progress>>,
+}
+
+impl JobSettings<'_> {
+    fn new(ns: &NamespaceHandle) -> Self {
+        JobSettings {
+            config: PlanConfig::default().with_jitter_seed(ns.client.next_jitter_seed()),
+            concurrency: None,
+            on_progress: None,
+        }
+    }
+
+    fn concurrency(&self, ns: &NamespaceHandle) -> Result<usize, Error> {
+        match self.concurrency.unwrap_or_else(|| ns.client.concurrency()) {
+            0 => Err(Error::invalid_input(
+                Limit::Config,
+                "concurrency must be at least 1",
+            )),
+            n => Ok(n),
+        }
+    }
+}
+
+impl fmt::Debug for JobSettings<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobSettings")
+            .field("config", &self.config)
+            .field("concurrency", &self.concurrency)
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
+}
+
+macro_rules! job_settings_methods {
+    () => {
+        /// Requests in flight at once, each on its own thread over the client's one
+        /// connection pool (default [`Client::concurrency`](crate::Client::concurrency);
+        /// 0 makes [`run`](Self::run) fail).
+        pub fn concurrency(mut self, n: usize) -> Self {
+            self.settings.concurrency = Some(n);
+            self
+        }
+
+        /// Keys (or items) per request; see [`PlanConfig::with_max_batch_items`] for the
+        /// defaults and limits (checked by [`run`](Self::run)).
+        pub fn batch_size(mut self, n: usize) -> Self {
+            self.settings.config = self.settings.config.with_max_batch_items(n);
+            self
+        }
+
+        /// Replaces the plan's settings (batch size, body budget, re-sends of unsuccessful
+        /// keys and their backoff, stop on error). The jitter seed is kept as given.
+        pub fn config(mut self, config: PlanConfig) -> Self {
+            self.settings.config = config;
+            self
+        }
+
+        /// Called after each response is handled, with the plan's [`Progress`].
+        ///
+        /// It runs on the worker thread that received the response (the calling thread or
+        /// one of the job's threads), while that worker holds the job's lock: calls never
+        /// overlap and their counts only grow, but other workers wait while it runs, so keep
+        /// it short (print, update a bar, send to a channel).
+        pub fn on_progress(mut self, f: impl FnMut(&Progress) + Send + 'a) -> Self {
+            self.settings.on_progress = Some(Box::new(f));
+            self
+        }
+    };
+}
+
+fn run_plan<'a, P: Plan<Progress = Progress>, R>(
+    ns: &NamespaceHandle,
+    plan: P,
+    concurrency: usize,
+    on_progress: Option<ProgressFn<'a, Progress>>,
+    rejected: Arc<Mutex<Vec<RejectedKey>>>,
+    started: Instant,
+    finish: impl FnOnce(P) -> R,
+) -> JobReport<R> {
+    let plan = driver::run(&ns.client, plan, concurrency, on_progress);
+    let report = finish(plan);
+    let rejected = std::mem::take(&mut *rejected.lock().unwrap_or_else(PoisonError::into_inner));
+    JobReport {
+        report,
+        rejected,
+        elapsed: started.elapsed(),
+    }
+}
+
+impl NamespaceHandle {
+    /// A bulk write of any number of items, from any iterator (pulled lazily). Configure,
+    /// then [`run`](BulkWriteJob::run).
+    ///
+    /// Items are packed into `PUT .../bulk` requests of at most 1,000 items and 99 MB
+    /// (configurable), sent N at a time, each with retries and pacing; keys the server
+    /// reports unsuccessful are re-sent after a backoff. The iterator must be `Send` (it is
+    /// pulled by whichever worker thread forms the next batch).
+    ///
+    /// ```no_run
+    /// use kv_ureq::{BulkWriteItem, Key, Metadata};
+    /// use serde_json::json;
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
+    ///
+    /// let items = (0..10_000).map(|i| {
+    ///     BulkWriteItem::text(Key::new(format!("user:{i}"))?, format!("value {i}"))
+    ///         .map(|item| item.metadata(Metadata::new(json!({"n": i})).unwrap()))
+    /// });
+    /// let items: Vec<BulkWriteItem> = items.collect::<Result<_, _>>()?;
+    /// let report = ns
+    ///     .bulk_write(items)
+    ///     .concurrency(4)
+    ///     .on_progress(|p| eprintln!("{} written, {} failed", p.done, p.failed))
+    ///     .run()?;
+    /// assert!(report.is_success(), "not written: {:?}", report.failed_keys().collect::<Vec<_>>());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn bulk_write<I>(&self, items: I) -> BulkWriteJob<'_, I::IntoIter>
+    where
+        I: IntoIterator<Item = BulkWriteItem>,
+        I::IntoIter: Send,
+    {
+        BulkWriteJob {
+            ns: self,
+            items: items.into_iter(),
+            settings: JobSettings::new(self),
+        }
+    }
+
+    /// A bulk delete of any number of keys (`Key`s or strings), from any iterator (pulled
+    /// lazily). Configure, then [`run`](BulkDeleteJob::run).
+    ///
+    /// Keys go in `POST .../bulk/delete` requests of at most 1,000 (configurable up to
+    /// 10,000). A string that is not a valid key is not sent: it is listed in
+    /// [`JobReport::rejected`] with its error and the job goes on (a lazy million-key
+    /// iterator cannot be checked up front).
+    ///
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
+    /// let report = ns.bulk_delete((0..5000).map(|i| format!("user:{i}"))).run()?;
+    /// println!("{} deleted in {} requests", report.succeeded, report.requests_sent);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn bulk_delete<I>(&self, keys: I) -> BulkDeleteJob<'_, I::IntoIter>
+    where
+        I: IntoIterator,
+        I::Item: BulkKey,
+        I::IntoIter: Send,
+    {
+        BulkDeleteJob {
+            ns: self,
+            keys: keys.into_iter(),
+            legacy: false,
+            settings: JobSettings::new(self),
+        }
+    }
+
+    /// A bulk read of any number of keys (`Key`s or strings), from any iterator (pulled
+    /// lazily). Configure, then [`run`](BulkGetJob::run); the values are in
+    /// [`BulkGetReport::values`].
+    ///
+    /// Keys go in `POST .../bulk/get` requests of at most 100 (the API's limit). Values
+    /// come back as text unless [`json`](BulkGetJob::json) is set; add
+    /// [`with_metadata`](BulkGetJob::with_metadata) for metadata and expiry. Duplicate keys
+    /// are read once; invalid strings are rejected as in [`bulk_delete`](Self::bulk_delete).
+    ///
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
+    /// let report = ns.bulk_get(["a", "b", "c"]).with_metadata().run()?;
+    /// for (key, value) in &report.values {
+    ///     println!("{key}: {:?} {:?}", value.as_text(), value.metadata());
+    /// }
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn bulk_get<I>(&self, keys: I) -> BulkGetJob<'_, I::IntoIter>
+    where
+        I: IntoIterator,
+        I::Item: BulkKey,
+        I::IntoIter: Send,
+    {
+        BulkGetJob {
+            ns: self,
+            keys: keys.into_iter(),
+            json: false,
+            with_metadata: false,
+            settings: JobSettings::new(self),
+        }
+    }
+}
+
+/// A bulk write being configured; see [`NamespaceHandle::bulk_write`].
+#[must_use = "a bulk job does nothing until .run() is called"]
+pub struct BulkWriteJob<'a, I> {
+    ns: &'a NamespaceHandle,
+    items: I,
+    settings: JobSettings<'a>,
+}
+
+impl<I> fmt::Debug for BulkWriteJob<'_, I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkWriteJob")
+            .field("namespace", &self.ns.id)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, I> BulkWriteJob<'a, I>
+where
+    I: Iterator<Item = BulkWriteItem> + Send,
+{
+    job_settings_methods!();
+
+    /// Runs the job to the end on the calling thread plus `concurrency - 1` scoped threads.
+    ///
+    /// # Errors
+    /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
+    /// keys are in the report, with their errors.
+    pub fn run(self) -> Result<JobReport<BulkReport>, Error> {
+        let started = Instant::now();
+        let concurrency = self.settings.concurrency(self.ns)?;
+        let plan = BulkWritePlan::new(self.ns.id.clone(), self.items, self.settings.config)?;
+        Ok(run_plan(
+            self.ns,
+            plan,
+            concurrency,
+            self.settings.on_progress,
+            Arc::default(),
+            started,
+            BulkWritePlan::finish,
+        ))
+    }
+}
+
+/// A bulk delete being configured; see [`NamespaceHandle::bulk_delete`].
+#[must_use = "a bulk job does nothing until .run() is called"]
+pub struct BulkDeleteJob<'a, I> {
+    ns: &'a NamespaceHandle,
+    keys: I,
+    legacy: bool,
+    settings: JobSettings<'a>,
+}
+
+impl<I> fmt::Debug for BulkDeleteJob<'_, I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkDeleteJob")
+            .field("namespace", &self.ns.id)
+            .field("legacy", &self.legacy)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, I> BulkDeleteJob<'a, I>
+where
+    I: Iterator + Send,
+    I::Item: BulkKey,
+{
+    job_settings_methods!();
+
+    /// Sends the legacy `DELETE .../bulk` (JSON body) instead of `POST .../bulk/delete`.
+    pub fn legacy_delete_method(mut self) -> Self {
+        self.legacy = true;
+        self
+    }
+
+    /// Runs the job to the end on the calling thread plus `concurrency - 1` scoped threads.
+    ///
+    /// # Errors
+    /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
+    /// and rejected keys are in the report.
+    pub fn run(self) -> Result<JobReport<BulkReport>, Error> {
+        let started = Instant::now();
+        let concurrency = self.settings.concurrency(self.ns)?;
+        let rejected = Arc::<Mutex<Vec<RejectedKey>>>::default();
+        let keys = Validated {
+            source: self.keys,
+            rejected: Arc::clone(&rejected),
+        };
+        let mut plan = BulkDeletePlan::new(self.ns.id.clone(), keys, self.settings.config)?;
+        if self.legacy {
+            plan = plan.legacy_delete_method();
+        }
+        Ok(run_plan(
+            self.ns,
+            plan,
+            concurrency,
+            self.settings.on_progress,
+            rejected,
+            started,
+            BulkDeletePlan::finish,
+        ))
+    }
+}
+
+/// A bulk read being configured; see [`NamespaceHandle::bulk_get`].
+#[must_use = "a bulk job does nothing until .run() is called"]
+pub struct BulkGetJob<'a, I> {
+    ns: &'a NamespaceHandle,
+    keys: I,
+    json: bool,
+    with_metadata: bool,
+    settings: JobSettings<'a>,
+}
+
+impl<I> fmt::Debug for BulkGetJob<'_, I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkGetJob")
+            .field("namespace", &self.ns.id)
+            .field("json", &self.json)
+            .field("with_metadata", &self.with_metadata)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, I> BulkGetJob<'a, I>
+where
+    I: Iterator + Send,
+    I::Item: BulkKey,
+{
+    job_settings_methods!();
+
+    /// Parses values as JSON (`type: json`); a value that is not JSON fails its whole
+    /// request on the server's side.
+    pub fn json(mut self) -> Self {
+        self.json = true;
+        self
+    }
+
+    /// Returns each value with its metadata and expiry (`withMetadata: true`).
+    pub fn with_metadata(mut self) -> Self {
+        self.with_metadata = true;
+        self
+    }
+
+    /// Runs the job to the end on the calling thread plus `concurrency - 1` scoped threads.
+    ///
+    /// # Errors
+    /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
+    /// and rejected keys are in the report.
+    pub fn run(self) -> Result<JobReport<BulkGetReport>, Error> {
+        let started = Instant::now();
+        let concurrency = self.settings.concurrency(self.ns)?;
+        let rejected = Arc::<Mutex<Vec<RejectedKey>>>::default();
+        let keys = Validated {
+            source: self.keys,
+            rejected: Arc::clone(&rejected),
+        };
+        let mut plan = BulkGetPlan::new(self.ns.id.clone(), keys, self.settings.config)?;
+        if self.json {
+            plan = plan.json();
+        }
+        if self.with_metadata {
+            plan = plan.with_metadata();
+        }
+        Ok(run_plan(
+            self.ns,
+            plan,
+            concurrency,
+            self.settings.on_progress,
+            rejected,
+            started,
+            BulkGetPlan::finish,
+        ))
+    }
+}

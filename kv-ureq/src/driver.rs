@@ -1,0 +1,165 @@
+//! Runs kv-proto's bulk plans with real threads and sleeps.
+//!
+//! # Design
+//!
+//! The plan is the single source of truth: it decides what to send, what to re-queue and when
+//! to wait. The driver only moves requests between the plan and [`Client::execute`].
+//!
+//! - The plan sits in a `Mutex` with a `Condvar`. There is no separate coordinator thread:
+//!   each of the N workers (the calling thread plus N - 1 scoped threads) locks the plan,
+//!   polls it, and then
+//!   - on `Send(ticket, op)`: marks one request in flight, unlocks, runs
+//!     [`Client::execute`] (pacing, retries with backoff and `Retry-After`), locks again,
+//!     hands the result to the plan, calls the progress callback, and wakes every waiting
+//!     worker (the answer may have released work, e.g. re-queued keys);
+//!   - on `Wait(d)`: sleeps on the condvar for at most `d` (a completion wakes it earlier);
+//!   - on `Idle`: sleeps on the condvar until a completion; if nothing is in flight the
+//!     plan can never make progress, so the job ends instead of deadlocking;
+//!   - on `Done`: wakes the others and returns.
+//! - No busy spinning: every wait is a condvar wait. Requests share the client's one
+//!   connection pool (a cloned `ureq::Agent`) and its pacer.
+//! - A panic in a worker (in a custom transport or the progress callback) stops the other
+//!   workers and is re-raised by the scope in the calling thread.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use kv_proto::{Error, Operation};
+
+use crate::client::Client;
+
+/// The longest single condvar sleep; the plan is polled again after it.
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+
+/// What a plan wants next (the driver's view of kv-proto's `Poll`).
+pub(crate) enum Step<T, O> {
+    Send(T, O),
+    Wait(Duration),
+    Idle,
+    Done,
+}
+
+/// The driver's view of a kv-proto bulk plan.
+pub(crate) trait Plan: Send {
+    type Ticket;
+    type Op: Operation;
+    type Progress;
+
+    fn poll(&mut self, now: Instant) -> Step<Self::Ticket, Self::Op>;
+    fn handle(
+        &mut self,
+        ticket: Self::Ticket,
+        result: Result<<Self::Op as Operation>::Output, Error>,
+    );
+    fn progress(&self) -> Self::Progress;
+}
+
+/// A progress callback, boxed so job builders stay simple types.
+pub(crate) type ProgressFn<'a, P> = Box<dyn FnMut(&P) + Send + 'a>;
+
+struct Shared<'a, P: Plan> {
+    plan: P,
+    in_flight: usize,
+    stop: bool,
+    on_progress: Option<ProgressFn<'a, P::Progress>>,
+}
+
+struct Job<'a, P: Plan> {
+    shared: Mutex<Shared<'a, P>>,
+    wake: Condvar,
+}
+
+impl<'a, P: Plan> Job<'a, P> {
+    fn lock(&self) -> MutexGuard<'_, Shared<'a, P>> {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// On a panic in a worker, stops the others (they would otherwise wait for an answer that
+/// never comes).
+struct StopOnPanic<'j, 'a, P: Plan>(&'j Job<'a, P>);
+
+impl<P: Plan> Drop for StopOnPanic<'_, '_, P> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().stop = true;
+            self.0.wake.notify_all();
+        }
+    }
+}
+
+/// Runs `plan` to completion with `concurrency` requests in flight and returns it.
+pub(crate) fn run<'a, P: Plan>(
+    client: &Client,
+    plan: P,
+    concurrency: usize,
+    on_progress: Option<ProgressFn<'a, P::Progress>>,
+) -> P {
+    let job = Job {
+        shared: Mutex::new(Shared {
+            plan,
+            in_flight: 0,
+            stop: false,
+            on_progress,
+        }),
+        wake: Condvar::new(),
+    };
+    let workers = concurrency.max(1);
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(|| worker(client, &job));
+        }
+        worker(client, &job);
+    });
+    job.shared
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .plan
+}
+
+fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
+    let _guard = StopOnPanic(job);
+    let mut g = job.lock();
+    loop {
+        if g.stop {
+            return;
+        }
+        match g.plan.poll(Instant::now()) {
+            Step::Send(ticket, op) => {
+                g.in_flight += 1;
+                drop(g);
+                let result = client.execute(&op);
+                drop(op);
+                g = job.lock();
+                g.in_flight -= 1;
+                g.plan.handle(ticket, result);
+                let shared = &mut *g;
+                if let Some(cb) = shared.on_progress.as_mut() {
+                    cb(&shared.plan.progress());
+                }
+                job.wake.notify_all();
+            }
+            Step::Wait(d) => {
+                g = job
+                    .wake
+                    .wait_timeout(g, d.min(MAX_WAIT))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            Step::Idle => {
+                if g.in_flight == 0 {
+                    // Nothing can wake us: the plan waits for an answer no worker is fetching.
+                    g.stop = true;
+                    job.wake.notify_all();
+                    return;
+                }
+                g = job.wake.wait(g).unwrap_or_else(PoisonError::into_inner);
+            }
+            Step::Done => {
+                g.stop = true;
+                job.wake.notify_all();
+                return;
+            }
+        }
+    }
+}

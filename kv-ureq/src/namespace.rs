@@ -1,0 +1,538 @@
+//! Namespace CRUD on [`Client`], the [`NamespaceHandle`] with every single-key route, and the
+//! lazy paging iterators [`Keys`] and [`Namespaces`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::iter::FusedIterator;
+
+use kv_proto::{
+    CreateNamespace, DeleteNamespace, DeleteValue, Direction, Error, Expiration, GetMetadata,
+    GetNamespace, Key, KeyInfo, KeyPager, ListKeys, ListNamespaces, Metadata, Namespace,
+    NamespaceId, NamespaceOrder, NamespacePager, PutValue, RenameNamespace, TryGetValue, Value,
+};
+
+use crate::args::{IntoKey, IntoNamespaceId, IntoTitle};
+use crate::client::Client;
+
+impl Client {
+    /// A handle on one namespace: every key route (`get`, `put`, `delete`, `metadata`,
+    /// `keys`) and the bulk jobs. Cheap; holds a clone of the client.
+    ///
+    /// # Errors
+    /// `id` is not a valid namespace id (1..=32 characters of `[0-9A-Za-z]`).
+    ///
+    /// # Example
+    /// ```no_run
+    /// let client = kv_ureq::Client::from_env()?;
+    /// let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+    /// ns.put("greeting", "hello")?;
+    /// assert_eq!(ns.get_text("greeting")?.as_deref(), Some("hello"));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn namespace(&self, id: impl IntoNamespaceId) -> Result<NamespaceHandle, Error> {
+        Ok(NamespaceHandle {
+            client: self.clone(),
+            id: id.into_namespace_id()?,
+        })
+    }
+
+    /// Creates a namespace (`POST .../namespaces`) and returns it; use its `id` with
+    /// [`Client::namespace`].
+    ///
+    /// # Errors
+    /// An invalid title; the API's errors (a title already in use is code 10014,
+    /// [`kv_proto::CODE_TITLE_EXISTS`]).
+    ///
+    /// ```no_run
+    /// let client = kv_ureq::Client::from_env()?;
+    /// let created = client.create_namespace("my-app-cache")?;
+    /// let ns = client.namespace(&created.id)?;
+    /// # let _ = ns;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn create_namespace(&self, title: impl IntoTitle) -> Result<Namespace, Error> {
+        self.execute(&CreateNamespace::new(title.into_title()?))
+    }
+
+    /// Reads one namespace (`GET .../namespaces/{id}`).
+    ///
+    /// # Errors
+    /// An invalid id; a missing namespace ([`Error::is_namespace_not_found`]); the API's errors.
+    pub fn get_namespace(&self, id: impl IntoNamespaceId) -> Result<Namespace, Error> {
+        self.execute(&GetNamespace::new(id.into_namespace_id()?))
+    }
+
+    /// Renames a namespace (`PUT .../namespaces/{id}`). Returns the renamed namespace when the
+    /// API sends it back (newer API versions), `None` when it answers with an empty result.
+    ///
+    /// # Errors
+    /// An invalid id or title; the API's errors.
+    pub fn rename_namespace(
+        &self,
+        id: impl IntoNamespaceId,
+        title: impl IntoTitle,
+    ) -> Result<Option<Namespace>, Error> {
+        self.execute(&RenameNamespace::new(
+            id.into_namespace_id()?,
+            title.into_title()?,
+        ))
+    }
+
+    /// Deletes a namespace and everything in it (`DELETE .../namespaces/{id}`).
+    ///
+    /// # Errors
+    /// An invalid id; the API's errors.
+    pub fn delete_namespace(&self, id: impl IntoNamespaceId) -> Result<(), Error> {
+        self.execute(&DeleteNamespace::new(id.into_namespace_id()?))
+    }
+
+    /// Every namespace of the account, fetched lazily page by page (100 per page) through
+    /// kv-proto's [`NamespacePager`]. Each page request is retried per the client's policy;
+    /// an error is yielded once and ends the iteration.
+    ///
+    /// ```no_run
+    /// let client = kv_ureq::Client::from_env()?;
+    /// for ns in client.namespaces() {
+    ///     let ns = ns?;
+    ///     println!("{} {}", ns.id, ns.title);
+    /// }
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn namespaces(&self) -> Namespaces {
+        Namespaces {
+            client: self.clone(),
+            first: ListNamespaces::new(),
+            pager: None,
+            buffer: VecDeque::new(),
+            pending: None,
+            finished: false,
+        }
+    }
+}
+
+/// One namespace: every single-key route, key listing, and the bulk jobs.
+///
+/// Made by [`Client::namespace`]. Methods take keys as `&str`, `String` or [`Key`] (see
+/// [`IntoKey`]): strings are validated before anything is sent, and a bad key is an
+/// [`Error::is_invalid_input`] error.
+///
+/// # Example
+/// ```no_run
+/// use serde_json::json;
+///
+/// let client = kv_ureq::Client::from_env()?;
+/// let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+/// ns.put("a", b"raw bytes".to_vec())?;
+/// ns.put_with("b", "text").metadata(json!({"owner": "me"})).ttl(3600).send()?;
+/// let value = ns.get("b")?; // Option<Value>: None if missing
+/// let meta = ns.metadata("b")?; // Option<serde_json::Value>
+/// for key in ns.keys().prefix("a") {
+///     println!("{}", key?.name);
+/// }
+/// ns.delete("a")?;
+/// # let _ = (value, meta);
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct NamespaceHandle {
+    pub(crate) client: Client,
+    pub(crate) id: NamespaceId,
+}
+
+impl fmt::Debug for NamespaceHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NamespaceHandle")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NamespaceHandle {
+    /// The namespace id.
+    pub fn id(&self) -> &NamespaceId {
+        &self.id
+    }
+
+    /// The client this handle sends through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Reads this namespace's description (`GET .../namespaces/{id}`).
+    ///
+    /// # Errors
+    /// A missing namespace ([`Error::is_namespace_not_found`]); the API's errors.
+    pub fn info(&self) -> Result<Namespace, Error> {
+        self.client.execute(&GetNamespace::new(self.id.clone()))
+    }
+
+    /// Reads a value: its exact bytes and expiry, or `None` if the key does not exist or has
+    /// expired.
+    ///
+    /// # Errors
+    /// An invalid key; a missing namespace; the API's other errors.
+    pub fn get(&self, key: impl IntoKey) -> Result<Option<Value>, Error> {
+        self.client
+            .execute(&TryGetValue::new(self.id.clone(), key.into_key()?))
+    }
+
+    /// Reads a value's bytes (`None` if missing).
+    ///
+    /// # Errors
+    /// As [`get`](Self::get).
+    pub fn get_bytes(&self, key: impl IntoKey) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.get(key)?.map(|v| v.bytes))
+    }
+
+    /// Reads a value as UTF-8 text (`None` if missing).
+    ///
+    /// # Errors
+    /// As [`get`](Self::get), and a decode error if the bytes are not UTF-8.
+    pub fn get_text(&self, key: impl IntoKey) -> Result<Option<String>, Error> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(v) => v.text().map(|s| Some(s.to_owned())),
+        }
+    }
+
+    /// Reads a value and parses it as JSON into `T` (`None` if missing).
+    ///
+    /// # Errors
+    /// As [`get`](Self::get), and a decode error (with the JSON path) if it does not parse.
+    pub fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: impl IntoKey,
+    ) -> Result<Option<T>, Error> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(v) => v.json().map(Some),
+        }
+    }
+
+    /// Writes a value (raw bytes, no metadata, no expiry), replacing any previous value,
+    /// metadata and expiry. For metadata or expiry use [`put_with`](Self::put_with).
+    ///
+    /// # Errors
+    /// An invalid key, a value over 25 MiB; the API's errors.
+    pub fn put(&self, key: impl IntoKey, value: impl Into<Vec<u8>>) -> Result<(), Error> {
+        self.put_with(key, value).send()
+    }
+
+    /// Starts a write with options; finish with [`Put::send`].
+    ///
+    /// ```no_run
+    /// use serde_json::json;
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
+    /// ns.put_with("session/1", "payload")
+    ///     .metadata(json!({"user": 42}))
+    ///     .ttl(600)
+    ///     .send()?;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn put_with(&self, key: impl IntoKey, value: impl Into<Vec<u8>>) -> Put<'_> {
+        Put {
+            ns: self,
+            key: key.into_key(),
+            value: value.into(),
+            metadata: None,
+            expiration: None,
+        }
+    }
+
+    /// Deletes a key (deleting a missing key succeeds).
+    ///
+    /// # Errors
+    /// An invalid key; the API's errors.
+    pub fn delete(&self, key: impl IntoKey) -> Result<(), Error> {
+        self.client
+            .execute(&DeleteValue::new(self.id.clone(), key.into_key()?))
+    }
+
+    /// Reads a key's metadata: `Some(json)`, or `None` if the key has no metadata.
+    ///
+    /// # Errors
+    /// An invalid key; a missing key is an error here ([`Error::is_key_not_found`]), unlike
+    /// [`get`](Self::get); the API's other errors.
+    pub fn metadata(&self, key: impl IntoKey) -> Result<Option<serde_json::Value>, Error> {
+        self.client
+            .execute(&GetMetadata::new(self.id.clone(), key.into_key()?))
+    }
+
+    /// Every key of the namespace, in byte order, fetched lazily page by page; narrow it with
+    /// [`Keys::prefix`] and size pages with [`Keys::limit`].
+    ///
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
+    /// let names: Vec<String> = ns
+    ///     .keys()
+    ///     .prefix("user:")
+    ///     .map(|k| k.map(|k| k.name))
+    ///     .collect::<Result<_, _>>()?;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn keys(&self) -> Keys {
+        Keys {
+            client: self.client.clone(),
+            first: ListKeys::new(self.id.clone()),
+            pager: None,
+            buffer: VecDeque::new(),
+            pending: None,
+            finished: false,
+        }
+    }
+
+    /// Every key starting with `prefix`; the same as `keys().prefix(prefix)`.
+    pub fn keys_with_prefix(&self, prefix: impl Into<String>) -> Keys {
+        self.keys().prefix(prefix)
+    }
+}
+
+/// A write being configured: [`NamespaceHandle::put_with`] → options → [`Put::send`].
+///
+/// Without metadata the value goes as raw bytes; with metadata as multipart (`value` +
+/// `metadata` parts). Option errors (metadata over 1 KiB, TTL under 60 s, a bad key, a value
+/// over 25 MiB) are reported by `send`, before anything is sent.
+#[must_use = "a Put does nothing until .send() is called"]
+pub struct Put<'a> {
+    ns: &'a NamespaceHandle,
+    key: Result<Key, Error>,
+    value: Vec<u8>,
+    metadata: Option<Result<Metadata, Error>>,
+    expiration: Option<Result<Expiration, Error>>,
+}
+
+impl fmt::Debug for Put<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Put")
+            .field("namespace", &self.ns.id)
+            .field("key", &self.key)
+            .field("value_len", &self.value.len())
+            .field("metadata", &self.metadata)
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+impl Put<'_> {
+    /// Stores metadata: any `Serialize` value (e.g. `serde_json::json!({..})` or a
+    /// [`Metadata`]) whose JSON is at most 1024 bytes.
+    pub fn metadata(mut self, metadata: impl serde::Serialize) -> Self {
+        self.metadata = Some(Metadata::from_serialize(&metadata));
+        self
+    }
+
+    /// Expires the key `secs` seconds after the write (at least 60).
+    pub fn ttl(mut self, secs: u64) -> Self {
+        self.expiration = Some(Expiration::ttl(secs));
+        self
+    }
+
+    /// Expires the key at `unix_secs` (seconds since the Unix epoch, at least 60 s ahead).
+    pub fn expire_at(mut self, unix_secs: u64) -> Self {
+        self.expiration = Some(Ok(Expiration::at(unix_secs)));
+        self
+    }
+
+    /// Sets the expiry from an [`Expiration`].
+    pub fn expiration(mut self, expiration: Expiration) -> Self {
+        self.expiration = Some(match expiration {
+            Expiration::Ttl(s) => Expiration::ttl(s),
+            at => Ok(at),
+        });
+        self
+    }
+
+    /// Sends the write.
+    ///
+    /// # Errors
+    /// Any invalid option (see the type's docs); the API's errors.
+    pub fn send(self) -> Result<(), Error> {
+        let mut op = PutValue::new(self.ns.id.clone(), self.key?, self.value)?;
+        if let Some(m) = self.metadata {
+            op = op.metadata(m?);
+        }
+        if let Some(e) = self.expiration {
+            op = op.expiration(e?);
+        }
+        self.ns.client.execute(&op)
+    }
+}
+
+/// Every key of a namespace (or of a prefix), fetched lazily: a page is requested when the
+/// previous one has been consumed. Made by [`NamespaceHandle::keys`].
+///
+/// Paging follows kv-proto's [`KeyPager`]: it stops only on a missing or blank cursor (never
+/// on an empty page) and refuses a repeated cursor. Each page request goes through
+/// [`Client::execute`] (retries, pacing). After an error (also an invalid [`limit`](Self::limit))
+/// the iterator yields that error once and then ends.
+pub struct Keys {
+    client: Client,
+    first: ListKeys,
+    pager: Option<KeyPager>,
+    buffer: VecDeque<KeyInfo>,
+    pending: Option<Error>,
+    finished: bool,
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keys")
+            .field("first", &self.first)
+            .field("pages_fetched", &self.pages_fetched())
+            .field("buffered", &self.buffer.len())
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+impl Keys {
+    /// Only keys starting with `prefix`. Call before iterating (it restarts the listing).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.first = self.first.clone().prefix(prefix);
+        self.restart();
+        self
+    }
+
+    /// Asks for `limit` keys per page (10..=1000; the server's default is 1000). An
+    /// out-of-range limit is yielded as the iterator's only item. Call before iterating.
+    pub fn limit(mut self, limit: u32) -> Self {
+        match self.first.clone().limit(limit) {
+            Ok(op) => self.first = op,
+            Err(e) => self.pending = Some(e),
+        }
+        self.restart();
+        self
+    }
+
+    /// Pages fetched so far.
+    pub fn pages_fetched(&self) -> u64 {
+        self.pager.as_ref().map_or(0, KeyPager::pages_fetched)
+    }
+
+    fn restart(&mut self) {
+        self.pager = None;
+        self.buffer.clear();
+        self.finished = false;
+    }
+}
+
+impl Iterator for Keys {
+    type Item = Result<KeyInfo, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(k) = self.buffer.pop_front() {
+                return Some(Ok(k));
+            }
+            if self.finished {
+                return None;
+            }
+            if let Some(e) = self.pending.take() {
+                self.finished = true;
+                return Some(Err(e));
+            }
+            let pager = self
+                .pager
+                .get_or_insert_with(|| KeyPager::new(self.first.clone()));
+            let Some(op) = pager.next_op() else {
+                self.finished = true;
+                return None;
+            };
+            match self.client.execute(&op).and_then(|page| pager.handle(page)) {
+                Ok(keys) => self.buffer.extend(keys),
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl FusedIterator for Keys {}
+
+/// Every namespace of the account, fetched lazily page by page. Made by
+/// [`Client::namespaces`].
+///
+/// Paging follows kv-proto's [`NamespacePager`]; each page goes through [`Client::execute`].
+/// An error is yielded once and ends the iteration.
+pub struct Namespaces {
+    client: Client,
+    first: ListNamespaces,
+    pager: Option<NamespacePager>,
+    buffer: VecDeque<Namespace>,
+    pending: Option<Error>,
+    finished: bool,
+}
+
+impl fmt::Debug for Namespaces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Namespaces")
+            .field("first", &self.first)
+            .field("buffered", &self.buffer.len())
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+impl Namespaces {
+    /// Sorts by id or title. Call before iterating.
+    pub fn order(mut self, order: NamespaceOrder) -> Self {
+        self.first = self.first.clone().order(order);
+        self.pager = None;
+        self
+    }
+
+    /// Sort direction. Call before iterating.
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.first = self.first.clone().direction(direction);
+        self.pager = None;
+        self
+    }
+
+    /// Namespaces per page (5..=100, default 100). An out-of-range value is yielded as the
+    /// iterator's only item. Call before iterating.
+    pub fn per_page(mut self, per_page: u32) -> Self {
+        match self.first.clone().per_page(per_page) {
+            Ok(op) => self.first = op,
+            Err(e) => self.pending = Some(e),
+        }
+        self.pager = None;
+        self
+    }
+}
+
+impl Iterator for Namespaces {
+    type Item = Result<Namespace, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(n) = self.buffer.pop_front() {
+                return Some(Ok(n));
+            }
+            if self.finished {
+                return None;
+            }
+            if let Some(e) = self.pending.take() {
+                self.finished = true;
+                return Some(Err(e));
+            }
+            let pager = self
+                .pager
+                .get_or_insert_with(|| NamespacePager::new(self.first.clone()));
+            let Some(op) = pager.next_op() else {
+                self.finished = true;
+                return None;
+            };
+            match self.client.execute(&op).and_then(|page| pager.handle(page)) {
+                Ok(items) => self.buffer.extend(items),
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl FusedIterator for Namespaces {}
