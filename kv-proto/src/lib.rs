@@ -13,6 +13,7 @@ mod error;
 mod ids;
 mod op;
 mod pace;
+mod page;
 mod retry;
 
 pub use http;
@@ -39,6 +40,7 @@ pub use op::{
     MIN_LIST_LIMIT, MIN_PER_PAGE, Namespace, NamespaceMode, NamespaceOrder, NamespacePage,
     Operation, PageInfo, PutValue, RenameNamespace, TryGetValue, Value,
 };
+pub use page::{KeyPager, NamespacePager};
 pub use pace::{CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW, Pacer};
 pub use retry::{
     DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
