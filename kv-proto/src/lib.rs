@@ -1,4 +1,79 @@
 //! Sans-IO protocol core for the Cloudflare Workers KV REST API.
+//!
+//! `kv-proto` knows the whole protocol and does no I/O: every KV route is an [`Operation`] that
+//! turns validated inputs into an [`http::Request<Vec<u8>>`](http::Request), and turns a
+//! response (status, headers, body bytes) back into a typed result or a typed [`Error`].
+//!
+//! **In scope:** all 14 KV routes (namespaces, list keys, values, metadata, bulk write / delete
+//! / get); input validation against the documented limits before anything is sent; strict key
+//! percent-encoding; raw and multipart value writes; one envelope decoder with typed errors
+//! (Cloudflare codes, `cf-ray`, `Retry-After`, JSON paths of decode failures); and the pure
+//! state machines that drive multi-request work (pagers, bulk plans, retry and pacing
+//! decisions).
+//!
+//! **Out of scope:** sockets, TLS, DNS, threads, sleeping, clocks, environment variables and
+//! randomness. Time and jitter come in as arguments. A transport (such as `kv-ureq`, or your
+//! own) sends the requests, reads at most [`Operation::max_response_bytes`] of each body, and
+//! hands the response back.
+//!
+//! # The drive loop
+//!
+//! 1. Build an operation from validated newtypes; constructors reject bad input with
+//!    [`ErrorKind::InvalidInput`], so nothing after this point can panic.
+//! 2. `op.request(&endpoint)` gives the request: method, URL, `Authorization`, `Accept`,
+//!    `Content-Type` and body.
+//! 3. Send it any way you like, reading at most `op.max_response_bytes()` of the body
+//!    (report more as [`Error::response_too_large`]).
+//! 4. `op.parse(response)` decodes any status into the output or an [`Error`] with predicates
+//!    such as [`Error::is_key_not_found`], [`Error::is_rate_limited`], [`Error::is_retryable`].
+//!
+//! ```
+//! use kv_proto::{AccountId, Auth, Endpoint, GetValue, Key, NamespaceId, Operation, PutValue};
+//!
+//! let endpoint = Endpoint::new(AccountId::new("023e105f4ecef8ad9ca31a8372d0c353")?, Auth::api_token("my-token")?);
+//! let ns = NamespaceId::new("0f2ac74b498b48028cb68387c421e279")?;
+//!
+//! // A closure stands in for the network: your HTTP stack goes here.
+//! let mut stored: Option<Vec<u8>> = None;
+//! let mut send = |req: http::Request<Vec<u8>>| -> http::Response<Vec<u8>> {
+//!     assert_eq!(req.headers()["authorization"], "Bearer my-token");
+//!     match *req.method() {
+//!         http::Method::PUT => {
+//!             stored = Some(req.into_body());
+//!             http::Response::new(br#"{"success":true,"errors":[],"messages":[],"result":null}"#.to_vec())
+//!         }
+//!         _ => match &stored {
+//!             Some(bytes) => http::Response::new(bytes.clone()),
+//!             None => http::Response::builder()
+//!                 .status(404)
+//!                 .body(br#"{"success":false,"errors":[{"code":10009,"message":"get: 'key not found'"}],"messages":[],"result":null}"#.to_vec())
+//!                 .unwrap(),
+//!         },
+//!     }
+//! };
+//!
+//! let get = GetValue::new(ns.clone(), Key::new("user/42")?);
+//! let response = send(get.request(&endpoint));
+//! // `parse` borrows the body: split the owned response and lend it.
+//! let (parts, body) = response.into_parts();
+//! let err = get.parse(http::Response::from_parts(parts, &body[..])).unwrap_err();
+//! assert!(err.is_key_not_found());
+//!
+//! let put = PutValue::new(ns.clone(), Key::new("user/42")?, b"hello".to_vec())?;
+//! let request = put.request(&endpoint);
+//! assert_eq!(request.uri().path().rsplit('/').next(), Some("user%2F42"));
+//! let (parts, body) = send(request).into_parts();
+//! put.parse(http::Response::from_parts(parts, &body[..]))?;
+//!
+//! let (parts, body) = send(get.request(&endpoint)).into_parts();
+//! assert!(body.len() as u64 <= get.max_response_bytes());
+//! let value = get.parse(http::Response::from_parts(parts, &body[..]))?;
+//! assert_eq!(value.bytes, b"hello");
+//! # Ok::<(), kv_proto::Error>(())
+//! ```
+//!
+//! Multi-request work (listing every key, splitting a large bulk write) is a state machine the
+//! shell drives the same way: ask it for the next operation, send it, hand back the result.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
