@@ -1050,8 +1050,9 @@ fn bulk_write(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
 }
 
 fn bulk_delete(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
-    let keys: Vec<String> = serde_json::from_slice(&req.body)
+    let keys: Vec<KeyName<'_>> = serde_json::from_slice(&req.body)
         .map_err(|e| bad_body(format!("expected a JSON array of key names ({e})")))?;
+    let keys: Vec<&str> = keys.iter().map(|k| k.0.as_ref()).collect();
     if keys.len() > MAX_BULK_ITEMS {
         return Err(invalid(&format!(
             "bulk delete: at most {MAX_BULK_ITEMS} keys are allowed per request, got {}",
@@ -1070,7 +1071,7 @@ fn bulk_delete(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
         let ns = store
             .namespace_mut(req.target.account, ns_id)
             .ok_or_else(|| ns_not_found("bulk delete"))?;
-        for (i, key) in keys.iter().enumerate() {
+        for (i, &key) in keys.iter().enumerate() {
             if failures.as_ref().is_some_and(|f| f[i]) {
                 unsuccessful.push(key);
             } else {
@@ -1083,6 +1084,10 @@ fn bulk_delete(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
         unsuccessful_keys: unsuccessful,
     }))
 }
+
+/// A key name borrowed from the request body when it has no escapes.
+#[derive(Deserialize)]
+struct KeyName<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[derive(Deserialize)]
 struct BulkGetBody {

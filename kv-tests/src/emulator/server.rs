@@ -149,6 +149,14 @@ async fn collect(mut body: Incoming, limit: usize) -> Result<Collected, Dropped>
     let mut first: Option<Bytes> = None;
     let mut buf: Option<BytesMut> = None;
     let mut total: usize = 0;
+    // With a Content-Length, reserve the whole body once instead of growing by doubling.
+    let announced = body
+        .size_hint()
+        .exact()
+        .and_then(|n| usize::try_from(n).ok());
+    if let Some(n) = announced.filter(|&n| n > 64 * 1024 && n <= limit) {
+        buf = Some(BytesMut::with_capacity(n));
+    }
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| Dropped)?;
         let Ok(data) = frame.into_data() else {
