@@ -81,6 +81,7 @@
 )]
 
 mod auth;
+mod bulk_plan;
 mod de;
 mod endpoint;
 mod envelope;
@@ -94,6 +95,10 @@ mod retry;
 pub use http;
 
 pub use auth::Auth;
+pub use bulk_plan::{
+    BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkReport, BulkWritePlan, DEFAULT_MAX_BATCH_ITEMS,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey, PlanConfig, Poll, Progress, Ticket,
+};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, encode_component};
 pub use error::{
     ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,

@@ -107,7 +107,11 @@ fn empty_middle_page_with_cursor_keeps_going() {
     let mut pager = KeyPager::new(ListKeys::new(ns()).prefix("user:"));
     let (sent, keys, err) = drive(
         &mut pager,
-        vec![key_page(P1), key_page(EMPTY_WITH_CURSOR), key_page(P3_BLANK)],
+        vec![
+            key_page(P1),
+            key_page(EMPTY_WITH_CURSOR),
+            key_page(P3_BLANK),
+        ],
     );
     assert!(err.is_none());
     assert_eq!(keys, ["user:a", "user:b", "user:d"]);
@@ -204,7 +208,7 @@ fn serve(op: &ListNamespaces, total: usize, with_info: bool) -> NamespacePage {
     let start = (page - 1) * per;
     let namespaces: Vec<_> = (start..(start + per).min(total)).map(namespace).collect();
     NamespacePage {
-        info: with_info.then(|| PageInfo {
+        info: with_info.then_some(PageInfo {
             count: namespaces.len() as u64,
             page: page as u64,
             per_page: per as u64,
@@ -364,5 +368,10 @@ fn namespace_repeated_full_page_is_a_typed_error() {
     let err = pager.handle(page).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Protocol { .. }));
     assert!(pager.is_done());
-    assert!(pager.handle(NamespacePage::default()).unwrap_err().is_invalid_input());
+    assert!(
+        pager
+            .handle(NamespacePage::default())
+            .unwrap_err()
+            .is_invalid_input()
+    );
 }

@@ -180,7 +180,8 @@ impl BulkWriteItem {
         json_len(&self.wire()) + 1
     }
 
-    fn check(&self) -> Result<(), Error> {
+    /// Checks the limits an item edited by hand could break (value size, TTL).
+    pub(crate) fn check(&self) -> Result<(), Error> {
         if self.base64 {
             if self.value.len() > MAX_BASE64_CHARS {
                 return Err(Error::invalid_input(
@@ -294,6 +295,22 @@ impl BulkWrite {
             items,
             body_len,
         })
+    }
+
+    /// A bulk write from items already checked one by one ([`BulkWriteItem::check`]) whose
+    /// body length `body_len` (`1 + Σ encoded_len`) is already known to be within
+    /// 1..=10,000 items and [`MAX_BULK_WRITE_BODY_BYTES`]. Used by the bulk write plan, which
+    /// measures every item once when it forms a batch.
+    pub(crate) fn from_checked(
+        namespace: NamespaceId,
+        items: Vec<BulkWriteItem>,
+        body_len: usize,
+    ) -> BulkWrite {
+        BulkWrite {
+            namespace,
+            items,
+            body_len,
+        }
     }
 
     /// The namespace.
