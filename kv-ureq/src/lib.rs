@@ -6,13 +6,47 @@
 //! # Quick start
 //! ```no_run
 //! use kv_ureq::Client;
-//! use kv_ureq::kv_proto::{GetValue, Key, NamespaceId};
+//! use serde_json::json;
 //!
 //! let client = Client::from_env()?; // CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID
-//! let value = client.execute(&GetValue::new(NamespaceId::new("0f2ac74b498b48028cb68387c421e279")?, Key::new("greeting")?))?;
-//! println!("{}", value.text()?);
+//! let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+//! ns.put("greeting", "hello")?;
+//! ns.put_with("config", r#"{"debug":true}"#).metadata(json!({"v": 2})).ttl(3600).send()?;
+//! assert_eq!(ns.get_text("greeting")?.as_deref(), Some("hello"));
+//! assert_eq!(ns.get("missing")?, None);
+//! for key in ns.keys().prefix("conf") {
+//!     println!("{}", key?.name);
+//! }
+//! // Any iterator, however long: chunked, N requests in flight, retried, re-queued.
+//! let report = ns.bulk_delete((0..50_000).map(|i| format!("tmp/{i}"))).run()?;
+//! println!("{} deleted, failed: {:?}", report.succeeded, report.failed_keys().count());
 //! # Ok::<(), kv_ureq::Error>(())
 //! ```
+//!
+//! Run `cargo run -p kv-ureq --example quickstart` for a tour (it starts an in-process
+//! emulator when `CLOUDFLARE_API_TOKEN` is not set).
+//!
+//! # The API
+//! - [`Client`]: namespace CRUD ([`create_namespace`](Client::create_namespace),
+//!   [`get_namespace`](Client::get_namespace), [`rename_namespace`](Client::rename_namespace),
+//!   [`delete_namespace`](Client::delete_namespace), [`namespaces`](Client::namespaces), a
+//!   lazy iterator over every page), [`namespace`](Client::namespace) for a
+//!   [`NamespaceHandle`], and [`execute`](Client::execute) for any kv-proto [`Operation`].
+//! - [`NamespaceHandle`]: [`get`](NamespaceHandle::get) (`None` when missing),
+//!   `get_bytes` / `get_text` / `get_json`, [`put`](NamespaceHandle::put),
+//!   [`put_with`](NamespaceHandle::put_with) (metadata, expiry), [`delete`](NamespaceHandle::delete),
+//!   [`metadata`](NamespaceHandle::metadata), [`keys`](NamespaceHandle::keys) (a lazy
+//!   iterator over every page, with prefix and page size), and the bulk jobs
+//!   [`bulk_write`](NamespaceHandle::bulk_write), [`bulk_delete`](NamespaceHandle::bulk_delete),
+//!   [`bulk_get`](NamespaceHandle::bulk_get).
+//! - Keys, namespace ids and titles are taken as strings or as the validated types
+//!   ([`IntoKey`], [`IntoNamespaceId`], [`IntoTitle`]); strings are checked before anything is
+//!   sent. In bulk jobs an invalid key string is listed in [`JobReport::rejected`] and the job
+//!   goes on.
+//! - Bulk jobs run kv-proto's plans on the calling thread plus `concurrency - 1` scoped
+//!   threads sharing the client's connection pool and pacer; the plan alone decides what to
+//!   send, re-send and wait for. `run` fails only on bad configuration; every key that did
+//!   not make it is named in the [`JobReport`].
 //!
 //! # Layers
 //! - [`Transport`] is the seam: one method, object safe, `Send + Sync`, implemented by
