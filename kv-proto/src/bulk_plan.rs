@@ -607,6 +607,13 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
                 batch.push(entry);
             }
 
+            if let Some(stop) = self.stopped.clone() {
+                // An item pulled for this batch failed and stopped the plan: send nothing.
+                for entry in batch {
+                    self.fail(entry, Arc::clone(&stop));
+                }
+                continue;
+            }
             if !batch.is_empty() {
                 match self.spec.build(&batch, body) {
                     Ok(op) => {
@@ -632,9 +639,6 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
                         continue;
                     }
                 }
-            }
-            if self.stopped.is_some() {
-                continue;
             }
             if let Some((&(ready, _), _)) = self.waiting.first_key_value() {
                 return Poll::Wait(ready.saturating_duration_since(now));

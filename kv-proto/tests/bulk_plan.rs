@@ -784,6 +784,38 @@ fn write_ops_carry_the_items_unchanged() {
     assert_eq!(op.body_len(), checked.body_len());
 }
 
+#[test]
+fn stop_on_error_at_an_oversize_item_sends_nothing_more() {
+    let mut items: Vec<BulkWriteItem> = (0..5).map(item).collect();
+    items.insert(2, BulkWriteItem::text(key(99), "y".repeat(500)).unwrap());
+    let config = PlanConfig::default()
+        .with_max_body_bytes(200)
+        .with_stop_on_error(true);
+    let mut plan = BulkWritePlan::new(ns(), items, config).unwrap();
+    // Items 0 and 1 were batched before the oversize item stopped the plan: not sent.
+    assert!(matches!(plan.poll(Instant::now()), Poll::Done));
+    let report = plan.finish();
+    assert_eq!(
+        (report.requested, report.succeeded, report.requests_sent),
+        (3, 0, 0)
+    );
+    assert!(report.failed.iter().all(|f| f.attempts == 0));
+    let stopped = report.stopped.unwrap();
+    assert_eq!(stopped.limit(), Some(Limit::BulkWriteBytes));
+}
+
+#[test]
+fn plans_and_reports_can_cross_threads() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<BulkWritePlan<std::vec::IntoIter<BulkWriteItem>>>();
+    send::<BulkDeletePlan<std::vec::IntoIter<Key>>>();
+    send::<BulkGetPlan<std::vec::IntoIter<Key>>>();
+    send::<(Ticket, BulkWrite)>();
+    send_sync::<BulkReport>();
+    send_sync::<BulkGetReport>();
+}
+
 // ---- bulk get ----
 
 #[test]
