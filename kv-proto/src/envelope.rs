@@ -229,17 +229,31 @@ pub(crate) fn decode_with<'a, S>(
     seed: S,
 ) -> Result<(Option<S::Value>, Option<ResultInfo>), Error>
 where
-    S: DeserializeSeed<'a>,
+    S: DeserializeSeed<'a> + Clone,
 {
     if !response.status().is_success() {
         return Err(decode_error(response));
     }
     let body: &'a [u8] = response.body();
-    let mut track = serde_path_to_error::Track::new();
+    // Fast path: no path tracking. `serde_path_to_error` wraps every value and copies every
+    // map key into a `String`, which costs about a third of the decoding time of a key list
+    // (see kv-proto/BENCHMARKS.md); it is only needed to describe a failure.
     let mut de = serde_json::Deserializer::from_slice(body);
-    let parsed = EnvelopeSeed(seed)
-        .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+    let parsed = EnvelopeSeed(seed.clone())
+        .deserialize(&mut de)
         .and_then(|env| de.end().map(|()| env));
+    let parsed = match parsed {
+        Ok(env) => Ok(env),
+        // A failure (rare): decode again, tracking the path, for the error's JSON path.
+        Err(_) => {
+            let mut track = serde_path_to_error::Track::new();
+            let mut de = serde_json::Deserializer::from_slice(body);
+            EnvelopeSeed(seed)
+                .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+                .and_then(|env| de.end().map(|()| env))
+                .map_err(|e| (e, track))
+        }
+    };
     match parsed {
         Ok(env) => match env.success {
             Some(true) => Ok((env.result, env.result_info)),
@@ -254,7 +268,7 @@ where
                 "not a Cloudflare API envelope: missing field `success`",
             )),
         },
-        Err(e) => {
+        Err((e, track)) => {
             // A failure envelope whose `result` has an unexpected shape is still a failure.
             if let Some(env) = parse_lite(body).filter(|env| env.success == Some(false)) {
                 return Err(api_error(
@@ -278,7 +292,7 @@ pub(crate) fn decode_result<'a, T: Deserialize<'a>>(
 }
 
 /// [`decode_with`] for a `result` that must be present and non-null.
-pub(crate) fn decode_required<'a, S: DeserializeSeed<'a>>(
+pub(crate) fn decode_required<'a, S: DeserializeSeed<'a> + Clone>(
     response: &http::Response<&'a [u8]>,
     seed: S,
 ) -> Result<(S::Value, Option<ResultInfo>), Error> {

@@ -748,6 +748,8 @@ impl<'a> IntoIterator for &'a BulkGetResult {
 
 // ---- Decoding `result` straight into slots, without an intermediate `serde_json::Value`. ----
 
+// Clone: the envelope decoder may run the seed twice (again to locate a decode error).
+#[derive(Clone, Copy)]
 struct ResultSeed<'k> {
     index: &'k HashMap<&'k str, usize>,
     kind: BulkType,
