@@ -12,7 +12,7 @@
 //!   and the op and request are dropped outside the timed region too.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use kv_proto::{AccountId, Auth, BulkDelete, Endpoint, Key, NamespaceId, Operation};
@@ -66,6 +66,37 @@ fn bench(c: &mut Criterion) {
         b.iter(|| serde_json::to_vec(black_box(&strs)))
     });
     g.finish();
+
+    if common::bench_mode() {
+        common::interleaved_ratio(
+            "bulk_delete_10k request (prebuilt op)",
+            41,
+            10,
+            common::timed(|| black_box(&op).request(&endpoint)),
+            common::timed(|| serde_json::to_vec(black_box(&strs))),
+        );
+        common::interleaved_ratio(
+            "bulk_delete_10k new + request",
+            41,
+            10,
+            || {
+                let keys = keys.clone();
+                let start = Instant::now();
+                let op = BulkDelete::new(ns.clone(), keys).expect("10,000 keys");
+                let request = black_box(op.request(&endpoint));
+                let elapsed = start.elapsed();
+                drop((op, request));
+                elapsed
+            },
+            || {
+                let start = Instant::now();
+                let body = black_box(serde_json::to_vec(black_box(&strs)));
+                let elapsed = start.elapsed();
+                drop(body);
+                elapsed
+            },
+        );
+    }
 }
 
 criterion_group! {

@@ -86,6 +86,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<Value>(black_box(&body[..])))
     });
     g.finish();
+
+    if common::bench_mode() {
+        common::interleaved_ratio(
+            "bulk_get_100_with_metadata",
+            41,
+            200,
+            common::timed(|| op.parse(http::Response::new(black_box(&body[..])))),
+            common::timed(|| serde_json::from_slice::<Value>(black_box(&body[..]))),
+        );
+    }
 }
 
 criterion_group! {

@@ -67,6 +67,16 @@ fn bench_list(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<Value>(black_box(&body[..])))
     });
     g.finish();
+
+    if common::bench_mode() {
+        common::interleaved_ratio(
+            "list_keys_1000",
+            41,
+            20,
+            common::timed(|| op.parse(http::Response::new(black_box(&body[..])))),
+            common::timed(|| serde_json::from_slice::<Value>(black_box(&body[..]))),
+        );
+    }
 }
 
 fn bench_value(c: &mut Criterion) {
@@ -101,6 +111,16 @@ fn bench_value(c: &mut Criterion) {
         b.iter(|| black_box(&body[..]).to_vec())
     });
     g.finish();
+
+    if common::bench_mode() {
+        common::interleaved_ratio(
+            "get_value_25mib",
+            41,
+            4,
+            common::timed(|| op.parse(response())),
+            common::timed(|| black_box(&body[..]).to_vec()),
+        );
+    }
 }
 
 criterion_group! {

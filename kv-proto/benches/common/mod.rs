@@ -27,7 +27,7 @@ impl Rng {
 
     /// True with probability `1 / n`.
     pub fn one_in(&mut self, n: u64) -> bool {
-        self.next_u64() % n == 0
+        self.next_u64().is_multiple_of(n)
     }
 }
 
@@ -70,4 +70,61 @@ pub fn prose(rng: &mut Rng, len: usize) -> String {
     }
     s.truncate(len);
     s
+}
+
+/// True when run by `cargo bench` (criterion's bench mode), false under `cargo test --benches`
+/// (where each benchmark runs once as a smoke test).
+pub fn bench_mode() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// Times `ours` against `baseline` interleaved: `rounds` rounds, each running `per_round`
+/// calls of one then `per_round` of the other (the order alternates between rounds), so a
+/// load change on a shared machine hits both sides alike. Each closure returns the time of
+/// its own timed region (so it can keep setup and teardown out). Prints and returns the
+/// median of the per-round time ratios, ours / baseline (below 1: ours is faster).
+pub fn interleaved_ratio(
+    label: &str,
+    rounds: usize,
+    per_round: usize,
+    mut ours: impl FnMut() -> std::time::Duration,
+    mut baseline: impl FnMut() -> std::time::Duration,
+) -> f64 {
+    use std::time::Duration;
+    let run = |f: &mut dyn FnMut() -> Duration| -> f64 {
+        (0..per_round).map(|_| f()).sum::<Duration>().as_secs_f64()
+    };
+    // Warm-up round, not counted.
+    run(&mut ours);
+    run(&mut baseline);
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|r| {
+            let (a, b) = if r % 2 == 0 {
+                let a = run(&mut ours);
+                (a, run(&mut baseline))
+            } else {
+                let b = run(&mut baseline);
+                (run(&mut ours), b)
+            };
+            a / b
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let p10 = ratios[ratios.len() / 10];
+    let p90 = ratios[ratios.len() * 9 / 10];
+    println!(
+        "ratio {label}: ours / baseline time = {median:.3} (median of {rounds} interleaved rounds; p10 {p10:.3}, p90 {p90:.3})"
+    );
+    median
+}
+
+/// Times one call of `f`, dropping its output inside the timed region (as criterion's
+/// `Bencher::iter` does).
+pub fn timed<T>(mut f: impl FnMut() -> T) -> impl FnMut() -> std::time::Duration {
+    move || {
+        let start = std::time::Instant::now();
+        drop(std::hint::black_box(f()));
+        start.elapsed()
+    }
 }
