@@ -13,6 +13,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+// Through kv-proto's re-export, so the file compiles wherever kv-proto is a dependency.
+use kv_proto::http;
 use kv_proto::{Error, TransportErrorKind};
 
 /// Longest status line or header section accepted, in bytes.
