@@ -146,6 +146,7 @@ fn value_get_put_delete(stack: Stack) {
     // Deleting a missing key succeeds.
     ns.delete("greeting").unwrap();
     assert_eq!(e.stored_keys(&ns), vec!["doc".to_owned()]);
+    e.assert_stack_used();
 }
 
 fn binary_values_are_byte_exact(stack: Stack) {

@@ -88,6 +88,18 @@ impl Env {
             .expect("namespace exists")
     }
 
+    /// Asserts, from the emulator's request log, that requests really went through this
+    /// env's stack: the hand-written transport sends `connection: close`, ureq keeps
+    /// connections alive.
+    pub fn assert_stack_used(&self) {
+        let log = self.emu.requests();
+        assert!(!log.is_empty(), "no request logged");
+        for r in &log {
+            let close = r.header("connection") == Some("close");
+            assert_eq!(close, self.stack == Stack::Custom, "{:?} {}", r.method, r.path);
+        }
+    }
+
     /// Number of live keys of `ns` in the emulator's own store.
     pub fn stored_count(&self, ns: &NamespaceHandle) -> usize {
         self.emu
