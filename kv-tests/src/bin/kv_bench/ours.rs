@@ -1,0 +1,139 @@
+//! The jobs through our client: kv-ureq's bulk jobs and key iterator (kv-proto underneath).
+
+use kv_ureq::{
+    AccountId, Auth, BulkValue, BulkWriteItem, Client, Key, NamespaceHandle, ProxyConfig,
+};
+
+use crate::work::{self, ACCOUNT, LIST_LIMIT, TOKEN};
+
+/// A client for the emulator: pacing off, no proxy, `concurrency` requests in flight.
+pub fn client(base_url: &str, concurrency: usize) -> Result<Client, String> {
+    let auth = Auth::api_token(TOKEN).map_err(|e| e.to_string())?;
+    let account = AccountId::new(ACCOUNT).map_err(|e| e.to_string())?;
+    Client::builder(auth, account)
+        .base_url(base_url)
+        .pacing(false)
+        .proxy(ProxyConfig::Disabled)
+        .concurrency(concurrency)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// A fresh namespace (not timed).
+pub fn create_namespace(client: &Client, title: &str) -> Result<NamespaceHandle, String> {
+    let created = client.create_namespace(title).map_err(|e| e.to_string())?;
+    client.namespace(&created.id).map_err(|e| e.to_string())
+}
+
+fn item(i: usize, value_bytes: usize) -> BulkWriteItem {
+    let key = Key::new(work::key(i)).expect("bench keys are valid keys");
+    BulkWriteItem::text(key, work::value(i, value_bytes)).expect("bench values are small")
+}
+
+/// Bulk write of keys `0..n`, items made lazily from the iterator.
+pub fn write(ns: &NamespaceHandle, n: usize, c: usize, value_bytes: usize) -> Result<(), String> {
+    let report = ns
+        .bulk_write((0..n).map(|i| item(i, value_bytes)))
+        .concurrency(c)
+        .run()
+        .map_err(|e| e.to_string())?;
+    if !report.is_success() || report.succeeded != n as u64 {
+        return Err(format!(
+            "ours bulk write: {} of {n} written, {} failed",
+            report.succeeded,
+            report.failed.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Bulk get of keys `0..n`; every value must be there.
+pub fn get(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
+    let report = ns
+        .bulk_get((0..n).map(work::key))
+        .concurrency(c)
+        .run()
+        .map_err(|e| e.to_string())?;
+    let present = report
+        .values
+        .values()
+        .filter(|v| matches!(v, BulkValue::Text(_)))
+        .count();
+    if !report.is_success() || present != n {
+        return Err(format!(
+            "ours bulk get: {present} of {n} values, {} failed",
+            report.failed.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Lists every key: `c` threads, each walking its shards' prefixes with the key iterator.
+pub fn list(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
+    let counts: Vec<Result<usize, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..c)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut count = 0;
+                    for shard in work::shards_of(t, c) {
+                        for k in ns
+                            .keys()
+                            .prefix(work::shard_prefix(shard))
+                            .limit(LIST_LIMIT)
+                        {
+                            k.map_err(|e| e.to_string())?;
+                            count += 1;
+                        }
+                    }
+                    Ok(count)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("list thread panicked".into()))
+            })
+            .collect()
+    });
+    let total = counts.into_iter().sum::<Result<usize, String>>()?;
+    if total != n {
+        return Err(format!("ours list: {total} keys listed, expected {n}"));
+    }
+    Ok(())
+}
+
+/// Bulk delete of keys `0..n`, key strings made lazily.
+pub fn delete(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
+    let report = ns
+        .bulk_delete((0..n).map(work::key))
+        .concurrency(c)
+        .run()
+        .map_err(|e| e.to_string())?;
+    if !report.is_success() || report.succeeded != n as u64 {
+        return Err(format!(
+            "ours bulk delete: {} of {n} deleted, {} failed",
+            report.succeeded,
+            report.failed.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Bulk delete of `n` lazily generated keys `key-{i:07}` (the RSS job).
+pub fn delete_streamed(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
+    let report = ns
+        .bulk_delete((0..n).map(|i| format!("key-{i:07}")))
+        .concurrency(c)
+        .run()
+        .map_err(|e| e.to_string())?;
+    if !report.is_success() || report.succeeded != n as u64 {
+        return Err(format!(
+            "ours streamed delete: {} of {n} deleted, {} failed",
+            report.succeeded,
+            report.failed.len()
+        ));
+    }
+    Ok(())
+}
