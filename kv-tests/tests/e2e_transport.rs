@@ -181,6 +181,8 @@ fn transport_enforces_the_body_cap_in_every_framing() {
         &b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello!"[..],
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\n\r\nsix!!!",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
     ] {
         let err = get(&canned(raw), 5).unwrap_err();
         assert!(

@@ -230,7 +230,7 @@ fn read_chunked(reader: &mut impl BufRead, max: u64) -> Result<Vec<u8>, Error> {
             while !read_line(reader, &mut budget)?.is_empty() {}
             return Ok(body);
         }
-        if body.len() as u64 + size > max {
+        if (body.len() as u64).saturating_add(size) > max {
             return Err(Error::response_too_large(max));
         }
         let before = body.len();
