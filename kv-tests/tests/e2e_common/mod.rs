@@ -96,7 +96,13 @@ impl Env {
         assert!(!log.is_empty(), "no request logged");
         for r in &log {
             let close = r.header("connection") == Some("close");
-            assert_eq!(close, self.stack == Stack::Custom, "{:?} {}", r.method, r.path);
+            assert_eq!(
+                close,
+                self.stack == Stack::Custom,
+                "{:?} {}",
+                r.method,
+                r.path
+            );
         }
     }
 
