@@ -92,7 +92,10 @@ fn keys_paging_over_10k_keys(stack: Stack) {
 
 fn bulk_jobs_of_50k_keys(stack: Stack) {
     const N: usize = 50_000;
-    let e = env(stack);
+    let mut e = env(stack);
+    // The stack's transport, wrapped to count requests in flight.
+    let (client, in_flight) = e2e_common::counting_client(&e.emu, stack);
+    e.client = client;
     let ns = e.namespace("bulk-50k");
     let nsid = ns.id().as_str().to_owned();
     let key = |i: usize| format!("job/{i:05}");
@@ -161,6 +164,9 @@ fn bulk_jobs_of_50k_keys(stack: Stack) {
     assert_eq!(deleted.succeeded, N as u64);
     assert_eq!(deleted.requests_sent, 50);
     assert_eq!(e.emu.key_count(ACCOUNT, &nsid).unwrap(), 0);
+    // 601 requests, 4 workers: they overlapped, and never more than 4 at once.
+    let max = in_flight.max();
+    assert!((2..=4).contains(&max), "{max} requests in flight at most");
 }
 
 fn values_of_25_mib(stack: Stack) {

@@ -3,10 +3,12 @@
 //! runs every contract test once per stack.
 #![allow(dead_code)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use kv_tests::{Emulator, EmulatorConfig};
-use kv_ureq::{AccountId, Auth, Client, NamespaceHandle, RetryPolicy};
+use kv_ureq::{AccountId, Auth, Client, NamespaceHandle, RetryPolicy, Transport, UreqTransport};
 
 /// The hand-written `TcpStream` HTTP/1.1 transport of the `custom_transport` example, compiled
 /// into this test crate as is.
@@ -57,6 +59,47 @@ pub fn client_for(emu: &Emulator, stack: Stack, token: &str) -> Client {
         Stack::Custom => builder.transport(transport::send),
     };
     builder.build().expect("client builds")
+}
+
+/// Requests in flight through a [`counting_client`], now and at most.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    now: AtomicUsize,
+    max: AtomicUsize,
+}
+
+impl InFlight {
+    /// The most requests that were in flight at once.
+    pub fn max(&self) -> usize {
+        self.max.load(Ordering::SeqCst)
+    }
+}
+
+/// A client on `stack` whose transport counts requests in flight (the stack's own transport,
+/// wrapped in a closure).
+pub fn counting_client(emu: &Emulator, stack: Stack) -> (Client, Arc<InFlight>) {
+    let inner: Box<dyn Transport> = match stack {
+        Stack::Ureq => Box::new(UreqTransport::new()),
+        Stack::Custom => Box::new(transport::send),
+    };
+    let counter = Arc::new(InFlight::default());
+    let c = Arc::clone(&counter);
+    let client = Client::builder(
+        Auth::api_token(TOKEN).expect("token"),
+        AccountId::new(ACCOUNT).expect("account"),
+    )
+    .base_url(emu.base_url())
+    .retry_policy(fast_retries())
+    .transport(move |req, max| {
+        let n = c.now.fetch_add(1, Ordering::SeqCst) + 1;
+        c.max.fetch_max(n, Ordering::SeqCst);
+        let result = inner.send(req, max);
+        c.now.fetch_sub(1, Ordering::SeqCst);
+        result
+    })
+    .build()
+    .expect("client builds");
+    (client, counter)
 }
 
 /// A fresh emulator (default config, 2 worker threads) and a client on `stack`.
