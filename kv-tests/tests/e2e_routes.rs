@@ -58,6 +58,17 @@ fn namespace_crud(stack: Stack) {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, created.id);
 
+    // Titles are JSON strings: any text goes, exactly.
+    let odd = "title/with ? # % + spaces \"quotes\" 🦀 日本";
+    let odd_ns = c.create_namespace(odd).unwrap();
+    assert_eq!(odd_ns.title, odd);
+    assert_eq!(e.emu.namespace(ACCOUNT, &odd_ns.id).unwrap().title, odd);
+    assert_eq!(c.get_namespace(&odd_ns.id).unwrap().title, odd);
+    let long = "t".repeat(512);
+    c.rename_namespace(&odd_ns.id, long.as_str()).unwrap();
+    assert_eq!(c.get_namespace(&odd_ns.id).unwrap().title, long);
+    c.delete_namespace(&odd_ns.id).unwrap();
+
     c.delete_namespace(&created.id).unwrap();
     assert!(e.emu.namespace(ACCOUNT, &created.id).is_none());
     let err = c.get_namespace(&created.id).unwrap_err();
@@ -494,6 +505,21 @@ fn expiration_by_moving_the_clock(stack: Stack) {
     e.emu.advance(Duration::from_secs(10_000));
     let names: Vec<String> = ns.keys().map(|k| k.unwrap().name).collect();
     assert_eq!(names, ["forever"]);
+
+    // An absolute time in the past is the server's call (the client has no clock): a 400
+    // with code 10034, not retried.
+    let now = e.emu.now();
+    e.emu.clear_requests();
+    let err = ns
+        .put_with("past", "v")
+        .expire_at(now - 10)
+        .send()
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err:?}");
+    assert!(err.has_code(10034), "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(e.emu.requests().len(), 1);
+    assert!(e.emu.entry(ACCOUNT, &nsid, "past").is_none());
 
     // A TTL under 60 s is refused before sending.
     e.emu.clear_requests();
