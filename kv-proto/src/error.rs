@@ -497,6 +497,25 @@ impl Error {
         }
     }
 
+    /// Whether the failure proves the server never processed the request: name resolution or
+    /// the connection failed (nothing was sent), or the server refused it with 429 (rate
+    /// limited). Only such failures are retried for non-idempotent operations, because a
+    /// timeout, a reset or a 5xx may come after the server already acted.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// assert!(Error::transport(TransportErrorKind::Connect, "refused").is_unprocessed());
+    /// assert!(!Error::transport(TransportErrorKind::Timeout, "read timed out").is_unprocessed());
+    /// ```
+    pub fn is_unprocessed(&self) -> bool {
+        match self.transport_kind() {
+            Some(kind) => matches!(kind, TransportErrorKind::Dns | TransportErrorKind::Connect),
+            None => {
+                self.status() == Some(StatusCode::TOO_MANY_REQUESTS) && !self.is_quota_exceeded()
+            }
+        }
+    }
+
     /// Whether sending the same request again may succeed.
     ///
     /// Yes for connection failures, timeouts, resets, 408, 409, 429 and 5xx; no for invalid

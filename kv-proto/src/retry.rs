@@ -309,8 +309,36 @@ impl RetryPolicy {
         now: SystemTime,
         jitter_seed: u64,
     ) -> RetryDecision {
+        self.decide_for(true, attempt, error, now, jitter_seed)
+    }
+
+    /// Like [`RetryPolicy::decide`], for an operation that may not be idempotent
+    /// ([`crate::Operation::is_idempotent`]). A non-idempotent request is retried only when the
+    /// failure proves it was never processed ([`Error::is_unprocessed`]: DNS or connect
+    /// failures, 429); a timeout or 5xx gives up with [`GiveUpReason::NotRetryable`].
+    ///
+    /// ```
+    /// use kv_proto::{Error, GiveUpReason, RetryDecision, RetryPolicy, TransportErrorKind};
+    /// use std::time::SystemTime;
+    ///
+    /// let p = RetryPolicy::default();
+    /// let timeout = Error::transport(TransportErrorKind::Timeout, "timed out");
+    /// let refused = Error::transport(TransportErrorKind::Connect, "refused");
+    /// let now = SystemTime::UNIX_EPOCH;
+    /// assert!(matches!(p.decide_for(true, 1, &timeout, now, 0), RetryDecision::Retry(_)));
+    /// assert_eq!(p.decide_for(false, 1, &timeout, now, 0), RetryDecision::GiveUp(GiveUpReason::NotRetryable));
+    /// assert!(matches!(p.decide_for(false, 1, &refused, now, 0), RetryDecision::Retry(_)));
+    /// ```
+    pub fn decide_for(
+        &self,
+        idempotent: bool,
+        attempt: u32,
+        error: &Error,
+        now: SystemTime,
+        jitter_seed: u64,
+    ) -> RetryDecision {
         let attempt = attempt.max(1);
-        if !error.is_retryable() {
+        if !error.is_retryable() || (!idempotent && !error.is_unprocessed()) {
             return RetryDecision::GiveUp(GiveUpReason::NotRetryable);
         }
         if attempt >= self.max_attempts {
@@ -345,6 +373,7 @@ impl RetryPolicy {
             attempts: 1,
             total_delay: Duration::ZERO,
             gave_up: None,
+            idempotent: true,
         }
     }
 }
@@ -399,9 +428,18 @@ pub struct RetryState {
     attempts: u32,
     total_delay: Duration,
     gave_up: Option<GiveUpReason>,
+    idempotent: bool,
 }
 
 impl RetryState {
+    /// Marks the request as idempotent or not (default: idempotent). A non-idempotent request
+    /// is retried only after failures that prove it was never processed
+    /// (see [`RetryPolicy::decide_for`]).
+    pub fn idempotent(mut self, idempotent: bool) -> RetryState {
+        self.idempotent = idempotent;
+        self
+    }
+
     /// Reports that the current attempt failed with `error`; returns whether (and after how
     /// long) to send the next attempt.
     pub fn on_error(&mut self, error: &Error, now: SystemTime) -> RetryDecision {
@@ -409,9 +447,9 @@ impl RetryState {
             // The request is over: repeat the verdict without counting anything.
             return RetryDecision::GiveUp(reason);
         }
-        let decision = self
-            .policy
-            .decide(self.attempts, error, now, self.jitter_seed);
+        let decision =
+            self.policy
+                .decide_for(self.idempotent, self.attempts, error, now, self.jitter_seed);
         match decision {
             RetryDecision::Retry(wait) => {
                 self.attempts = self.attempts.saturating_add(1);
@@ -888,5 +926,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn non_idempotent_requests_retry_only_unprocessed_failures() {
+        let p = RetryPolicy::default();
+        let now = SystemTime::UNIX_EPOCH;
+        let status = |code: u16| {
+            let resp = http::Response::builder()
+                .status(code)
+                .body(&b"<html>busy</html>"[..])
+                .unwrap();
+            crate::envelope::decode_error(&resp)
+        };
+        assert!(matches!(
+            p.decide_for(false, 1, &status(429), now, 1),
+            RetryDecision::Retry(_)
+        ));
+        for code in [500, 502, 503, 408, 409] {
+            assert!(matches!(
+                p.decide_for(true, 1, &status(code), now, 1),
+                RetryDecision::Retry(_)
+            ));
+            assert_eq!(
+                p.decide_for(false, 1, &status(code), now, 1),
+                RetryDecision::GiveUp(GiveUpReason::NotRetryable),
+                "{code}"
+            );
+        }
+        let mut st = p.start(3).idempotent(false);
+        let reset = Error::transport(TransportErrorKind::ConnectionClosed, "reset");
+        assert_eq!(
+            st.on_error(&reset, now),
+            RetryDecision::GiveUp(GiveUpReason::NotRetryable)
+        );
+        let mut st = p.start(3).idempotent(false);
+        let dns = Error::transport(TransportErrorKind::Dns, "no such host");
+        assert!(matches!(st.on_error(&dns, now), RetryDecision::Retry(_)));
     }
 }

@@ -206,7 +206,11 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        let mut state = self.inner.retry.start(self.next_jitter_seed());
+        let mut state = self
+            .inner
+            .retry
+            .start(self.next_jitter_seed())
+            .idempotent(op.is_idempotent());
         loop {
             let err = match self.execute_once(op) {
                 Ok(output) => return Ok(output),
@@ -242,6 +246,7 @@ impl Client {
         }
         let (parts, body) = response.into_parts();
         op.parse(Response::from_parts(parts, body.as_slice()))
+            .map_err(|e| redact_credentials(e, &self.inner.endpoint))
     }
 
     /// Waits until the shared pacer allows the next request and returns how long it waited
@@ -308,6 +313,80 @@ impl Client {
 fn sleep(wait: Duration) {
     if !wait.is_zero() {
         std::thread::sleep(wait);
+    }
+}
+
+/// Removes the credentials from an error built from a response body: a hostile or buggy
+/// server may quote the request (its `Authorization` header included) in an error page, an
+/// envelope message or a body that fails to decode, and our `Display`/`Debug` would repeat
+/// it into the caller's logs. Each credential (and a credential cut short at the end of a
+/// truncated excerpt) becomes `[redacted]`.
+fn redact_credentials(error: Error, endpoint: &Endpoint) -> Error {
+    use kv_proto::ErrorKind;
+    let mut headers = http::HeaderMap::new();
+    endpoint.auth().apply(&mut headers);
+    let mut secrets: Vec<String> = Vec::new();
+    for (_, value) in &headers {
+        if let Ok(s) = value.to_str() {
+            secrets.push(s.to_owned());
+            if let Some(token) = s.strip_prefix("Bearer ") {
+                secrets.push(token.to_owned());
+            }
+        }
+    }
+    secrets.retain(|s| s.len() >= 4);
+    let shown = format!("{error:?}");
+    if !secrets.iter().any(|s| shown.contains(s.as_str())) && !shown.contains('…') {
+        return error;
+    }
+    let clean = |text: &str| -> String {
+        let mut out = text.to_owned();
+        for s in &secrets {
+            out = out.replace(s.as_str(), "[redacted]");
+        }
+        // An excerpt cut inside a credential ends with its first characters and `…`.
+        if let Some(head) = out.strip_suffix('…') {
+            for s in &secrets {
+                let cut = (4..s.len())
+                    .rev()
+                    .find(|&n| s.is_char_boundary(n) && head.ends_with(&s[..n]));
+                if let Some(n) = cut {
+                    return format!("{}[redacted]…", &head[..head.len() - n]);
+                }
+            }
+        }
+        out
+    };
+    let infos = |items: &[kv_proto::ResponseInfo]| -> Vec<kv_proto::ResponseInfo> {
+        items
+            .iter()
+            .map(|i| kv_proto::ResponseInfo {
+                code: i.code,
+                message: clean(&i.message),
+                documentation_url: i.documentation_url.as_deref().map(clean),
+                source: i.source.as_ref().map(|s| kv_proto::ErrorSource {
+                    pointer: clean(&s.pointer),
+                }),
+            })
+            .collect()
+    };
+    match error.kind() {
+        ErrorKind::Http(h) => Error::new(ErrorKind::Http(kv_proto::HttpError {
+            meta: h.meta.clone(),
+            excerpt: clean(&h.excerpt),
+        })),
+        ErrorKind::Decode(d) => Error::new(ErrorKind::Decode(kv_proto::DecodeError {
+            meta: d.meta.clone(),
+            path: clean(&d.path),
+            message: clean(&d.message),
+            excerpt: clean(&d.excerpt),
+        })),
+        ErrorKind::Api(a) => Error::new(ErrorKind::Api(kv_proto::ApiError {
+            meta: a.meta.clone(),
+            errors: infos(&a.errors),
+            messages: infos(&a.messages),
+        })),
+        _ => error,
     }
 }
 

@@ -426,3 +426,50 @@ fn from_env_errors_name_the_variable_not_the_value() {
     .unwrap_err();
     assert_eq!(err.limit(), Some(Limit::BaseUrl));
 }
+
+/// A namespace create is not idempotent: a timeout may hide a processed create, and resending it
+/// would fail with 10014. Only failures that prove nothing was processed are retried.
+#[test]
+fn namespace_create_is_resent_only_when_it_was_never_processed() {
+    let create = kv_ureq::kv_proto::CreateNamespace::new(kv_ureq::Title::new("t").unwrap());
+    let ok = Response::builder()
+        .status(200)
+        .body(
+            br#"{"success":true,"errors":[],"messages":[],"result":{"id":"abc","title":"t"}}"#
+                .to_vec(),
+        )
+        .unwrap();
+
+    let (transport, calls) = scripted(vec![Err(Error::transport(
+        TransportErrorKind::Timeout,
+        "read timed out",
+    ))]);
+    let client = builder()
+        .retry_policy(fast_retries(5))
+        .transport(transport)
+        .build()
+        .unwrap();
+    assert!(client.execute(&create).unwrap_err().is_timeout());
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "a timed-out create is not resent"
+    );
+
+    let (transport, calls) = scripted(vec![
+        Err(Error::transport(TransportErrorKind::Connect, "refused")),
+        Ok(status(429)),
+        Ok(ok),
+    ]);
+    let client = builder()
+        .retry_policy(fast_retries(5))
+        .transport(transport)
+        .build()
+        .unwrap();
+    assert_eq!(client.execute(&create).unwrap().id, "abc");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "connect failure and 429 are resent"
+    );
+}

@@ -23,6 +23,17 @@ pub trait Operation {
     /// # Errors
     /// An error envelope, a non-envelope error body, or a success body of the wrong shape.
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Self::Output, crate::Error>;
+
+    /// Whether sending this request twice has the same effect as sending it once.
+    ///
+    /// True for every KV route except namespace creation: a write overwrites, a delete of a
+    /// deleted key succeeds, but a second `POST` of a namespace whose first `POST` was
+    /// processed (its response lost) fails with 10014, "title exists". Retry drivers resend a
+    /// non-idempotent request only when the failure proves it was never processed
+    /// ([`crate::Error::is_unprocessed`]); see [`crate::RetryPolicy::decide_for`].
+    fn is_idempotent(&self) -> bool {
+        true
+    }
 }
 
 mod bulk;

@@ -430,6 +430,11 @@ impl Operation for CreateNamespace {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn is_idempotent(&self) -> bool {
+        // A lost response to a processed create makes the resend fail with 10014.
+        false
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Namespace, Error> {
         decode_result(&response).map(|(ns, _)| ns)
     }
