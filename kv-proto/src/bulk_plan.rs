@@ -678,10 +678,18 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
                 return;
             }
         };
+        let total = batch.len() as u64;
+        if r.unsuccessful_keys.is_empty() {
+            // The common case: every key made it, so there is no set to build or key to look up.
+            self.succeeded += total;
+            if r.successful_key_count != total {
+                self.mismatches += 1;
+            }
+            return;
+        }
         let unsuccessful: HashSet<&str> = r.unsuccessful_keys.iter().map(String::as_str).collect();
         let in_batch: HashSet<&str> = batch.iter().map(|e| S::key(&e.item).as_str()).collect();
         self.anomalies += unsuccessful.difference(&in_batch).count() as u64;
-        let total = batch.len() as u64;
         let mut unsuccessful_count = 0u64;
         // Grouped by times sent, as that sets the backoff.
         let mut requeue: BTreeMap<u32, Vec<Entry<S::Item>>> = BTreeMap::new();
@@ -1183,6 +1191,19 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
                 }
             }
             Ok(result) => {
+                let aligned = result.len() == batch.len()
+                    && result
+                        .iter()
+                        .zip(&batch)
+                        .all(|((key, _), entry)| key == entry.item.as_str());
+                if aligned {
+                    // `BulkGet::parse` answers in request order: pair them up without a map.
+                    for ((_, value), entry) in result.into_iter().zip(batch) {
+                        self.values.insert(entry.item, value);
+                        self.engine.succeeded += 1;
+                    }
+                    return;
+                }
                 let mut got: HashMap<String, BulkValue> = result.into_iter().collect();
                 for entry in batch {
                     let value = got

@@ -50,6 +50,21 @@ fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     c.0
 }
 
+/// The length of `s` as a JSON string, quotes included, as serde_json writes it. Strings with
+/// nothing to escape (no `"`, backslash or control character) are measured without writing them.
+fn json_str_len(s: &str) -> usize {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        s.len() + 2
+    } else {
+        json_len(s)
+    }
+}
+
+/// Decimal digits of `n`.
+fn decimal_len(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
 /// One pair of a [`BulkWrite`].
 ///
 /// The fields are public for reading and pattern matching; [`BulkWrite::new`] checks them
@@ -177,7 +192,23 @@ impl BulkWriteItem {
     /// one separator. A body of items `a, b, ...` is `1 + Σ encoded_len` bytes long (the
     /// brackets add 2, the n - 1 commas the rest).
     pub fn encoded_len(&self) -> usize {
-        json_len(&self.wire()) + 1
+        // Field by field, in `WireItem`'s order; only strings that need escaping and the
+        // metadata go through serde_json's writer (into a byte counter).
+        let mut len = r#"{"key":,"value":}"#.len()
+            + json_str_len(self.key.as_str())
+            + json_str_len(&self.value);
+        if self.base64 {
+            len += r#","base64":true"#.len();
+        }
+        match self.expiration {
+            Some(Expiration::At(t)) => len += r#","expiration":"#.len() + decimal_len(t),
+            Some(Expiration::Ttl(t)) => len += r#","expiration_ttl":"#.len() + decimal_len(t),
+            None => {}
+        }
+        if let Some(m) = &self.metadata {
+            len += r#","metadata":"#.len() + json_len(m);
+        }
+        len + 1
     }
 
     /// Checks the limits an item edited by hand could break (value size, TTL).
@@ -916,5 +947,50 @@ impl<'de> DeserializeSeed<'de> for EntrySeed {
                 None => BulkValue::Missing,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod encoded_len_tests {
+    use super::*;
+
+    #[test]
+    fn encoded_len_matches_the_serialized_item() {
+        let texts = [
+            "",
+            "plain",
+            "quote \" in",
+            "back\\slash",
+            "tab\tnew\nline\u{1}\u{1f}",
+            "\u{7f} del, é, 🦀",
+        ];
+        let expirations = [
+            None,
+            Some(Expiration::At(0)),
+            Some(Expiration::At(9)),
+            Some(Expiration::At(10)),
+            Some(Expiration::At(u64::MAX)),
+            Some(Expiration::Ttl(60)),
+            Some(Expiration::Ttl(99_999)),
+        ];
+        for key in texts.iter().filter(|k| !k.is_empty()) {
+            for value in texts {
+                for expiration in expirations {
+                    for meta in [None, Some(serde_json::json!({"a": "\"x\"", "n": [1, 2.5]}))] {
+                        let key = Key::new(*key).unwrap();
+                        let mut items = vec![
+                            BulkWriteItem::text(key.clone(), value).unwrap(),
+                            BulkWriteItem::binary(key, value.as_bytes()).unwrap(),
+                        ];
+                        for item in &mut items {
+                            item.expiration = expiration;
+                            item.metadata = meta.clone().map(|m| Metadata::new(m).unwrap());
+                            let exact = serde_json::to_vec(&item.wire()).unwrap().len() + 1;
+                            assert_eq!(item.encoded_len(), exact, "{item:?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
