@@ -37,8 +37,11 @@ fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static
         .unwrap_or_else(|e| panic!("{what}: no result in 30 s (hang or panic): {e}"))
 }
 
+/// The status line and body a [`swappable`] server answers with.
+type Answer = Arc<Mutex<(String, Vec<u8>)>>;
+
 /// A server whose answer the test swaps between calls.
-fn swappable() -> (Scripted, Arc<Mutex<(String, Vec<u8>)>>) {
+fn swappable() -> (Scripted, Answer) {
     let answer = Arc::new(Mutex::new((String::from("200 OK"), Vec::new())));
     let a = answer.clone();
     let srv = Scripted::start(move |c: &mut Conn| {

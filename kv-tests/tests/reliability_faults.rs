@@ -32,12 +32,12 @@ struct Spec {
 }
 
 fn spec(i: usize) -> Spec {
-    let key = if i % 7 == 0 {
+    let key = if i.is_multiple_of(7) {
         format!("rel/{i:05}/ü ?#%2F\"")
     } else {
         format!("rel/{i:05}")
     };
-    let binary = i % 10 == 0;
+    let binary = i.is_multiple_of(10);
     let value = if binary {
         (0..(i % 64 + 3))
             .map(|j| (i.wrapping_mul(31) + j * 97) as u8)
@@ -50,7 +50,7 @@ fn spec(i: usize) -> Spec {
         key,
         value,
         binary,
-        metadata: json!({"i": i, "tag": "rel", "nested": {"even": i % 2 == 0}}),
+        metadata: json!({"i": i, "tag": "rel", "nested": {"even": i.is_multiple_of(2)}}),
     }
 }
 
