@@ -333,6 +333,17 @@ fn bulk_get_bodies() {
         req.body(),
         br#"{"keys":["a","b"],"type":"json","withMetadata":true}"#.as_slice()
     );
+    // JSON without metadata still asks for it, to tell a stored null from a missing key.
+    let req = op.clone().json().request(&ep());
+    assert_eq!(
+        req.body(),
+        br#"{"keys":["a","b"],"type":"json","withMetadata":true}"#.as_slice()
+    );
+    let req = op.clone().text().with_metadata().request(&ep());
+    assert_eq!(
+        req.body(),
+        br#"{"keys":["a","b"],"type":"text","withMetadata":true}"#.as_slice()
+    );
     let req = op.json().text().request(&ep());
     assert_eq!(
         req.body(),

@@ -288,17 +288,20 @@ proptest! {
                 Some((v, meta, exp)) => {
                     let payload = if json_mode { BulkPayload::Json(v.clone()) } else { BulkPayload::Text(v.to_string()) };
                     let wire_value = if json_mode { v.clone() } else { Json::String(v.to_string()) };
-                    if with_metadata {
+                    // JSON reads always ask the server for metadata (to tell a stored `null`
+                    // from a missing key), so the server answers with entry objects.
+                    if with_metadata || json_mode {
                         let mut o = json!({"value": wire_value, "metadata": meta});
                         if let Some(x) = exp { o["expiration"] = json!(x); }
-                        (o, BulkValue::WithMetadata { value: payload, metadata: meta.clone(), expiration: exp.map(u64::from) })
-                    } else {
                         let expect = match payload {
-                            BulkPayload::Text(s) => BulkValue::Text(s),
-                            BulkPayload::Json(Json::Null) => BulkValue::Missing,
+                            p if with_metadata => BulkValue::WithMetadata { value: p, metadata: meta.clone(), expiration: exp.map(u64::from) },
                             BulkPayload::Json(j) => BulkValue::Json(j),
+                            BulkPayload::Text(s) => BulkValue::Text(s),
                         };
-                        (wire_value, expect)
+                        (o, expect)
+                    } else {
+                        let BulkPayload::Text(s) = payload else { unreachable!("text mode") };
+                        (wire_value, BulkValue::Text(s))
                     }
                 }
             };

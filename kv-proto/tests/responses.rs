@@ -383,13 +383,23 @@ fn bulk_get_json_and_metadata() {
     let op = BulkGet::new(ns(), vec![key("a"), key("b"), key("n"), key("gone")])
         .unwrap()
         .json();
-    let body = r#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":{"x":[1,2]},"b":7,"n":null,"gone":null}}}"#;
+    // A JSON read asks for metadata on the wire, so a stored JSON null (an entry object whose
+    // value is null) stays distinguishable from a missing key (null); the metadata is dropped.
+    let body = r#"{"success":true,"errors":[],"messages":[],"result":{"values":{
+        "a":{"value":{"x":[1,2]},"metadata":{"m":1}},
+        "b":{"value":7,"metadata":null,"expiration":1900000000},
+        "n":{"value":null,"metadata":null},
+        "gone":null}}}"#;
     let out = op.parse(ok(body)).unwrap();
-    assert_eq!(out.get("a").unwrap().as_json(), Some(&json!({"x": [1, 2]})));
+    assert_eq!(out.get("a"), Some(&BulkValue::Json(json!({"x": [1, 2]}))));
+    assert_eq!(out.get("a").unwrap().metadata(), None);
     assert_eq!(out.get("b"), Some(&BulkValue::Json(json!(7))));
-    // Without metadata a stored JSON null is indistinguishable from a missing key.
-    assert_eq!(out.get("n"), Some(&BulkValue::Missing));
+    assert_eq!(
+        out.get("n"),
+        Some(&BulkValue::Json(serde_json::Value::Null))
+    );
     assert_eq!(out.get("gone"), Some(&BulkValue::Missing));
+    assert_eq!(out.missing().collect::<Vec<_>>(), ["gone"]);
 
     let op = op.with_metadata();
     let body = r#"{"success":true,"errors":[],"messages":[],"result":{"values":{

@@ -600,6 +600,27 @@ fn bulk_trio_small(stack: Stack) {
     );
     assert!(plain_json.values[&Key::new("k999").unwrap()].is_missing());
 
+    // A stored JSON `null` is not a missing key, with or without metadata.
+    ns.put("k-null", "null").unwrap();
+    let nulls = ns.bulk_get(["k-null", "k999"]).json().run().unwrap();
+    assert_eq!(
+        nulls.values[&Key::new("k-null").unwrap()],
+        BulkValue::Json(serde_json::Value::Null)
+    );
+    assert!(nulls.values[&Key::new("k999").unwrap()].is_missing());
+    let nulls = ns
+        .bulk_get(["k-null", "k999"])
+        .json()
+        .with_metadata()
+        .run()
+        .unwrap();
+    assert_eq!(
+        nulls.values[&Key::new("k-null").unwrap()].as_json(),
+        Some(&serde_json::Value::Null)
+    );
+    assert!(nulls.values[&Key::new("k999").unwrap()].is_missing());
+    ns.delete("k-null").unwrap();
+
     // Duplicates are read once.
     let dup = ns.bulk_get(["k001", "k001", "k002"]).run().unwrap();
     assert_eq!((dup.requested, dup.duplicates, dup.values.len()), (2, 1, 2));
