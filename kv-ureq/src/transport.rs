@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use http::{Method, Request, Response, header};
 use kv_proto::{Error, TransportErrorKind};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// The `User-Agent` this crate sends: `kv-ureq/<version>`.
 pub const USER_AGENT: &str = concat!("kv-ureq/", env!("CARGO_PKG_VERSION"));
@@ -233,9 +235,57 @@ impl UreqTransportBuilder {
         );
         let config = config.build();
         Ok(UreqTransport {
-            agent: ureq::Agent::new_with_config(config),
+            agent: ureq::Agent::with_parts(
+                config,
+                DefaultConnector::default(),
+                LiteralFirstResolver::default(),
+            ),
         })
     }
+}
+
+/// ureq's default resolver, except that a host that is an IP address (`127.0.0.1`, `[::1]`:
+/// an emulator) is answered on the calling thread.
+///
+/// ureq resolves the host before every request, pooled connection or not, and with a resolve
+/// or global timeout set (as here) its default resolver runs each lookup on a new thread so it
+/// can give up on time. For an IP literal there is nothing to look up, and that thread cost
+/// more than the rest of a small request (kv-bench, `kv-tests/PERF.md`). Host names still go
+/// through the default resolver with its timeout.
+#[derive(Debug, Default)]
+struct LiteralFirstResolver(DefaultResolver);
+
+impl Resolver for LiteralFirstResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        if let Some(addr) = literal_addr(uri) {
+            let mut addrs = self.empty();
+            for wanted in config.ip_family().keep_wanted(std::iter::once(addr)) {
+                addrs.push(wanted);
+            }
+            if addrs.is_empty() {
+                return Err(ureq::Error::HostNotFound);
+            }
+            return Ok(addrs);
+        }
+        self.0.resolve(uri, config, timeout)
+    }
+}
+
+/// The socket address of a URI whose host is an IP address (port from the URI or the scheme).
+fn literal_addr(uri: &http::Uri) -> Option<std::net::SocketAddr> {
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let ip = host.parse::<std::net::IpAddr>().ok()?;
+    let port = uri.port_u16().or(match uri.scheme_str() {
+        Some("http") => Some(80),
+        Some("https") => Some(443),
+        _ => None,
+    })?;
+    Some(std::net::SocketAddr::new(ip, port))
 }
 
 /// The default [`Transport`]: a `ureq::Agent` (connection pool, rustls or native-tls).
@@ -509,6 +559,19 @@ fn map_io(e: &io::Error, limit: u64) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_literal_hosts_need_no_lookup() {
+        let addr = |u: &str| literal_addr(&u.parse::<http::Uri>().unwrap()).map(|a| a.to_string());
+        assert_eq!(
+            addr("http://127.0.0.1:8787/client/v4").as_deref(),
+            Some("127.0.0.1:8787")
+        );
+        assert_eq!(addr("http://[::1]/x").as_deref(), Some("[::1]:80"));
+        assert_eq!(addr("https://10.1.2.3/x").as_deref(), Some("10.1.2.3:443"));
+        assert_eq!(addr("http://localhost:8787/"), None);
+        assert_eq!(addr("https://api.cloudflare.com/client/v4"), None);
+    }
 
     #[test]
     fn loopback_hosts() {
