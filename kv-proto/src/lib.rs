@@ -97,7 +97,8 @@ pub use http;
 pub use auth::Auth;
 pub use bulk_plan::{
     BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkReport, BulkWritePlan, DEFAULT_MAX_BATCH_ITEMS,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey, PlanConfig, Poll, Progress, Ticket,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey, PlanConfig, Poll, Progress,
+    Ticket,
 };
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, encode_component};
 pub use error::{
@@ -120,8 +121,8 @@ pub use op::{
     MIN_LIST_LIMIT, MIN_PER_PAGE, Namespace, NamespaceMode, NamespaceOrder, NamespacePage,
     Operation, PageInfo, PutValue, RenameNamespace, TryGetValue, Value,
 };
-pub use page::{KeyPager, NamespacePager};
 pub use pace::{CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW, Pacer};
+pub use page::{KeyPager, NamespacePager};
 pub use retry::{
     DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RATE_LIMITED_DELAY, GiveUpReason, RetryDecision,

@@ -181,7 +181,7 @@ proptest! {
         let mut i = 0;
         while i < b.len() {
             if b[i] == b'%' {
-                prop_assert!(i + 2 < b.len() + 0 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit());
+                prop_assert!(i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit());
                 i += 3;
             } else {
                 prop_assert!(b[i].is_ascii_alphanumeric() || b"-._~".contains(&b[i]), "{:?} in {}", b[i] as char, encoded);
