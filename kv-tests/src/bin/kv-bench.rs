@@ -76,6 +76,20 @@ struct Args {
     #[arg(long, value_name = "N")]
     emulator_threads: Option<usize>,
 
+    /// Run only one side (for profiling; ratios are then not meaningful).
+    #[arg(long, value_enum, value_name = "SIDE")]
+    only: Option<Side>,
+
+    /// Jobs to run, comma-separated (default: all four; a namespace is only filled by write,
+    /// so get, list and delete need write).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    jobs: Option<Vec<Job>>,
+
+    /// Give the raw baseline's agent the same timeouts as our client (10 s resolve and
+    /// connect, 60 s per request); by default it has none, the cheapest setting.
+    #[arg(long)]
+    baseline_timeouts: bool,
+
     /// Internal: run only the RSS job with this side in this process and print its result.
     #[arg(long, hide = true, value_enum, requires = "emulator_url")]
     rss_child: Option<Side>,
@@ -87,7 +101,7 @@ enum Side {
     Raw,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Job {
     Write,
     Get,
@@ -229,13 +243,19 @@ fn run_set(
     let client = ours::client(base_url, c)?;
     let ns_ours = ours::create_namespace(&client, &format!("bench-ours-r{rep}-c{c}"))?;
     let ns_raw = ours::create_namespace(&client, &format!("bench-raw-r{rep}-c{c}"))?;
-    let raw = raw::Raw::new(base_url, ns_raw.id().as_str(), c);
+    let raw = raw::Raw::new(base_url, ns_raw.id().as_str(), c, args.baseline_timeouts);
     for job in Job::ALL {
+        if args.jobs.as_ref().is_some_and(|j| !j.contains(&job)) {
+            continue;
+        }
         let mut sides = [Side::Raw, Side::Ours];
         if rep % 2 == 1 {
             sides.reverse();
         }
         for side in sides {
+            if args.only.is_some_and(|only| only != side) {
+                continue;
+            }
             let started = Instant::now();
             match (side, job) {
                 (Side::Ours, Job::Write) => ours::write(&ns_ours, n, c, vb),
@@ -338,7 +358,7 @@ fn rss_child(args: &Args, side: Side) -> Result<(), String> {
     match side {
         Side::Ours => ours::delete_streamed(&ns, args.rss_keys, c)?,
         Side::Raw => {
-            raw::Raw::new(base_url, ns.id().as_str(), c).delete_streamed(args.rss_keys, c)?
+            raw::Raw::new(base_url, ns.id().as_str(), c, false).delete_streamed(args.rss_keys, c)?
         }
     }
     let seconds = secs(started.elapsed());
@@ -353,7 +373,10 @@ fn rss_child(args: &Args, side: Side) -> Result<(), String> {
 
 fn print_json(args: &Args, rows: &[Row], rss: Option<&(RssResult, RssResult)>) {
     let mut out = std::io::stdout().lock();
-    for r in rows {
+    for r in rows
+        .iter()
+        .filter(|r| !(r.ours.is_empty() && r.raw.is_empty()))
+    {
         let (o, b) = (secs(Row::best(&r.ours)), secs(Row::best(&r.raw)));
         let n = args.keys as f64;
         let line = json!({
@@ -418,7 +441,10 @@ fn print_table(args: &Args, base_url: &str, rows: &[Row], rss: Option<&(RssResul
         "{:<12} {:>4} {:>9} {:>13} {:>9} {:>13} {:>7} {:>7}",
         "job", "conc", "ours s", "ours keys/s", "raw s", "raw keys/s", "ratio", "paired"
     );
-    for r in rows {
+    for r in rows
+        .iter()
+        .filter(|r| !(r.ours.is_empty() && r.raw.is_empty()))
+    {
         let (o, b) = (secs(Row::best(&r.ours)), secs(Row::best(&r.raw)));
         let _ = writeln!(
             out,

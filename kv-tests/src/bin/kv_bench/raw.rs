@@ -110,9 +110,15 @@ fn check_bulk(body: &[u8], sent: usize, what: &str) -> Result<u64, String> {
 }
 
 impl Raw {
-    /// A keep-alive agent (status codes as data, no proxy) for namespace `ns_id`.
-    pub fn new(base_url: &str, ns_id: &str, concurrency: usize) -> Raw {
+    /// A keep-alive agent (status codes as data, no proxy) for namespace `ns_id`; with
+    /// `timeouts`, also the 10 s resolve/connect and 60 s whole-request timeouts our client
+    /// sets (ureq then resolves on a new thread and sets socket timeouts before each I/O).
+    pub fn new(base_url: &str, ns_id: &str, concurrency: usize, timeouts: bool) -> Raw {
+        let t = |secs| timeouts.then(|| std::time::Duration::from_secs(secs));
         let config = Agent::config_builder()
+            .timeout_global(t(60))
+            .timeout_resolve(t(10))
+            .timeout_connect(t(10))
             .http_status_as_error(false)
             .proxy(None)
             .max_idle_connections_per_host(concurrency.max(4))
@@ -196,7 +202,9 @@ impl Raw {
                 Ok(())
             },
         )?;
-        let mut all = HashMap::with_capacity(n);
+        // One map per thread; merge into the first (nothing to merge at concurrency 1).
+        let mut maps = maps.into_iter();
+        let mut all = maps.next().unwrap_or_default();
         for m in maps {
             all.extend(m);
         }
