@@ -122,7 +122,7 @@ pub use op::{
     Operation, PageInfo, PutValue, RenameNamespace, TryGetValue, Value,
 };
 pub use pace::{CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW, Pacer};
-pub use page::{KeyPager, NamespacePager};
+pub use page::{KeyPager, NamespacePager, Pager};
 pub use retry::{
     DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RATE_LIMITED_DELAY, GiveUpReason, RetryDecision,

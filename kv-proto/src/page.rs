@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use crate::error::{Error, Limit};
+use crate::op::Operation;
 use crate::op::{
     KeyInfo, KeyPage, ListKeys, ListNamespaces, MAX_PER_PAGE, Namespace, NamespacePage,
 };
@@ -273,5 +274,81 @@ impl NamespacePager {
     /// Namespaces handed out so far.
     pub fn namespaces_seen(&self) -> u64 {
         self.seen
+    }
+}
+
+/// What both pagers have in common, so a shell can drive either with one loop:
+///
+/// ```
+/// use kv_proto::{Error, Operation, Pager};
+///
+/// /// Collects every item a pager walks, sending each page request with `send`.
+/// fn walk_all<P: Pager>(
+///     mut pager: P,
+///     send: impl Fn(&P::Op) -> Result<<P::Op as Operation>::Output, Error>,
+/// ) -> Result<Vec<P::Item>, Error> {
+///     let mut items = Vec::new();
+///     while let Some(op) = pager.next_op() {
+///         items.extend(pager.handle(send(&op)?)?);
+///     }
+///     Ok(items)
+/// }
+///
+/// // Two canned pages stand in for the network.
+/// let ns = kv_proto::NamespaceId::new("ns1")?;
+/// let pager = kv_proto::KeyPager::new(kv_proto::ListKeys::new(ns));
+/// let keys = walk_all(pager, |op: &kv_proto::ListKeys| {
+///     let (names, cursor) = match op.get_cursor() {
+///         None => (r#"[{"name":"a"},{"name":"b"}]"#, "c1"),
+///         Some(_) => (r#"[{"name":"c"}]"#, ""),
+///     };
+///     let body = format!(
+///         r#"{{"success":true,"errors":[],"messages":[],"result":{names},"result_info":{{"cursor":"{cursor}"}}}}"#
+///     );
+///     op.parse(http::Response::new(body.as_bytes()))
+/// })?;
+/// let names: Vec<_> = keys.iter().map(|k| k.name.as_str()).collect();
+/// assert_eq!(names, ["a", "b", "c"]);
+/// # Ok::<(), Error>(())
+/// ```
+pub trait Pager {
+    /// The list operation of one page.
+    type Op: Operation;
+    /// What a page holds.
+    type Item;
+
+    /// The next page request, or `None` when the walk is over.
+    fn next_op(&self) -> Option<Self::Op>;
+
+    /// Takes the page answered to the last [`Pager::next_op`] and hands out its items.
+    ///
+    /// # Errors
+    /// The server broke the paging protocol (for example a repeated cursor).
+    fn handle(&mut self, page: <Self::Op as Operation>::Output) -> Result<Vec<Self::Item>, Error>;
+}
+
+impl Pager for KeyPager {
+    type Op = ListKeys;
+    type Item = KeyInfo;
+
+    fn next_op(&self) -> Option<ListKeys> {
+        KeyPager::next_op(self)
+    }
+
+    fn handle(&mut self, page: KeyPage) -> Result<Vec<KeyInfo>, Error> {
+        KeyPager::handle(self, page)
+    }
+}
+
+impl Pager for NamespacePager {
+    type Op = ListNamespaces;
+    type Item = Namespace;
+
+    fn next_op(&self) -> Option<ListNamespaces> {
+        NamespacePager::next_op(self)
+    }
+
+    fn handle(&mut self, page: NamespacePage) -> Result<Vec<Namespace>, Error> {
+        NamespacePager::handle(self, page)
     }
 }

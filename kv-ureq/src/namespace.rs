@@ -8,7 +8,8 @@ use std::iter::FusedIterator;
 use kv_proto::{
     CreateNamespace, DeleteNamespace, DeleteValue, Direction, Error, Expiration, GetMetadata,
     GetNamespace, Key, KeyInfo, KeyPager, ListKeys, ListNamespaces, Metadata, Namespace,
-    NamespaceId, NamespaceOrder, NamespacePager, PutValue, RenameNamespace, TryGetValue, Value,
+    NamespaceId, NamespaceOrder, NamespacePager, Pager, PutValue, RenameNamespace, TryGetValue,
+    Value,
 };
 
 use crate::args::{IntoKey, IntoNamespaceId, IntoTitle};
@@ -102,10 +103,7 @@ impl Client {
         Namespaces {
             client: self.clone(),
             first: ListNamespaces::new(),
-            pager: None,
-            buffer: VecDeque::new(),
-            pending: None,
-            finished: false,
+            walk: Walk::default(),
         }
     }
 }
@@ -274,10 +272,7 @@ impl NamespaceHandle {
         Keys {
             client: self.client.clone(),
             first: ListKeys::new(self.id.clone()),
-            pager: None,
-            buffer: VecDeque::new(),
-            pending: None,
-            finished: false,
+            walk: Walk::default(),
         }
     }
 
@@ -368,10 +363,7 @@ impl Put<'_> {
 pub struct Keys {
     client: Client,
     first: ListKeys,
-    pager: Option<KeyPager>,
-    buffer: VecDeque<KeyInfo>,
-    pending: Option<Error>,
-    finished: bool,
+    walk: Walk<KeyPager>,
 }
 
 impl fmt::Debug for Keys {
@@ -379,8 +371,8 @@ impl fmt::Debug for Keys {
         f.debug_struct("Keys")
             .field("first", &self.first)
             .field("pages_fetched", &self.pages_fetched())
-            .field("buffered", &self.buffer.len())
-            .field("finished", &self.finished)
+            .field("buffered", &self.walk.buffer.len())
+            .field("finished", &self.walk.finished)
             .finish()
     }
 }
@@ -389,7 +381,7 @@ impl Keys {
     /// Only keys starting with `prefix`. Call before iterating (it restarts the listing).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.first = self.first.clone().prefix(prefix);
-        self.restart();
+        self.walk.restart();
         self
     }
 
@@ -398,21 +390,15 @@ impl Keys {
     pub fn limit(mut self, limit: u32) -> Self {
         match self.first.clone().limit(limit) {
             Ok(op) => self.first = op,
-            Err(e) => self.pending = Some(e),
+            Err(e) => self.walk.pending = Some(e),
         }
-        self.restart();
+        self.walk.restart();
         self
     }
 
     /// Pages fetched so far.
     pub fn pages_fetched(&self) -> u64 {
-        self.pager.as_ref().map_or(0, KeyPager::pages_fetched)
-    }
-
-    fn restart(&mut self) {
-        self.pager = None;
-        self.buffer.clear();
-        self.finished = false;
+        self.walk.pager.as_ref().map_or(0, KeyPager::pages_fetched)
     }
 }
 
@@ -420,32 +406,9 @@ impl Iterator for Keys {
     type Item = Result<KeyInfo, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(k) = self.buffer.pop_front() {
-                return Some(Ok(k));
-            }
-            if self.finished {
-                return None;
-            }
-            if let Some(e) = self.pending.take() {
-                self.finished = true;
-                return Some(Err(e));
-            }
-            let pager = self
-                .pager
-                .get_or_insert_with(|| KeyPager::new(self.first.clone()));
-            let Some(op) = pager.next_op() else {
-                self.finished = true;
-                return None;
-            };
-            match self.client.execute(&op).and_then(|page| pager.handle(page)) {
-                Ok(keys) => self.buffer.extend(keys),
-                Err(e) => {
-                    self.finished = true;
-                    return Some(Err(e));
-                }
-            }
-        }
+        let first = &self.first;
+        self.walk
+            .next(&self.client, || KeyPager::new(first.clone()))
     }
 }
 
@@ -459,18 +422,15 @@ impl FusedIterator for Keys {}
 pub struct Namespaces {
     client: Client,
     first: ListNamespaces,
-    pager: Option<NamespacePager>,
-    buffer: VecDeque<Namespace>,
-    pending: Option<Error>,
-    finished: bool,
+    walk: Walk<NamespacePager>,
 }
 
 impl fmt::Debug for Namespaces {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Namespaces")
             .field("first", &self.first)
-            .field("buffered", &self.buffer.len())
-            .field("finished", &self.finished)
+            .field("buffered", &self.walk.buffer.len())
+            .field("finished", &self.walk.finished)
             .finish()
     }
 }
@@ -479,14 +439,14 @@ impl Namespaces {
     /// Sorts by id or title. Call before iterating.
     pub fn order(mut self, order: NamespaceOrder) -> Self {
         self.first = self.first.clone().order(order);
-        self.pager = None;
+        self.walk.restart();
         self
     }
 
     /// Sort direction. Call before iterating.
     pub fn direction(mut self, direction: Direction) -> Self {
         self.first = self.first.clone().direction(direction);
-        self.pager = None;
+        self.walk.restart();
         self
     }
 
@@ -495,9 +455,9 @@ impl Namespaces {
     pub fn per_page(mut self, per_page: u32) -> Self {
         match self.first.clone().per_page(per_page) {
             Ok(op) => self.first = op,
-            Err(e) => self.pending = Some(e),
+            Err(e) => self.walk.pending = Some(e),
         }
-        self.pager = None;
+        self.walk.restart();
         self
     }
 }
@@ -506,9 +466,49 @@ impl Iterator for Namespaces {
     type Item = Result<Namespace, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let first = &self.first;
+        self.walk
+            .next(&self.client, || NamespacePager::new(first.clone()))
+    }
+}
+
+impl FusedIterator for Namespaces {}
+
+/// The lazy page walk behind [`Keys`] and [`Namespaces`]: one page request (through
+/// [`Client::execute`]) whenever the buffered items run out; an error is yielded once and
+/// ends the walk. The pager decides everything else.
+struct Walk<P: Pager> {
+    pager: Option<P>,
+    buffer: VecDeque<P::Item>,
+    /// An error found while configuring (e.g. a bad limit), yielded before any request.
+    pending: Option<Error>,
+    finished: bool,
+}
+
+impl<P: Pager> Default for Walk<P> {
+    fn default() -> Self {
+        Walk {
+            pager: None,
+            buffer: VecDeque::new(),
+            pending: None,
+            finished: false,
+        }
+    }
+}
+
+impl<P: Pager> Walk<P> {
+    /// Forgets the pages walked so far (the listing's parameters changed); a pending
+    /// configuration error is kept.
+    fn restart(&mut self) {
+        self.pager = None;
+        self.buffer.clear();
+        self.finished = false;
+    }
+
+    fn next(&mut self, client: &Client, start: impl Fn() -> P) -> Option<Result<P::Item, Error>> {
         loop {
-            if let Some(n) = self.buffer.pop_front() {
-                return Some(Ok(n));
+            if let Some(item) = self.buffer.pop_front() {
+                return Some(Ok(item));
             }
             if self.finished {
                 return None;
@@ -517,14 +517,12 @@ impl Iterator for Namespaces {
                 self.finished = true;
                 return Some(Err(e));
             }
-            let pager = self
-                .pager
-                .get_or_insert_with(|| NamespacePager::new(self.first.clone()));
+            let pager = self.pager.get_or_insert_with(&start);
             let Some(op) = pager.next_op() else {
                 self.finished = true;
                 return None;
             };
-            match self.client.execute(&op).and_then(|page| pager.handle(page)) {
+            match client.execute(&op).and_then(|page| pager.handle(page)) {
                 Ok(items) => self.buffer.extend(items),
                 Err(e) => {
                     self.finished = true;
@@ -534,5 +532,3 @@ impl Iterator for Namespaces {
         }
     }
 }
-
-impl FusedIterator for Namespaces {}
