@@ -309,7 +309,8 @@ impl Default for Pacer {
     }
 }
 
-fn nanos_to_duration(nanos: u128) -> Duration {
+/// Nanoseconds to a `Duration`, saturating at `u64::MAX` seconds (shared with `retry`).
+pub(crate) fn nanos_to_duration(nanos: u128) -> Duration {
     let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
     // The remainder is below 10^9 and fits.
     let sub = (nanos % 1_000_000_000) as u32;

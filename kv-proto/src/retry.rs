@@ -14,6 +14,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::error::Error;
+use crate::pace::nanos_to_duration;
 
 /// Default total number of attempts (the first send plus up to 9 retries).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
@@ -512,13 +513,6 @@ fn apply_jitter(d: Duration, jitter: f64, seed: u64, attempt: u32) -> Duration {
     let nanos = d.as_nanos();
     let shortened = nanos - ((nanos * cut) >> 32).min(nanos);
     nanos_to_duration(shortened)
-}
-
-fn nanos_to_duration(nanos: u128) -> Duration {
-    let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
-    // The remainder is below 10^9 and fits.
-    let sub = (nanos % 1_000_000_000) as u32;
-    Duration::new(secs, sub)
 }
 
 #[cfg(test)]
