@@ -4,7 +4,7 @@
 //!
 //! See [`Poll`] for the shell's loop and how the plans work.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, hash_map};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -1066,7 +1066,19 @@ struct GetSpec {
     namespace: NamespaceId,
     json: bool,
     with_metadata: bool,
-    seen: HashSet<Key>,
+    /// Every distinct key pulled, with its value once read (`Missing` until then): one map
+    /// both remembers the keys seen and collects the values. Failed keys are taken out by
+    /// `finish`.
+    values: HashMap<Key, BulkValue>,
+}
+
+impl GetSpec {
+    /// Records the value read for `key` (admitted earlier, so its slot exists).
+    fn set_value(&mut self, key: &Key, value: BulkValue) {
+        if let Some(slot) = self.values.get_mut(key) {
+            *slot = value;
+        }
+    }
 }
 
 impl Spec for GetSpec {
@@ -1080,10 +1092,12 @@ impl Spec for GetSpec {
     }
 
     fn admit(&mut self, key: &Key, _: usize) -> Admit {
-        if self.seen.insert(key.clone()) {
-            Admit::Take(0)
-        } else {
-            Admit::Skip
+        match self.values.entry(key.clone()) {
+            hash_map::Entry::Vacant(slot) => {
+                slot.insert(BulkValue::Missing);
+                Admit::Take(0)
+            }
+            hash_map::Entry::Occupied(_) => Admit::Skip,
         }
     }
 
@@ -1132,7 +1146,6 @@ impl Spec for GetSpec {
 /// ```
 pub struct BulkGetPlan<I: Iterator<Item = Key>> {
     engine: Engine<GetSpec, I>,
-    values: HashMap<Key, BulkValue>,
 }
 
 impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
@@ -1151,11 +1164,10 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
             namespace,
             json: false,
             with_metadata: false,
-            seen: HashSet::new(),
+            values: HashMap::new(),
         };
         Ok(BulkGetPlan {
             engine: Engine::new(spec, keys.into_iter(), config)?,
-            values: HashMap::new(),
         })
     }
 
@@ -1199,7 +1211,7 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
                 if aligned {
                     // `BulkGet::parse` answers in request order: pair them up without a map.
                     for ((_, value), entry) in result.into_iter().zip(batch) {
-                        self.values.insert(entry.item, value);
+                        self.engine.spec.set_value(&entry.item, value);
                         self.engine.succeeded += 1;
                     }
                     return;
@@ -1209,7 +1221,7 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
                     let value = got
                         .remove(entry.item.as_str())
                         .unwrap_or(BulkValue::Missing);
-                    self.values.insert(entry.item, value);
+                    self.engine.spec.set_value(&entry.item, value);
                     self.engine.succeeded += 1;
                 }
                 self.engine.anomalies += got.len() as u64;
@@ -1227,10 +1239,14 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
     pub fn finish(self) -> BulkGetReport {
         let mut engine = self.engine;
         let abandoned = engine.abandon();
+        let mut values = std::mem::take(&mut engine.spec.values);
+        for f in &engine.failed {
+            values.remove(&f.key);
+        }
         BulkGetReport {
             requested: engine.pulled - engine.skipped,
             duplicates: engine.skipped,
-            values: self.values,
+            values,
             failed: engine.failed,
             requests_sent: engine.requests_sent,
             anomalies: engine.anomalies,
