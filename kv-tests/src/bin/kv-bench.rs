@@ -56,7 +56,7 @@ struct Args {
     concurrency: Vec<usize>,
 
     /// Repetitions; each job reports the best (shortest) time of each side.
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, default_value_t = 5, value_name = "N")]
     reps: usize,
 
     /// Keys bulk-deleted in the RSS job (0 skips it).

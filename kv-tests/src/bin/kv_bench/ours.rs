@@ -68,36 +68,31 @@ pub fn get(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Lists every key: `c` threads, each walking its shards' prefixes with the key iterator.
+/// Lists every key: the calling thread plus `c - 1` threads, each walking its shards'
+/// prefixes with the key iterator.
 pub fn list(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
-    let counts: Vec<Result<usize, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..c)
-            .map(|t| {
-                s.spawn(move || {
-                    let mut count = 0;
-                    for shard in work::shards_of(t, c) {
-                        for k in ns
-                            .keys()
-                            .prefix(work::shard_prefix(shard))
-                            .limit(LIST_LIMIT)
-                        {
-                            k.map_err(|e| e.to_string())?;
-                            count += 1;
-                        }
-                    }
-                    Ok(count)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("list thread panicked".into()))
-            })
-            .collect()
-    });
-    let total = counts.into_iter().sum::<Result<usize, String>>()?;
+    let walk = |t: usize| -> Result<usize, String> {
+        let mut count = 0;
+        for shard in work::shards_of(t, c) {
+            for k in ns
+                .keys()
+                .prefix(work::shard_prefix(shard))
+                .limit(LIST_LIMIT)
+            {
+                k.map_err(|e| e.to_string())?;
+                count += 1;
+            }
+        }
+        Ok(count)
+    };
+    let total = std::thread::scope(|s| {
+        let others: Vec<_> = (1..c).map(|t| s.spawn(move || walk(t))).collect();
+        let mut total = walk(0)?;
+        for h in others {
+            total += h.join().map_err(|_| "list thread panicked".to_owned())??;
+        }
+        Ok::<usize, String>(total)
+    })?;
     if total != n {
         return Err(format!("ours list: {total} keys listed, expected {n}"));
     }
