@@ -197,6 +197,21 @@ impl Key {
         check_key(&key)?;
         Ok(Key(key))
     }
+
+    /// Checks a string against the key rules of [`Key::new`] without taking or copying it
+    /// (for callers that must keep the string when it is rejected).
+    ///
+    /// ```
+    /// use kv_proto::Key;
+    /// assert!(Key::check("users/42").is_ok());
+    /// assert!(Key::check("..").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Key::new`].
+    pub fn check(key: &str) -> Result<(), Error> {
+        check_key(key)
+    }
 }
 
 /// Checks a key string against the key rules without allocating.

@@ -125,11 +125,32 @@ fn failed_keys<'r>(
 pub trait BulkKey: IntoKey {
     /// The key as given, for [`RejectedKey::key`].
     fn describe(&self) -> String;
+
+    /// The validated key, or the [`RejectedKey`] entry for it. The default describes the key
+    /// first; the string implementations copy it only when it is rejected.
+    fn into_key_or_rejected(self) -> Result<Key, RejectedKey>
+    where
+        Self: Sized,
+    {
+        let shown = self.describe();
+        self.into_key().map_err(|error| rejected(shown, error))
+    }
+}
+
+fn rejected(key: String, error: Error) -> RejectedKey {
+    RejectedKey {
+        key,
+        error: Arc::new(error),
+    }
 }
 
 impl BulkKey for Key {
     fn describe(&self) -> String {
         self.as_str().to_owned()
+    }
+
+    fn into_key_or_rejected(self) -> Result<Key, RejectedKey> {
+        Ok(self)
     }
 }
 
@@ -137,11 +158,22 @@ impl BulkKey for &Key {
     fn describe(&self) -> String {
         self.as_str().to_owned()
     }
+
+    fn into_key_or_rejected(self) -> Result<Key, RejectedKey> {
+        Ok(self.clone())
+    }
 }
 
 impl BulkKey for &str {
     fn describe(&self) -> String {
         (*self).to_owned()
+    }
+
+    fn into_key_or_rejected(self) -> Result<Key, RejectedKey> {
+        match Key::check(self) {
+            Ok(()) => Key::new(self).map_err(|error| rejected(self.to_owned(), error)),
+            Err(error) => Err(rejected(self.to_owned(), error)),
+        }
     }
 }
 
@@ -149,11 +181,23 @@ impl BulkKey for String {
     fn describe(&self) -> String {
         self.clone()
     }
+
+    fn into_key_or_rejected(self) -> Result<Key, RejectedKey> {
+        match Key::check(&self) {
+            // Checked just above, so `Key::new` takes the string as it is.
+            Ok(()) => Key::new(self).map_err(|error| rejected(String::new(), error)),
+            Err(error) => Err(rejected(self, error)),
+        }
+    }
 }
 
 impl BulkKey for &String {
     fn describe(&self) -> String {
         (*self).clone()
+    }
+
+    fn into_key_or_rejected(self) -> Result<Key, RejectedKey> {
+        self.as_str().into_key_or_rejected()
     }
 }
 
@@ -178,18 +222,13 @@ where
 
     fn next(&mut self) -> Option<Key> {
         loop {
-            let item = self.source.next()?;
-            let shown = item.describe();
-            match item.into_key() {
+            match self.source.next()?.into_key_or_rejected() {
                 Ok(k) => return Some(k),
-                Err(error) => self
+                Err(r) => self
                     .rejected
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(RejectedKey {
-                        key: shown,
-                        error: Arc::new(error),
-                    }),
+                    .push(r),
             }
         }
     }
