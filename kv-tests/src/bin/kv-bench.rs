@@ -445,18 +445,28 @@ fn print_table(args: &Args, base_url: &str, rows: &[Row], rss: Option<&(RssResul
         .iter()
         .filter(|r| !(r.ours.is_empty() && r.raw.is_empty()))
     {
-        let (o, b) = (secs(Row::best(&r.ours)), secs(Row::best(&r.raw)));
+        // A side not run (`--only`) shows as "-".
+        let time = |t: &[Duration]| match t.is_empty() {
+            true => ("-".to_owned(), "-".to_owned()),
+            false => {
+                let s = secs(Row::best(t));
+                (format!("{s:.3}"), thousands(n / s.max(1e-9)))
+            }
+        };
+        let ((o, o_rate), (b, b_rate)) = (time(&r.ours), time(&r.raw));
+        let both = !r.ours.is_empty() && !r.raw.is_empty();
+        let (ratio, paired) = match both {
+            true => (
+                format!("{:.3}", r.ratio()),
+                format!("{:.3}", r.paired_median()),
+            ),
+            false => ("-".to_owned(), "-".to_owned()),
+        };
         let _ = writeln!(
             out,
-            "{:<12} {:>4} {:>9.3} {:>13} {:>9.3} {:>13} {:>7.3} {:>7.3}",
+            "{:<12} {:>4} {o:>9} {o_rate:>13} {b:>9} {b_rate:>13} {ratio:>7} {paired:>7}",
             r.job.name(),
             r.concurrency,
-            o,
-            thousands(n / o.max(1e-9)),
-            b,
-            thousands(n / b.max(1e-9)),
-            r.ratio(),
-            r.paired_median()
         );
     }
     let _ = writeln!(
