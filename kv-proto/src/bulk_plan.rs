@@ -391,15 +391,17 @@ enum Admit {
 
 /// The part that differs between write, delete and get.
 trait Spec {
-    type Item;
+    /// Cloned only to re-queue keys of a batch whose operation is still alive.
+    type Item: Clone;
     type Op;
     /// Most items per request the API allows, and the default.
     const MAX_ITEMS: usize;
     const DEFAULT_ITEMS: usize;
     fn key(item: &Self::Item) -> &Key;
     fn admit(&mut self, item: &Self::Item, max_body: usize) -> Admit;
-    /// Builds the request; `body_len` is `1 + Σ cost` when costs are bytes.
-    fn build(&self, items: &[Entry<Self::Item>], body_len: usize) -> Result<Self::Op, Error>;
+    /// Builds the request, sharing the batch's items; `body_len` is `1 + Σ cost` when costs
+    /// are bytes.
+    fn build(&self, items: Arc<Vec<Self::Item>>, body_len: usize) -> Result<Self::Op, Error>;
 }
 
 struct Entry<T> {
@@ -407,6 +409,33 @@ struct Entry<T> {
     cost: usize,
     /// Times sent so far.
     attempts: u32,
+}
+
+/// A batch in flight: its items, shared with the operation sent (not copied), and each
+/// item's (cost, attempts).
+struct InFlight<T> {
+    items: Arc<Vec<T>>,
+    meta: Vec<(usize, u32)>,
+}
+
+impl<T: Clone> InFlight<T> {
+    fn len(&self) -> usize {
+        self.meta.len()
+    }
+
+    /// The entries back, to re-queue or fail them. The items are copied only if the shell
+    /// still holds the operation.
+    fn into_entries(self) -> impl Iterator<Item = Entry<T>> {
+        let items = Arc::try_unwrap(self.items).unwrap_or_else(|shared| shared.as_ref().clone());
+        items
+            .into_iter()
+            .zip(self.meta)
+            .map(|(item, (cost, attempts))| Entry {
+                item,
+                cost,
+                attempts,
+            })
+    }
 }
 
 struct Engine<S: Spec, I> {
@@ -421,7 +450,7 @@ struct Engine<S: Spec, I> {
     backing_off: Vec<(Duration, Vec<Entry<S::Item>>)>,
     /// Re-queued entries by the time they may be sent (and a sequence number).
     waiting: BTreeMap<(Instant, u64), Vec<Entry<S::Item>>>,
-    in_flight: HashMap<u64, Vec<Entry<S::Item>>>,
+    in_flight: HashMap<u64, InFlight<S::Item>>,
     next_ticket: u64,
     seq: u64,
     stopped: Option<Arc<Error>>,
@@ -615,25 +644,32 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
                 continue;
             }
             if !batch.is_empty() {
-                match self.spec.build(&batch, body) {
+                let mut items = Vec::with_capacity(batch.len());
+                let mut meta = Vec::with_capacity(batch.len());
+                for e in batch {
+                    items.push(e.item);
+                    meta.push((e.cost, e.attempts));
+                }
+                let items = Arc::new(items);
+                match self.spec.build(Arc::clone(&items), body) {
                     Ok(op) => {
                         let ticket = self.next_ticket;
                         self.next_ticket += 1;
-                        for e in &mut batch {
-                            if e.attempts > 0 {
+                        for (_, attempts) in &mut meta {
+                            if *attempts > 0 {
                                 self.retries += 1;
                             }
-                            e.attempts = e.attempts.saturating_add(1);
+                            *attempts = attempts.saturating_add(1);
                         }
-                        self.in_flight_items += batch.len() as u64;
-                        self.in_flight.insert(ticket, batch);
+                        self.in_flight_items += meta.len() as u64;
+                        self.in_flight.insert(ticket, InFlight { items, meta });
                         self.requests_sent += 1;
                         return Poll::Send(Ticket(ticket), op);
                     }
                     Err(e) => {
                         // Unreachable with validated items; fail the batch rather than panic.
                         let e = Arc::new(e);
-                        for entry in batch {
+                        for entry in (InFlight { items, meta }).into_entries() {
                             self.fail(entry, Arc::clone(&e));
                         }
                         continue;
@@ -651,7 +687,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
     }
 
     /// Removes a batch from the in-flight table (an unknown ticket is an anomaly).
-    fn take(&mut self, ticket: Ticket) -> Option<Vec<Entry<S::Item>>> {
+    fn take(&mut self, ticket: Ticket) -> Option<InFlight<S::Item>> {
         let batch = self.in_flight.remove(&ticket.0);
         match &batch {
             Some(b) => self.in_flight_items -= b.len() as u64,
@@ -672,7 +708,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
             Ok(r) => r,
             Err(e) => {
                 let e = Arc::new(e);
-                for entry in batch {
+                for entry in batch.into_entries() {
                     self.fail(entry, Arc::clone(&e));
                 }
                 return;
@@ -688,13 +724,13 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
             return;
         }
         let unsuccessful: HashSet<&str> = r.unsuccessful_keys.iter().map(String::as_str).collect();
-        let in_batch: HashSet<&str> = batch.iter().map(|e| S::key(&e.item).as_str()).collect();
+        let in_batch: HashSet<&str> = batch.items.iter().map(|i| S::key(i).as_str()).collect();
         self.anomalies += unsuccessful.difference(&in_batch).count() as u64;
         let mut unsuccessful_count = 0u64;
         // Grouped by times sent, as that sets the backoff.
         let mut requeue: BTreeMap<u32, Vec<Entry<S::Item>>> = BTreeMap::new();
         let mut exhausted = Vec::new();
-        for entry in batch {
+        for entry in batch.into_entries() {
             if unsuccessful.contains(S::key(&entry.item).as_str()) {
                 unsuccessful_count += 1;
                 if entry.attempts >= self.config.max_key_attempts || self.stopped.is_some() {
@@ -744,7 +780,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
         let in_flight: Vec<_> = std::mem::take(&mut self.in_flight).into_values().collect();
         self.in_flight_items = 0;
         for batch in in_flight {
-            for entry in batch {
+            for entry in batch.into_entries() {
                 self.fail(entry, Arc::clone(&error));
             }
         }
@@ -835,10 +871,9 @@ impl Spec for WriteSpec {
         Admit::Take(cost)
     }
 
-    fn build(&self, items: &[Entry<BulkWriteItem>], body_len: usize) -> Result<BulkWrite, Error> {
+    fn build(&self, items: Arc<Vec<BulkWriteItem>>, body_len: usize) -> Result<BulkWrite, Error> {
         // Every item passed `check`, the count is within 1..=10,000 and `body_len` (exact)
         // within a budget of at most MAX_BULK_WRITE_BODY_BYTES: no need to measure again.
-        let items = items.iter().map(|e| e.item.clone()).collect();
         Ok(BulkWrite::from_checked(
             self.namespace.clone(),
             items,
@@ -856,9 +891,10 @@ impl Spec for WriteSpec {
 /// item. An item too large for the budget on its own, or edited by hand past a value or TTL
 /// limit, is reported failed with an invalid-input error and never sent.
 ///
-/// Memory: the plan keeps a copy of each in-flight batch's items (to re-send unsuccessful
-/// keys), so each request in flight costs about twice its body plus the encoded body the shell
-/// builds.
+/// Memory: the plan shares each in-flight batch's items with the [`BulkWrite`] it hands out
+/// (to re-send unsuccessful keys; no copy is made unless the shell still holds the operation
+/// when it hands back a response with unsuccessful keys), so each request in flight costs
+/// about its items plus the encoded body the shell builds.
 ///
 /// Duplicate keys are written as given (each occurrence is one requested item). If the same
 /// key appears in two batches in flight at once, which write lands last is up to the server.
@@ -958,9 +994,8 @@ impl Spec for DeleteSpec {
         Admit::Take(0)
     }
 
-    fn build(&self, items: &[Entry<Key>], _: usize) -> Result<BulkDelete, Error> {
-        let keys = items.iter().map(|e| e.item.clone()).collect();
-        let op = BulkDelete::new(self.namespace.clone(), keys)?;
+    fn build(&self, keys: Arc<Vec<Key>>, _: usize) -> Result<BulkDelete, Error> {
+        let op = BulkDelete::from_shared(self.namespace.clone(), keys)?;
         Ok(if self.legacy {
             op.legacy_delete_method()
         } else {
@@ -1101,9 +1136,9 @@ impl Spec for GetSpec {
         }
     }
 
-    fn build(&self, items: &[Entry<Key>], _: usize) -> Result<BulkGet, Error> {
-        let keys = items.iter().map(|e| e.item.clone()).collect();
-        let mut op = BulkGet::new(self.namespace.clone(), keys)?;
+    fn build(&self, keys: Arc<Vec<Key>>, _: usize) -> Result<BulkGet, Error> {
+        // `admit` skips keys already seen: a batch never holds a key twice.
+        let mut op = BulkGet::from_shared(self.namespace.clone(), keys, true)?;
         if self.json {
             op = op.json();
         }
@@ -1198,30 +1233,29 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
         match result {
             Err(e) => {
                 let e = Arc::new(e);
-                for entry in batch {
+                for entry in batch.into_entries() {
                     self.engine.fail(entry, Arc::clone(&e));
                 }
             }
             Ok(result) => {
-                let aligned = result.len() == batch.len()
+                let keys = batch.items.as_slice();
+                let aligned = result.len() == keys.len()
                     && result
                         .iter()
-                        .zip(&batch)
-                        .all(|((key, _), entry)| key == entry.item.as_str());
+                        .zip(keys)
+                        .all(|((got, _), key)| got == key.as_str());
                 if aligned {
                     // `BulkGet::parse` answers in request order: pair them up without a map.
-                    for ((_, value), entry) in result.into_iter().zip(batch) {
-                        self.engine.spec.set_value(&entry.item, value);
+                    for ((_, value), key) in result.into_iter().zip(keys) {
+                        self.engine.spec.set_value(key, value);
                         self.engine.succeeded += 1;
                     }
                     return;
                 }
                 let mut got: HashMap<String, BulkValue> = result.into_iter().collect();
-                for entry in batch {
-                    let value = got
-                        .remove(entry.item.as_str())
-                        .unwrap_or(BulkValue::Missing);
-                    self.engine.spec.set_value(&entry.item, value);
+                for key in keys {
+                    let value = got.remove(key.as_str()).unwrap_or(BulkValue::Missing);
+                    self.engine.spec.set_value(key, value);
                     self.engine.succeeded += 1;
                 }
                 self.engine.anomalies += got.len() as u64;

@@ -318,6 +318,63 @@ proptest! {
     }
 
     #[test]
+    fn bulk_get_pairs_answers_in_any_order(
+        entries in prop::collection::btree_map(arb_key(), prop::option::of("[a-z\"\\\\]{0,8}"), 1..20)
+            .prop_map(|m| m.into_iter().collect::<Vec<_>>())
+            .prop_shuffle(),
+        answer_order in 0..3u8,
+        dups in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..4),
+        omit in prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+        extra in any::<bool>(),
+    ) {
+        // Requested in a shuffled order, possibly with duplicates; answered in request order,
+        // reversed or sorted, with some keys left out and maybe one not requested.
+        let mut request: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+        for (from, to) in &dups {
+            let k = request[from.index(request.len())].clone();
+            let at = to.index(request.len() + 1);
+            request.insert(at, k);
+        }
+        let omitted: Vec<&str> = omit.iter().map(|i| entries[i.index(entries.len())].0.as_str()).collect();
+        let mut answered: Vec<&(String, Option<String>)> =
+            entries.iter().filter(|(k, _)| !omitted.contains(&k.as_str())).collect();
+        match answer_order {
+            0 => {}
+            1 => answered.reverse(),
+            _ => answered.sort(),
+        }
+        let mut parts: Vec<String> = answered
+            .iter()
+            .map(|(k, v)| format!("{}:{}", json!(k), json!(v)))
+            .collect();
+        if extra {
+            parts.insert(parts.len() / 2, r#""\u0000not requested":"zzz""#.to_string());
+        }
+        let body = format!(
+            r#"{{"success":true,"errors":[],"messages":[],"result":{{"values":{{{}}}}}}}"#,
+            parts.join(",")
+        );
+        let op = BulkGet::new(ns(), request.iter().map(|k| key(k)).collect()).unwrap();
+        let got: Vec<(String, BulkValue)> =
+            op.parse(http::Response::new(body.as_bytes())).unwrap().into_iter().collect();
+        // Every distinct requested key once, in first-request order, with its own value.
+        let mut want: Vec<(String, BulkValue)> = Vec::new();
+        for k in &request {
+            if want.iter().any(|(w, _)| w == k) {
+                continue;
+            }
+            let v = entries
+                .iter()
+                .find(|(e, _)| e == k)
+                .and_then(|(_, v)| v.clone())
+                .filter(|_| !omitted.contains(&k.as_str()))
+                .map_or(BulkValue::Missing, BulkValue::Text);
+            want.push((k.clone(), v));
+        }
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
     fn get_value_round_trips(bytes in prop::collection::vec(any::<u8>(), 0..500), exp in any::<Option<u64>>()) {
         let mut b = http::Response::builder();
         if let Some(e) = exp { b = b.header("expiration", e.to_string()); }

@@ -2,8 +2,9 @@
 //! `DELETE .../bulk`) and get (`POST .../bulk/get`).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use http::Method;
@@ -290,7 +291,8 @@ fn check_count(limit: Limit, what: &str, n: usize, max: usize) -> Result<(), Err
 #[derive(Debug, Clone, PartialEq)]
 pub struct BulkWrite {
     namespace: NamespaceId,
-    items: Vec<BulkWriteItem>,
+    /// Shared with the bulk write plan, which keeps the batch to re-send unsuccessful keys.
+    items: Arc<Vec<BulkWriteItem>>,
     body_len: usize,
 }
 
@@ -323,7 +325,7 @@ impl BulkWrite {
         }
         Ok(BulkWrite {
             namespace,
-            items,
+            items: Arc::new(items),
             body_len,
         })
     }
@@ -331,10 +333,10 @@ impl BulkWrite {
     /// A bulk write from items already checked one by one ([`BulkWriteItem::check`]) whose
     /// body length `body_len` (`1 + Σ encoded_len`) is already known to be within
     /// 1..=10,000 items and [`MAX_BULK_WRITE_BODY_BYTES`]. Used by the bulk write plan, which
-    /// measures every item once when it forms a batch.
+    /// measures every item once when it forms a batch, and shares the items (no copy).
     pub(crate) fn from_checked(
         namespace: NamespaceId,
-        items: Vec<BulkWriteItem>,
+        items: Arc<Vec<BulkWriteItem>>,
         body_len: usize,
     ) -> BulkWrite {
         BulkWrite {
@@ -359,9 +361,10 @@ impl BulkWrite {
         self.items.iter().map(|i| &i.key)
     }
 
-    /// Gives the items back.
+    /// Gives the items back (a copy if they are still shared, e.g. with a clone of this
+    /// operation).
     pub fn into_items(self) -> Vec<BulkWriteItem> {
-        self.items
+        Arc::try_unwrap(self.items).unwrap_or_else(|shared| shared.as_ref().clone())
     }
 
     /// The exact length of the request body in bytes.
@@ -417,7 +420,8 @@ impl Operation for BulkWrite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkDelete {
     namespace: NamespaceId,
-    keys: Vec<Key>,
+    /// Shared with the bulk delete plan, which keeps the batch to re-send unsuccessful keys.
+    keys: Arc<Vec<Key>>,
     legacy: bool,
 }
 
@@ -427,6 +431,14 @@ impl BulkDelete {
     /// # Errors
     /// [`Limit::BulkDeleteCount`] unless there are 1..=10,000 keys.
     pub fn new(namespace: NamespaceId, keys: Vec<Key>) -> Result<BulkDelete, Error> {
+        BulkDelete::from_shared(namespace, Arc::new(keys))
+    }
+
+    /// A bulk delete of keys shared with the bulk delete plan (no copy).
+    pub(crate) fn from_shared(
+        namespace: NamespaceId,
+        keys: Arc<Vec<Key>>,
+    ) -> Result<BulkDelete, Error> {
         check_count(
             Limit::BulkDeleteCount,
             "a bulk delete",
@@ -471,7 +483,7 @@ impl Operation for BulkDelete {
         let quoted: usize = self.keys.iter().map(|k| k.as_str().len() + 3).sum();
         let mut body = Vec::with_capacity(quoted + 1);
         // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut body, &self.keys);
+        let _ = serde_json::to_writer(&mut body, self.keys.as_slice());
         endpoint.build_request(
             method,
             endpoint.namespace_url(&self.namespace, suffix),
@@ -518,7 +530,11 @@ enum BulkType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkGet {
     namespace: NamespaceId,
-    keys: Vec<Key>,
+    /// Shared with the bulk get plan (no copy).
+    keys: Arc<Vec<Key>>,
+    /// No key appears twice in `keys`: `parse` can pair the answer positionally without
+    /// first removing duplicates (a function of `keys`, so `PartialEq` stays consistent).
+    distinct: bool,
     kind: BulkType,
     with_metadata: bool,
 }
@@ -538,6 +554,18 @@ impl BulkGet {
     /// # Errors
     /// [`Limit::BulkGetCount`] unless there are 1..=100 keys.
     pub fn new(namespace: NamespaceId, keys: Vec<Key>) -> Result<BulkGet, Error> {
+        let mut seen = HashSet::with_capacity(keys.len());
+        let distinct = keys.iter().all(|k| seen.insert(k.as_str()));
+        BulkGet::from_shared(namespace, Arc::new(keys), distinct)
+    }
+
+    /// A bulk get of keys shared with the bulk get plan, which has already removed
+    /// duplicates (`distinct` must be true only if no key appears twice).
+    pub(crate) fn from_shared(
+        namespace: NamespaceId,
+        keys: Arc<Vec<Key>>,
+        distinct: bool,
+    ) -> Result<BulkGet, Error> {
         check_count(
             Limit::BulkGetCount,
             "a bulk get",
@@ -547,6 +575,7 @@ impl BulkGet {
         Ok(BulkGet {
             namespace,
             keys,
+            distinct,
             kind: BulkType::Text,
             with_metadata: false,
         })
@@ -627,23 +656,29 @@ impl Operation for BulkGet {
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkGetResult, Error> {
-        let mut index: HashMap<&str, usize> = HashMap::with_capacity(self.keys.len());
-        let mut order: Vec<&str> = Vec::with_capacity(self.keys.len());
-        for key in &self.keys {
-            if !index.contains_key(key.as_str()) {
-                index.insert(key.as_str(), order.len());
-                order.push(key.as_str());
-            }
-        }
+        // The distinct keys in request order, one slot each.
+        let deduplicated: Vec<Key>;
+        let keys: &[Key] = if self.distinct {
+            &self.keys
+        } else {
+            let mut seen = HashSet::with_capacity(self.keys.len());
+            deduplicated = self
+                .keys
+                .iter()
+                .filter(|k| seen.insert(k.as_str()))
+                .cloned()
+                .collect();
+            &deduplicated
+        };
         let seed = ResultSeed {
-            index: &index,
+            keys,
             kind: self.kind,
             with_metadata: self.wire_with_metadata(),
         };
         let (slots, _) = decode_required(&response, seed)?;
         // Metadata fetched only to tell a stored `null` from a missing key is dropped again.
         let strip = self.wire_with_metadata() && !self.with_metadata;
-        let entries = order
+        let entries = keys
             .iter()
             .zip(slots)
             .map(|(k, v)| {
@@ -654,7 +689,7 @@ impl Operation for BulkGet {
                     }) if strip => BulkValue::Json(json),
                     other => other.unwrap_or(BulkValue::Missing),
                 };
-                ((*k).to_owned(), v)
+                (k.as_str().to_owned(), v)
             })
             .collect();
         Ok(BulkGetResult { entries })
@@ -806,7 +841,8 @@ impl<'a> IntoIterator for &'a BulkGetResult {
 // Clone: the envelope decoder may run the seed twice (again to locate a decode error).
 #[derive(Clone, Copy)]
 struct ResultSeed<'k> {
-    index: &'k HashMap<&'k str, usize>,
+    /// Distinct requested keys, in request order.
+    keys: &'k [Key],
     kind: BulkType,
     with_metadata: bool,
 }
@@ -831,7 +867,7 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
         while let Some(name) = map.next_key::<KeyStr<'de>>()? {
             if name.0 == "values" && slots.is_none() {
                 slots = Some(map.next_value_seed(ValuesSeed {
-                    index: self.index,
+                    keys: self.keys,
                     kind: self.kind,
                     with_metadata: self.with_metadata,
                 })?);
@@ -869,7 +905,8 @@ impl<'de> Deserialize<'de> for KeyStr<'de> {
 }
 
 struct ValuesSeed<'k> {
-    index: &'k HashMap<&'k str, usize>,
+    /// Distinct requested keys, in request order.
+    keys: &'k [Key],
     kind: BulkType,
     with_metadata: bool,
 }
@@ -890,10 +927,30 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut slots: Vec<Option<BulkValue>> = vec![None; self.index.len()];
+        let mut slots: Vec<Option<BulkValue>> = vec![None; self.keys.len()];
+        // The server answers in request order: the next key is usually the one expected
+        // after the last match. Any other key is looked up in an index built on first need.
+        let mut next = 0usize;
+        let mut index: Option<HashMap<&str, usize>> = None;
         while let Some(key) = map.next_key::<KeyStr<'de>>()? {
-            match self.index.get(key.0.as_ref()) {
-                Some(&i) => {
+            let key = key.0.as_ref();
+            let found = if self.keys.get(next).is_some_and(|k| k.as_str() == key) {
+                Some(next)
+            } else {
+                index
+                    .get_or_insert_with(|| {
+                        self.keys
+                            .iter()
+                            .enumerate()
+                            .map(|(i, k)| (k.as_str(), i))
+                            .collect()
+                    })
+                    .get(key)
+                    .copied()
+            };
+            match found {
+                Some(i) => {
+                    next = i + 1;
                     let value = map.next_value_seed(EntrySeed {
                         kind: self.kind,
                         with_metadata: self.with_metadata,
