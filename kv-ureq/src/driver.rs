@@ -60,6 +60,10 @@ pub(crate) type ProgressFn<'a, P> = Box<dyn FnMut(&P) + Send + 'a>;
 struct Shared<'a, P: Plan> {
     plan: P,
     in_flight: usize,
+    /// Workers sleeping on the condvar: a completion wakes them only if there are any (a
+    /// `notify_all` is a system call even when nobody waits, once per request at
+    /// concurrency 1).
+    sleeping: usize,
     stop: bool,
     on_progress: Option<ProgressFn<'a, P::Progress>>,
 }
@@ -99,6 +103,7 @@ pub(crate) fn run<'a, P: Plan>(
         shared: Mutex::new(Shared {
             plan,
             in_flight: 0,
+            sleeping: 0,
             stop: false,
             on_progress,
         }),
@@ -137,14 +142,18 @@ fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
                 if let Some(cb) = shared.on_progress.as_mut() {
                     cb(&shared.plan.progress());
                 }
-                job.wake.notify_all();
+                if g.sleeping > 0 {
+                    job.wake.notify_all();
+                }
             }
             Step::Wait(d) => {
+                g.sleeping += 1;
                 g = job
                     .wake
                     .wait_timeout(g, d.min(MAX_WAIT))
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
+                g.sleeping -= 1;
             }
             Step::Idle => {
                 if g.in_flight == 0 {
@@ -153,7 +162,9 @@ fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
                     job.wake.notify_all();
                     return;
                 }
+                g.sleeping += 1;
                 g = job.wake.wait(g).unwrap_or_else(PoisonError::into_inner);
+                g.sleeping -= 1;
             }
             Step::Done => {
                 g.stop = true;
