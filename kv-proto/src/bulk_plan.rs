@@ -1239,14 +1239,17 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
             }
             Ok(result) => {
                 let keys = batch.items.as_slice();
+                // `BulkGet::parse` answers with the operation's own keys, in request order:
+                // pair the values up without comparing keys or building a map.
                 let aligned = result.len() == keys.len()
-                    && result
-                        .iter()
-                        .zip(keys)
-                        .all(|((got, _), key)| got == key.as_str());
+                    && (Arc::ptr_eq(result.shared_keys(), &batch.items)
+                        || result
+                            .iter()
+                            .zip(keys)
+                            .all(|((got, _), key)| got == key.as_str()));
                 if aligned {
-                    // `BulkGet::parse` answers in request order: pair them up without a map.
-                    for ((_, value), key) in result.into_iter().zip(keys) {
+                    let (_, values) = result.into_parts();
+                    for (value, key) in values.into_iter().zip(keys) {
                         self.engine.spec.set_value(key, value);
                         self.engine.succeeded += 1;
                     }

@@ -656,43 +656,39 @@ impl Operation for BulkGet {
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkGetResult, Error> {
-        // The distinct keys in request order, one slot each.
-        let deduplicated: Vec<Key>;
-        let keys: &[Key] = if self.distinct {
-            &self.keys
+        // The distinct keys in request order, one slot each (shared with the result: no
+        // per-key copy when the keys are already distinct).
+        let keys: Arc<Vec<Key>> = if self.distinct {
+            Arc::clone(&self.keys)
         } else {
             let mut seen = HashSet::with_capacity(self.keys.len());
-            deduplicated = self
-                .keys
-                .iter()
-                .filter(|k| seen.insert(k.as_str()))
-                .cloned()
-                .collect();
-            &deduplicated
+            Arc::new(
+                self.keys
+                    .iter()
+                    .filter(|k| seen.insert(k.as_str()))
+                    .cloned()
+                    .collect(),
+            )
         };
         let seed = ResultSeed {
-            keys,
+            keys: &keys,
             kind: self.kind,
             with_metadata: self.wire_with_metadata(),
         };
         let (slots, _) = decode_required(&response, seed)?;
         // Metadata fetched only to tell a stored `null` from a missing key is dropped again.
         let strip = self.wire_with_metadata() && !self.with_metadata;
-        let entries = keys
-            .iter()
-            .zip(slots)
-            .map(|(k, v)| {
-                let v = match v {
-                    Some(BulkValue::WithMetadata {
-                        value: BulkPayload::Json(json),
-                        ..
-                    }) if strip => BulkValue::Json(json),
-                    other => other.unwrap_or(BulkValue::Missing),
-                };
-                (k.as_str().to_owned(), v)
+        let values = slots
+            .into_iter()
+            .map(|v| match v {
+                Some(BulkValue::WithMetadata {
+                    value: BulkPayload::Json(json),
+                    ..
+                }) if strip => BulkValue::Json(json),
+                other => other.unwrap_or(BulkValue::Missing),
             })
             .collect();
-        Ok(BulkGetResult { entries })
+        Ok(BulkGetResult { keys, values })
     }
 }
 
@@ -783,38 +779,67 @@ impl BulkValue {
 ///
 /// The server's `values` object may list keys in any order. Keys it returns that were not
 /// requested are ignored; requested keys it leaves out are [`BulkValue::Missing`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct BulkGetResult {
-    entries: Vec<(String, BulkValue)>,
+    /// The distinct requested keys, in request order (shared with the [`BulkGet`]).
+    keys: Arc<Vec<Key>>,
+    /// `values[i]` is the value of `keys[i]`.
+    values: Vec<BulkValue>,
 }
+
+impl fmt::Debug for BulkGetResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over `&BulkGetResult`: `(key, value)` in request order.
+type Pairs<'a> = std::iter::Zip<
+    std::iter::Map<std::slice::Iter<'a, Key>, fn(&'a Key) -> &'a str>,
+    std::slice::Iter<'a, BulkValue>,
+>;
 
 impl BulkGetResult {
     /// The value for `key`; `None` if `key` was not requested.
     pub fn get(&self, key: &str) -> Option<&BulkValue> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        let i = self.keys.iter().position(|k| k.as_str() == key)?;
+        self.values.get(i)
     }
 
     /// Every requested key and its value, in request order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &BulkValue)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+        self.pairs()
+    }
+
+    fn pairs(&self) -> Pairs<'_> {
+        let as_str: fn(&Key) -> &str = Key::as_str;
+        self.keys.iter().map(as_str).zip(self.values.iter())
     }
 
     /// The requested keys that are missing, in request order.
     pub fn missing(&self) -> impl Iterator<Item = &str> {
-        self.entries
-            .iter()
-            .filter(|(_, v)| v.is_missing())
-            .map(|(k, _)| k.as_str())
+        self.pairs().filter(|(_, v)| v.is_missing()).map(|(k, _)| k)
     }
 
     /// How many distinct keys were requested.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.values.len()
     }
 
     /// True if no key was requested (never the case for a parsed result).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.values.is_empty()
+    }
+
+    /// The keys, shared with the operation that parsed the result.
+    pub(crate) fn shared_keys(&self) -> &Arc<Vec<Key>> {
+        &self.keys
+    }
+
+    /// The keys (shared with the operation that parsed the result) and their values, in the
+    /// same order.
+    pub(crate) fn into_parts(self) -> (Arc<Vec<Key>>, Vec<BulkValue>) {
+        (self.keys, self.values)
     }
 }
 
@@ -823,16 +848,22 @@ impl IntoIterator for BulkGetResult {
     type IntoIter = std::vec::IntoIter<(String, BulkValue)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        let keys = Arc::try_unwrap(self.keys).unwrap_or_else(|shared| shared.as_ref().clone());
+        let pairs: Vec<(String, BulkValue)> = keys
+            .into_iter()
+            .map(Key::into_string)
+            .zip(self.values)
+            .collect();
+        pairs.into_iter()
     }
 }
 
 impl<'a> IntoIterator for &'a BulkGetResult {
-    type Item = &'a (String, BulkValue);
-    type IntoIter = std::slice::Iter<'a, (String, BulkValue)>;
+    type Item = (&'a str, &'a BulkValue);
+    type IntoIter = Pairs<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter()
+        self.pairs()
     }
 }
 
