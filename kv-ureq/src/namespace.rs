@@ -523,7 +523,8 @@ impl<P: Pager> Walk<P> {
                 return None;
             };
             match client.execute(&op).and_then(|page| pager.handle(page)) {
-                Ok(items) => self.buffer.extend(items),
+                // The buffer is empty here: take the page's Vec as it is (no copy of the items).
+                Ok(items) => self.buffer = VecDeque::from(items),
                 Err(e) => {
                     self.finished = true;
                     return Some(Err(e));

@@ -1,11 +1,14 @@
 //! List keys: `GET .../namespaces/{namespace}/keys` with `prefix`, `limit` and `cursor`.
 
 use http::Method;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::{JSON, Operation};
 use crate::endpoint::Endpoint;
-use crate::envelope::decode_result;
+use crate::envelope::decode_required;
 use crate::error::{Error, Limit};
 use crate::ids::NamespaceId;
 
@@ -175,7 +178,10 @@ impl Operation for ListKeys {
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<KeyPage, Error> {
-        let (keys, info) = decode_result::<Vec<KeyInfo>>(&response)?;
+        let seed = KeysSeed {
+            capacity: self.limit.unwrap_or(MAX_LIST_LIMIT) as usize,
+        };
+        let (keys, info) = decode_required(&response, seed)?;
         let (cursor, count) = match info {
             Some(i) => (i.cursor.filter(|c| !c.is_empty()), i.count),
             None => (None, None),
@@ -185,5 +191,37 @@ impl Operation for ListKeys {
             cursor,
             count,
         })
+    }
+}
+
+/// Decodes the `result` array of a key page into a `Vec` sized for a full page up front
+/// (serde's own `Vec` decoding grows it from empty, copying the keys several times).
+#[derive(Clone, Copy)]
+struct KeysSeed {
+    /// The page's limit: a full page's length (at most 1,000).
+    capacity: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for KeysSeed {
+    type Value = Vec<KeyInfo>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<KeyInfo>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeysSeed {
+    type Value = Vec<KeyInfo>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of keys")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<KeyInfo>, A::Error> {
+        let mut keys = Vec::with_capacity(self.capacity.min(MAX_LIST_LIMIT as usize));
+        while let Some(key) = seq.next_element::<KeyInfo>()? {
+            keys.push(key);
+        }
+        Ok(keys)
     }
 }
