@@ -12,23 +12,16 @@ use kv_proto::{
 };
 
 use crate::args::IntoKey;
-use crate::driver::{self, Plan, ProgressFn, Step};
+use crate::driver::{self, Plan, ProgressFn};
 use crate::namespace::NamespaceHandle;
 
 macro_rules! impl_plan {
     ($plan:ident, $item:ty, $op:ty) => {
         impl<I: Iterator<Item = $item> + Send> Plan for $plan<I> {
-            type Ticket = Ticket;
             type Op = $op;
-            type Progress = Progress;
 
-            fn poll(&mut self, now: Instant) -> Step<Ticket, $op> {
-                match $plan::poll(self, now) {
-                    Poll::Send(t, op) => Step::Send(t, op),
-                    Poll::Wait(d) => Step::Wait(d),
-                    Poll::Idle => Step::Idle,
-                    Poll::Done => Step::Done,
-                }
+            fn poll(&mut self, now: Instant) -> Poll<$op> {
+                $plan::poll(self, now)
             }
 
             fn handle(
@@ -238,7 +231,7 @@ where
 struct JobSettings<'a> {
     config: PlanConfig,
     concurrency: Option<usize>,
-    on_progress: Option<ProgressFn<'a, Progress>>,
+    on_progress: Option<ProgressFn<'a>>,
 }
 
 impl JobSettings<'_> {
@@ -308,11 +301,11 @@ macro_rules! job_settings_methods {
     };
 }
 
-fn run_plan<'a, P: Plan<Progress = Progress>, R>(
+fn run_plan<'a, P: Plan, R>(
     ns: &NamespaceHandle,
     plan: P,
     concurrency: usize,
-    on_progress: Option<ProgressFn<'a, Progress>>,
+    on_progress: Option<ProgressFn<'a>>,
     rejected: Arc<Mutex<Vec<RejectedKey>>>,
     started: Instant,
     finish: impl FnOnce(P) -> R,

@@ -24,38 +24,24 @@
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use kv_proto::{Error, Operation};
+use kv_proto::{Error, Operation, Poll, Progress, Ticket};
 
 use crate::client::Client;
 
 /// The longest single condvar sleep; the plan is polled again after it.
 const MAX_WAIT: Duration = Duration::from_secs(3600);
 
-/// What a plan wants next (the driver's view of kv-proto's `Poll`).
-pub(crate) enum Step<T, O> {
-    Send(T, O),
-    Wait(Duration),
-    Idle,
-    Done,
-}
-
-/// The driver's view of a kv-proto bulk plan.
+/// The driver's view of a kv-proto bulk plan: the methods every plan has, as a trait.
 pub(crate) trait Plan: Send {
-    type Ticket;
     type Op: Operation;
-    type Progress;
 
-    fn poll(&mut self, now: Instant) -> Step<Self::Ticket, Self::Op>;
-    fn handle(
-        &mut self,
-        ticket: Self::Ticket,
-        result: Result<<Self::Op as Operation>::Output, Error>,
-    );
-    fn progress(&self) -> Self::Progress;
+    fn poll(&mut self, now: Instant) -> Poll<Self::Op>;
+    fn handle(&mut self, ticket: Ticket, result: Result<<Self::Op as Operation>::Output, Error>);
+    fn progress(&self) -> Progress;
 }
 
 /// A progress callback, boxed so job builders stay simple types.
-pub(crate) type ProgressFn<'a, P> = Box<dyn FnMut(&P) + Send + 'a>;
+pub(crate) type ProgressFn<'a> = Box<dyn FnMut(&Progress) + Send + 'a>;
 
 struct Shared<'a, P: Plan> {
     plan: P,
@@ -65,7 +51,7 @@ struct Shared<'a, P: Plan> {
     /// concurrency 1).
     sleeping: usize,
     stop: bool,
-    on_progress: Option<ProgressFn<'a, P::Progress>>,
+    on_progress: Option<ProgressFn<'a>>,
 }
 
 struct Job<'a, P: Plan> {
@@ -97,7 +83,7 @@ pub(crate) fn run<'a, P: Plan>(
     client: &Client,
     plan: P,
     concurrency: usize,
-    on_progress: Option<ProgressFn<'a, P::Progress>>,
+    on_progress: Option<ProgressFn<'a>>,
 ) -> P {
     let job = Job {
         shared: Mutex::new(Shared {
@@ -130,7 +116,7 @@ fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
             return;
         }
         match g.plan.poll(Instant::now()) {
-            Step::Send(ticket, op) => {
+            Poll::Send(ticket, op) => {
                 g.in_flight += 1;
                 drop(g);
                 let result = client.execute(&op);
@@ -146,7 +132,7 @@ fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
                     job.wake.notify_all();
                 }
             }
-            Step::Wait(d) => {
+            Poll::Wait(d) => {
                 g.sleeping += 1;
                 g = job
                     .wake
@@ -155,7 +141,7 @@ fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
                     .0;
                 g.sleeping -= 1;
             }
-            Step::Idle => {
+            Poll::Idle => {
                 if g.in_flight == 0 {
                     // Nothing can wake us: the plan waits for an answer no worker is fetching.
                     g.stop = true;
@@ -166,7 +152,7 @@ fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
                 g = job.wake.wait(g).unwrap_or_else(PoisonError::into_inner);
                 g.sleeping -= 1;
             }
-            Step::Done => {
+            Poll::Done => {
                 g.stop = true;
                 job.wake.notify_all();
                 return;
