@@ -12,7 +12,7 @@ use kv_proto::{
 };
 
 use crate::transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ProxyConfig, Transport, USER_AGENT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ProxyConfig, Secrets, Transport, USER_AGENT,
     UreqTransport,
 };
 
@@ -325,28 +325,16 @@ fn redact_credentials(error: Error, endpoint: &Endpoint) -> Error {
     use kv_proto::ErrorKind;
     let mut headers = http::HeaderMap::new();
     endpoint.auth().apply(&mut headers);
-    let mut secrets: Vec<String> = Vec::new();
-    for (_, value) in &headers {
-        if let Ok(s) = value.to_str() {
-            secrets.push(s.to_owned());
-            if let Some(token) = s.strip_prefix("Bearer ") {
-                secrets.push(token.to_owned());
-            }
-        }
-    }
-    secrets.retain(|s| s.len() >= 4);
+    let secrets = Secrets::of(&headers);
     let shown = format!("{error:?}");
-    if !secrets.iter().any(|s| shown.contains(s.as_str())) && !shown.contains('…') {
+    if !secrets.found_in(&shown) && !shown.contains('…') {
         return error;
     }
     let clean = |text: &str| -> String {
-        let mut out = text.to_owned();
-        for s in &secrets {
-            out = out.replace(s.as_str(), "[redacted]");
-        }
+        let out = secrets.redact(text);
         // An excerpt cut inside a credential ends with its first characters and `…`.
         if let Some(head) = out.strip_suffix('…') {
-            for s in &secrets {
+            for s in secrets.values() {
                 let cut = (4..s.len())
                     .rev()
                     .find(|&n| s.is_char_boundary(n) && head.ends_with(&s[..n]));

@@ -452,12 +452,13 @@ fn redirect_error(response: &Response<ureq::Body>) -> Error {
     )
 }
 
-/// The credential header values of a request, to scrub from error messages (defence in
-/// depth: no ureq error is known to quote a request header).
-struct Secrets(Vec<String>);
+/// The credential header values of a request (and a bearer token on its own), to scrub from
+/// error messages: here defence in depth (no ureq error is known to quote a request header),
+/// and in [`crate::Client`] for errors built from a response body.
+pub(crate) struct Secrets(Vec<String>);
 
 impl Secrets {
-    fn of(headers: &http::HeaderMap) -> Secrets {
+    pub(crate) fn of(headers: &http::HeaderMap) -> Secrets {
         let mut found = Vec::new();
         for name in [
             header::AUTHORIZATION.as_str(),
@@ -478,15 +479,30 @@ impl Secrets {
         Secrets(found)
     }
 
+    /// The credentials themselves, longer than 3 bytes.
+    pub(crate) fn values(&self) -> &[String] {
+        &self.0
+    }
+
+    /// True if `text` holds a credential.
+    pub(crate) fn found_in(&self, text: &str) -> bool {
+        self.0.iter().any(|s| text.contains(s.as_str()))
+    }
+
+    /// `text` with every credential replaced by `[redacted]`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for s in &self.0 {
+            out = out.replace(s.as_str(), "[redacted]");
+        }
+        out
+    }
+
     fn scrub(&self, error: Error) -> Error {
         if let kv_proto::ErrorKind::Transport(t) = error.kind()
-            && self.0.iter().any(|s| t.message.contains(s.as_str()))
+            && self.found_in(&t.message)
         {
-            let mut message = t.message.clone();
-            for s in &self.0 {
-                message = message.replace(s.as_str(), "[redacted]");
-            }
-            return Error::transport(t.kind, message);
+            return Error::transport(t.kind, self.redact(&t.message));
         }
         error
     }
