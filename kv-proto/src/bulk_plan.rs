@@ -392,12 +392,11 @@ enum Admit {
 /// The part that differs between write, delete and get.
 trait Spec {
     /// Cloned only to re-queue keys of a batch whose operation is still alive.
-    type Item: Clone;
+    type Item: Clone + PlanItem;
     type Op;
     /// Most items per request the API allows, and the default.
     const MAX_ITEMS: usize;
     const DEFAULT_ITEMS: usize;
-    fn key(item: &Self::Item) -> &Key;
     fn admit(&mut self, item: &Self::Item, max_body: usize) -> Admit;
     /// Builds the request, sharing the batch's items; `body_len` is `1 + Σ cost` when costs
     /// are bytes.
@@ -507,10 +506,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
         })
     }
 
-    fn fail(&mut self, entry: Entry<S::Item>, error: Arc<Error>)
-    where
-        S::Item: IntoKey,
-    {
+    fn fail(&mut self, entry: Entry<S::Item>, error: Arc<Error>) {
         let attempts = entry.attempts;
         self.failed.push(FailedKey {
             key: entry.item.into_key(),
@@ -523,10 +519,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
     }
 
     /// Fails everything not yet sent (after a stop, or on finish).
-    fn drain_pending(&mut self, error: &Arc<Error>)
-    where
-        S::Item: IntoKey,
-    {
+    fn drain_pending(&mut self, error: &Arc<Error>) {
         let mut pending = Vec::new();
         if let Some(e) = self.held.take() {
             pending.push(e);
@@ -544,10 +537,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
     }
 
     /// The next entry from the iterator that can be batched, failing the ones that cannot.
-    fn pull(&mut self) -> Option<Entry<S::Item>>
-    where
-        S::Item: IntoKey,
-    {
+    fn pull(&mut self) -> Option<Entry<S::Item>> {
         if let Some(e) = self.held.take() {
             return Some(e);
         }
@@ -579,10 +569,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
         None
     }
 
-    fn poll(&mut self, now: Instant) -> Poll<S::Op>
-    where
-        S::Item: IntoKey,
-    {
+    fn poll(&mut self, now: Instant) -> Poll<S::Op> {
         loop {
             if let Some(stop) = self.stopped.clone() {
                 self.drain_pending(&stop);
@@ -697,10 +684,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
     }
 
     /// Handles a write or delete response.
-    fn handle_bulk(&mut self, ticket: Ticket, result: Result<BulkResult, Error>)
-    where
-        S::Item: IntoKey,
-    {
+    fn handle_bulk(&mut self, ticket: Ticket, result: Result<BulkResult, Error>) {
         let Some(batch) = self.take(ticket) else {
             return;
         };
@@ -724,14 +708,14 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
             return;
         }
         let unsuccessful: HashSet<&str> = r.unsuccessful_keys.iter().map(String::as_str).collect();
-        let in_batch: HashSet<&str> = batch.items.iter().map(|i| S::key(i).as_str()).collect();
+        let in_batch: HashSet<&str> = batch.items.iter().map(|i| i.key().as_str()).collect();
         self.anomalies += unsuccessful.difference(&in_batch).count() as u64;
         let mut unsuccessful_count = 0u64;
         // Grouped by times sent, as that sets the backoff.
         let mut requeue: BTreeMap<u32, Vec<Entry<S::Item>>> = BTreeMap::new();
         let mut exhausted = Vec::new();
         for entry in batch.into_entries() {
-            if unsuccessful.contains(S::key(&entry.item).as_str()) {
+            if unsuccessful.contains(entry.item.key().as_str()) {
                 unsuccessful_count += 1;
                 if entry.attempts >= self.config.max_key_attempts || self.stopped.is_some() {
                     exhausted.push(entry);
@@ -767,10 +751,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
     }
 
     /// Fails what is still pending or in flight (finish before Done); returns how many.
-    fn abandon(&mut self) -> u64
-    where
-        S::Item: IntoKey,
-    {
+    fn abandon(&mut self) -> u64 {
         let before = self.failed.len();
         let error = Arc::new(Error::protocol(
             "not completed: the plan was finished before this key's request was handled",
@@ -799,10 +780,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
         }
     }
 
-    fn report(mut self) -> BulkReport
-    where
-        S::Item: IntoKey,
-    {
+    fn report(mut self) -> BulkReport {
         let abandoned = self.abandon();
         BulkReport {
             requested: self.pulled,
@@ -819,18 +797,27 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
     }
 }
 
-/// Turns a batched item into its key for the report.
-trait IntoKey {
+/// A batched item's key: borrowed to match `unsuccessful_keys`, taken for the report.
+trait PlanItem {
+    fn key(&self) -> &Key;
     fn into_key(self) -> Key;
 }
 
-impl IntoKey for Key {
+impl PlanItem for Key {
+    fn key(&self) -> &Key {
+        self
+    }
+
     fn into_key(self) -> Key {
         self
     }
 }
 
-impl IntoKey for BulkWriteItem {
+impl PlanItem for BulkWriteItem {
+    fn key(&self) -> &Key {
+        &self.key
+    }
+
     fn into_key(self) -> Key {
         self.key
     }
@@ -848,10 +835,6 @@ impl Spec for WriteSpec {
     type Op = BulkWrite;
     const MAX_ITEMS: usize = MAX_BULK_ITEMS;
     const DEFAULT_ITEMS: usize = DEFAULT_MAX_BATCH_ITEMS;
-
-    fn key(item: &BulkWriteItem) -> &Key {
-        &item.key
-    }
 
     fn admit(&mut self, item: &BulkWriteItem, max_body: usize) -> Admit {
         if let Err(e) = item.check() {
@@ -983,10 +966,6 @@ impl Spec for DeleteSpec {
     type Op = BulkDelete;
     const MAX_ITEMS: usize = MAX_BULK_ITEMS;
     const DEFAULT_ITEMS: usize = DEFAULT_MAX_BATCH_ITEMS;
-
-    fn key(item: &Key) -> &Key {
-        item
-    }
 
     fn admit(&mut self, _: &Key, _: usize) -> Admit {
         // A body of 10,000 keys of 512 bytes is at most ~31 MB even fully `\u`-escaped: no
@@ -1121,10 +1100,6 @@ impl Spec for GetSpec {
     type Op = BulkGet;
     const MAX_ITEMS: usize = MAX_BULK_GET_KEYS;
     const DEFAULT_ITEMS: usize = MAX_BULK_GET_KEYS;
-
-    fn key(item: &Key) -> &Key {
-        item
-    }
 
     fn admit(&mut self, key: &Key, _: usize) -> Admit {
         match self.values.entry(key.clone()) {
