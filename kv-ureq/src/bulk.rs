@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use kv_proto::{
     BulkDelete, BulkDeletePlan, BulkGet, BulkGetPlan, BulkGetReport, BulkReport, BulkWrite,
-    BulkWriteItem, BulkWritePlan, Error, Key, Limit, PlanConfig, Poll, Progress, Ticket,
+    BulkWriteItem, BulkWritePlan, Error, Key, PlanConfig, Poll, Progress, Ticket,
 };
 
 use crate::args::IntoKey;
+use crate::client::check_concurrency;
 use crate::driver::{self, Plan, ProgressFn};
 use crate::namespace::NamespaceHandle;
 
@@ -244,13 +245,7 @@ impl JobSettings<'_> {
     }
 
     fn concurrency(&self, ns: &NamespaceHandle) -> Result<usize, Error> {
-        match self.concurrency.unwrap_or_else(|| ns.client.concurrency()) {
-            0 => Err(Error::invalid_input(
-                Limit::Config,
-                "concurrency must be at least 1",
-            )),
-            n => Ok(n),
-        }
+        check_concurrency(self.concurrency.unwrap_or_else(|| ns.client.concurrency()))
     }
 }
 

@@ -310,6 +310,17 @@ impl Client {
     }
 }
 
+/// Concurrency `n` if it is at least 1 (of a client, or of one bulk job).
+pub(crate) fn check_concurrency(n: usize) -> Result<usize, Error> {
+    match n {
+        0 => Err(Error::invalid_input(
+            Limit::Config,
+            "concurrency must be at least 1",
+        )),
+        n => Ok(n),
+    }
+}
+
 fn sleep(wait: Duration) {
     if !wait.is_zero() {
         std::thread::sleep(wait);
@@ -617,12 +628,7 @@ impl ClientBuilder {
             _ => USER_AGENT.to_owned(),
         };
         let endpoint = endpoint.with_user_agent(&user_agent)?;
-        if self.concurrency == 0 {
-            return Err(Error::invalid_input(
-                Limit::Config,
-                "concurrency must be at least 1",
-            ));
-        }
+        check_concurrency(self.concurrency)?;
         let loopback = endpoint.is_loopback();
         let pacer = match self.pacing {
             Pacing::Auto if loopback => Pacer::disabled(),
