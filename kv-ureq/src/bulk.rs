@@ -1,6 +1,7 @@
 //! Bulk jobs: [`NamespaceHandle::bulk_write`], [`NamespaceHandle::bulk_delete`] and
 //! [`NamespaceHandle::bulk_get`], small builders that run kv-proto's bulk plans on threads.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -164,10 +165,7 @@ impl BulkKey for &str {
     }
 
     fn into_key_or_rejected(self) -> Result<Key, RejectedKey> {
-        match Key::check(self) {
-            Ok(()) => Key::new(self).map_err(|error| rejected(self.to_owned(), error)),
-            Err(error) => Err(rejected(self.to_owned(), error)),
-        }
+        Key::new(self).map_err(|error| rejected(self.to_owned(), error))
     }
 }
 
@@ -195,9 +193,16 @@ impl BulkKey for &String {
     }
 }
 
-impl BulkKey for std::borrow::Cow<'_, str> {
+impl BulkKey for Cow<'_, str> {
     fn describe(&self) -> String {
         self.to_string()
+    }
+
+    fn into_key_or_rejected(self) -> Result<Key, RejectedKey> {
+        match self {
+            Cow::Borrowed(s) => s.into_key_or_rejected(),
+            Cow::Owned(s) => s.into_key_or_rejected(),
+        }
     }
 }
 
