@@ -518,6 +518,14 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
         }
     }
 
+    /// Fails every key of a batch with one error.
+    fn fail_batch(&mut self, batch: InFlight<S::Item>, error: Error) {
+        let error = Arc::new(error);
+        for entry in batch.into_entries() {
+            self.fail(entry, Arc::clone(&error));
+        }
+    }
+
     /// Fails everything not yet sent (after a stop, or on finish).
     fn drain_pending(&mut self, error: &Arc<Error>) {
         let mut pending = Vec::new();
@@ -655,10 +663,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
                     }
                     Err(e) => {
                         // Unreachable with validated items; fail the batch rather than panic.
-                        let e = Arc::new(e);
-                        for entry in (InFlight { items, meta }).into_entries() {
-                            self.fail(entry, Arc::clone(&e));
-                        }
+                        self.fail_batch(InFlight { items, meta }, e);
                         continue;
                     }
                 }
@@ -691,10 +696,7 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
         let r = match result {
             Ok(r) => r,
             Err(e) => {
-                let e = Arc::new(e);
-                for entry in batch.into_entries() {
-                    self.fail(entry, Arc::clone(&e));
-                }
+                self.fail_batch(batch, e);
                 return;
             }
         };
@@ -769,9 +771,9 @@ impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
         (self.failed.len() - before) as u64
     }
 
-    fn progress(&self, done: u64) -> Progress {
+    fn progress(&self) -> Progress {
         Progress {
-            done,
+            done: self.succeeded,
             failed: self.failed.len() as u64,
             in_flight: self.in_flight_items,
             queued_for_retry: self.queued_items,
@@ -934,7 +936,7 @@ impl<I: Iterator<Item = BulkWriteItem>> BulkWritePlan<I> {
 
     /// Where the plan stands.
     pub fn progress(&self) -> Progress {
-        self.engine.progress(self.engine.succeeded)
+        self.engine.progress()
     }
 
     /// The final report. Called before [`Poll::Done`], keys not yet completed are reported
@@ -1054,7 +1056,7 @@ impl<I: Iterator<Item = Key>> BulkDeletePlan<I> {
 
     /// Where the plan stands.
     pub fn progress(&self) -> Progress {
-        self.engine.progress(self.engine.succeeded)
+        self.engine.progress()
     }
 
     /// The final report. Called before [`Poll::Done`], keys not yet completed are reported
@@ -1206,12 +1208,7 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
             return;
         };
         match result {
-            Err(e) => {
-                let e = Arc::new(e);
-                for entry in batch.into_entries() {
-                    self.engine.fail(entry, Arc::clone(&e));
-                }
-            }
+            Err(e) => self.engine.fail_batch(batch, e),
             Ok(result) => {
                 let keys = batch.items.as_slice();
                 // `BulkGet::parse` answers with the operation's own keys, in request order:
@@ -1243,7 +1240,7 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
 
     /// Where the plan stands.
     pub fn progress(&self) -> Progress {
-        self.engine.progress(self.engine.succeeded)
+        self.engine.progress()
     }
 
     /// The final report. Called before [`Poll::Done`], keys not yet read are reported failed
