@@ -173,15 +173,12 @@ pub(crate) fn decode_failure(
     }))
 }
 
-fn api_error(
-    response: &http::Response<&[u8]>,
-    errors: Vec<ResponseInfo>,
-    messages: Vec<ResponseInfo>,
-) -> Error {
+/// The [`ErrorKind::Api`] error an envelope's `errors` and `messages` describe.
+fn api_error<R>(response: &http::Response<&[u8]>, env: Envelope<R>) -> Error {
     Error::new(ErrorKind::Api(ApiError {
         meta: meta_of(response),
-        errors,
-        messages,
+        errors: env.errors.unwrap_or_default(),
+        messages: env.messages.unwrap_or_default(),
     }))
 }
 
@@ -205,11 +202,7 @@ fn parse_lite(body: &[u8]) -> Option<Envelope<IgnoredAny>> {
 ///   [`ErrorKind::Http`] with the status and a bounded excerpt of the body.
 pub(crate) fn decode_error(response: &http::Response<&[u8]>) -> Error {
     match parse_lite(response.body()) {
-        Some(env) if env.success.is_some() || env.errors.is_some() => api_error(
-            response,
-            env.errors.unwrap_or_default(),
-            env.messages.unwrap_or_default(),
-        ),
+        Some(env) if env.success.is_some() || env.errors.is_some() => api_error(response, env),
         _ => Error::new(ErrorKind::Http(HttpError {
             meta: meta_of(response),
             excerpt: excerpt(response.body()),
@@ -257,11 +250,7 @@ where
     match parsed {
         Ok(env) => match env.success {
             Some(true) => Ok((env.result, env.result_info)),
-            Some(false) => Err(api_error(
-                response,
-                env.errors.unwrap_or_default(),
-                env.messages.unwrap_or_default(),
-            )),
+            Some(false) => Err(api_error(response, env)),
             None => Err(decode_failure(
                 response,
                 "success",
@@ -271,11 +260,7 @@ where
         Err((e, track)) => {
             // A failure envelope whose `result` has an unexpected shape is still a failure.
             if let Some(env) = parse_lite(body).filter(|env| env.success == Some(false)) {
-                return Err(api_error(
-                    response,
-                    env.errors.unwrap_or_default(),
-                    env.messages.unwrap_or_default(),
-                ));
+                return Err(api_error(response, env));
             }
             let path = track.path().to_string();
             let path = if path == "." { String::new() } else { path };
