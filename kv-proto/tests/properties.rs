@@ -4,61 +4,23 @@
 
 use kv_proto::{
     AccountId, Auth, BulkDelete, BulkGet, BulkGetResult, BulkPayload, BulkResult, BulkValue,
-    BulkWrite, BulkWriteItem, CreateNamespace, DeleteNamespace, DeleteValue, Endpoint, Error,
-    Expiration, GetMetadata, GetNamespace, GetValue, Key, KeyInfo, KeyPage, Limit, ListKeys,
-    ListNamespaces, Metadata, Namespace, NamespaceId, NamespacePage, Operation, PageInfo, PutValue,
-    RenameNamespace, Title, TryGetValue,
+    BulkWrite, BulkWriteItem, Endpoint, Expiration, GetMetadata, GetNamespace, GetValue, Key,
+    KeyInfo, KeyPage, Limit, ListKeys, ListNamespaces, Metadata, Namespace, NamespacePage,
+    Operation, PageInfo, PutValue, RenameNamespace, Title,
 };
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
+
+mod common;
+
+use common::{all_ops, key, ns};
 
 fn ep() -> Endpoint {
     Endpoint::new(
         AccountId::new("acc").unwrap(),
         Auth::api_token("t").unwrap(),
     )
-}
-
-fn ns() -> NamespaceId {
-    NamespaceId::new("0f2ac74b498b48028cb68387c421e279").unwrap()
-}
-
-fn key(k: &str) -> Key {
-    Key::new(k).unwrap()
-}
-
-type Parse = Box<dyn Fn(http::Response<&[u8]>) -> Result<(), Error>>;
-
-fn boxed<O: Operation + 'static>(op: O) -> Parse {
-    Box::new(move |r| op.parse(r).map(|_| ()))
-}
-
-fn all_ops() -> Vec<Parse> {
-    vec![
-        boxed(ListNamespaces::new()),
-        boxed(CreateNamespace::new(Title::new("t").unwrap())),
-        boxed(GetNamespace::new(ns())),
-        boxed(RenameNamespace::new(ns(), Title::new("t").unwrap())),
-        boxed(DeleteNamespace::new(ns())),
-        boxed(ListKeys::new(ns())),
-        boxed(GetValue::new(ns(), key("k"))),
-        boxed(TryGetValue::new(ns(), key("k"))),
-        boxed(PutValue::new(ns(), key("k"), b"v".to_vec()).unwrap()),
-        boxed(DeleteValue::new(ns(), key("k"))),
-        boxed(GetMetadata::new(ns(), key("k"))),
-        boxed(BulkWrite::new(ns(), vec![BulkWriteItem::text(key("k"), "v").unwrap()]).unwrap()),
-        boxed(BulkDelete::new(ns(), vec![key("k")]).unwrap()),
-        boxed(BulkGet::new(ns(), vec![key("k"), key("a")]).unwrap()),
-        boxed(BulkGet::new(ns(), vec![key("k")]).unwrap().json()),
-        boxed(BulkGet::new(ns(), vec![key("k")]).unwrap().with_metadata()),
-        boxed(
-            BulkGet::new(ns(), vec![key("k")])
-                .unwrap()
-                .json()
-                .with_metadata(),
-        ),
-    ]
 }
 
 fn response(status: u16, body: &[u8]) -> http::Response<&[u8]> {
@@ -137,7 +99,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..300)) {
-        for parse in all_ops() {
+        for (_, parse) in all_ops() {
             let _ = parse(response(status, &body));
         }
     }
@@ -150,7 +112,7 @@ proptest! {
             doc
         };
         let bytes = serde_json::to_vec(&doc).unwrap();
-        for parse in all_ops() {
+        for (_, parse) in all_ops() {
             let out = parse(response(status, &bytes));
             if !(200..300).contains(&status) {
                 // A non-2xx is always an error, whatever the body.
@@ -163,7 +125,7 @@ proptest! {
     fn truncated_valid_responses_never_panic(cut in 0usize..400) {
         let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"k":{"value":"v","metadata":{"a":[1,2,{"b":null}]},"expiration":1.9e9}}},"result_info":{"count":1,"cursor":"abc"}}"#;
         let cut = cut.min(body.len());
-        for parse in all_ops() {
+        for (_, parse) in all_ops() {
             let _ = parse(response(200, &body[..cut]));
         }
     }
