@@ -247,9 +247,22 @@ fn a_429_with_retry_after_holds_back_every_clone() {
     let retrying = client.clone();
     let worker = std::thread::spawn(move || retrying.execute(&Probe::get("/x")).map(|_| ()));
     rx.recv_timeout(Duration::from_secs(5)).unwrap();
-    std::thread::sleep(Duration::from_millis(30));
-    // Another thread of the same client now waits for the server's Retry-After too.
-    let waited = client.pace();
+    // The worker holds the pacer back right after it parses the 429; poll (1 ms apart, far
+    // slower than the pacer's own 1 µs spacing, so an unheld pacer never waits) until this
+    // thread's turn is held back, instead of guessing how long that takes on a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let waited = loop {
+        let w = client.pace();
+        if !w.is_zero() {
+            break w;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the 429 never held the pacer back"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    // Another thread of the same client waits for the server's Retry-After too.
     assert!(waited >= Duration::from_millis(150), "{waited:?}");
     worker.join().unwrap().unwrap();
 }
