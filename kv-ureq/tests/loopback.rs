@@ -11,23 +11,28 @@ use std::time::Duration;
 use common::{After, Probe, Server, respond};
 use http::Method;
 use kv_ureq::{
-    AccountId, Auth, Client, ErrorKind, ProxyConfig, RetryPolicy, Transport, TransportErrorKind,
-    UreqTransport,
+    AccountId, Auth, Client, ClientBuilder, ErrorKind, ProxyConfig, RetryPolicy, Transport,
+    TransportErrorKind, UreqTransport,
 };
 
 const TOKEN: &str = "super-secret-token-42";
 
-fn client(base: &str) -> Client {
+/// A builder for `base` with the test token, account "acc" and no proxy.
+fn builder(base: &str) -> ClientBuilder {
     Client::builder(
         Auth::api_token(TOKEN).unwrap(),
         AccountId::new("acc").unwrap(),
     )
     .base_url(base)
     .proxy(ProxyConfig::Disabled)
-    .request_timeout(Duration::from_secs(5))
-    .retry_policy(RetryPolicy::none())
-    .build()
-    .unwrap()
+}
+
+fn client(base: &str) -> Client {
+    builder(base)
+        .request_timeout(Duration::from_secs(5))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -42,15 +47,10 @@ fn redirect_is_not_followed_and_the_token_stays_home() {
         After::Close
     });
     // Retries on: a redirect must not be retried either.
-    let c = Client::builder(
-        Auth::api_token(TOKEN).unwrap(),
-        AccountId::new("acc").unwrap(),
-    )
-    .base_url(origin.base_url())
-    .proxy(ProxyConfig::Disabled)
-    .retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
-    .build()
-    .unwrap();
+    let c = builder(&origin.base_url())
+        .retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
+        .build()
+        .unwrap();
     let err = c.execute(&Probe::get("/x")).unwrap_err();
     assert_eq!(
         err.transport_kind(),
@@ -231,16 +231,11 @@ fn slow_drip_trips_the_request_timeout() {
         }
         After::Close
     });
-    let c = Client::builder(
-        Auth::api_token(TOKEN).unwrap(),
-        AccountId::new("acc").unwrap(),
-    )
-    .base_url(server.base_url())
-    .proxy(ProxyConfig::Disabled)
-    .request_timeout(Duration::from_millis(300))
-    .retry_policy(RetryPolicy::none())
-    .build()
-    .unwrap();
+    let c = builder(&server.base_url())
+        .request_timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
     let err = c.execute_once(&Probe::get("/x")).unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(err.is_retryable());
@@ -252,15 +247,10 @@ fn silent_server_trips_the_request_timeout() {
         std::thread::sleep(Duration::from_secs(3));
         After::Close
     });
-    let c = Client::builder(
-        Auth::api_token(TOKEN).unwrap(),
-        AccountId::new("acc").unwrap(),
-    )
-    .base_url(server.base_url())
-    .proxy(ProxyConfig::Disabled)
-    .request_timeout(Duration::from_millis(200))
-    .build()
-    .unwrap();
+    let c = builder(&server.base_url())
+        .request_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
     let err = c.execute_once(&Probe::get("/x")).unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
 }
@@ -291,15 +281,10 @@ fn request_bodies_and_headers_on_the_wire() {
         respond(out, "200 OK", &[], b"{}");
         After::KeepOpen
     });
-    let c = Client::builder(
-        Auth::api_token(TOKEN).unwrap(),
-        AccountId::new("acc").unwrap(),
-    )
-    .base_url(server.base_url())
-    .proxy(ProxyConfig::Disabled)
-    .user_agent_suffix("my-app/1.2")
-    .build()
-    .unwrap();
+    let c = builder(&server.base_url())
+        .user_agent_suffix("my-app/1.2")
+        .build()
+        .unwrap();
 
     c.execute_once(&Probe::get("/get")).unwrap();
     let mut delete = Probe::get("/del");
@@ -447,15 +432,10 @@ fn real_operations_over_the_wire() {
         }
         After::KeepOpen
     });
-    let c = Client::builder(
-        Auth::api_token(TOKEN).unwrap(),
-        AccountId::new("acc").unwrap(),
-    )
-    .base_url(server.base_url())
-    .proxy(ProxyConfig::Disabled)
-    .retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
-    .build()
-    .unwrap();
+    let c = builder(&server.base_url())
+        .retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
+        .build()
+        .unwrap();
     let ns = NamespaceId::new("ns1").unwrap();
 
     // A 25 MiB binary value: above ureq's default 10 MiB body cap, byte for byte.
