@@ -108,12 +108,14 @@ fn dropped_connection_gets_no_response() {
         .send(&b"v"[..]);
     assert!(put.is_err());
     assert!(emu.entry(ACCOUNT, &ns, "k").is_none());
-    assert!(
-        emu.requests()
-            .iter()
-            .filter(|r| r.fault.is_some())
-            .all(|r| r.status.is_none())
-    );
+    // The raw exchange, the GET and the PUT were all dropped: logged with the fault, no status.
+    let dropped: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.fault.is_some())
+        .collect();
+    assert!(dropped.len() >= 3, "{dropped:?}");
+    assert!(dropped.iter().all(|r| r.status.is_none()), "{dropped:?}");
 }
 
 #[test]
@@ -167,13 +169,13 @@ fn slow_response_trips_a_client_timeout() {
         .build()
         .into();
     let h = Http::new(&emu);
-    let start = Instant::now();
     let r = agent
         .get(&h.url(&format!("/{ns}/keys")))
         .header("authorization", "Bearer t")
         .call();
-    assert!(r.is_err());
-    assert!(start.elapsed() < Duration::from_millis(700));
+    // The client's own timeout ended the call (not a clock check: a loaded machine can be
+    // slow, but only the timeout yields this error).
+    assert!(matches!(r, Err(ureq::Error::Timeout(_))), "{r:?}");
     // A patient client gets the answer.
     let start = Instant::now();
     assert_eq!(h.get(&format!("/{ns}/keys")).status, 200);
@@ -192,7 +194,9 @@ fn partial_bulk_really_skips_the_failed_keys() {
         200
     );
     assert_eq!(h.get(&format!("/{ns}/values/solo")).status, 200);
-    assert!(emu.requests().iter().all(|r| r.fault.is_none()));
+    let log = emu.requests();
+    assert_eq!(log.len(), 3, "create, put, get: {log:?}");
+    assert!(log.iter().all(|r| r.fault.is_none()), "{log:?}");
 
     let keys: Vec<String> = (0..200).map(|i| format!("k{i:03}")).collect();
     let items: Vec<Value> = keys
