@@ -562,14 +562,7 @@ async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
             let key = decode_key(t.key)?;
             let now = shared.clock.now();
             let store = read_lock(shared);
-            let ns = store
-                .namespace(t.account, &ns_id)
-                .ok_or_else(|| ns_not_found("get"))?;
-            let entry = ns
-                .entries
-                .get(&key)
-                .filter(|e| e.live(now))
-                .ok_or_else(|| err(404, code::KEY_NOT_FOUND, "get: 'key not found'"))?;
+            let entry = live_entry(&store, t.account, &ns_id, &key, now)?;
             Ok(ok(&entry.metadata))
         }
         Op::BulkWrite => bulk_write(shared, &req, &ns_id),
@@ -819,18 +812,28 @@ fn list_keys(shared: &Shared, account: &str, ns_id: &str, q: &Query<'_>) -> Res 
     Ok(envelope(200, out, Some(info)))
 }
 
+/// The unexpired entry of `key` (the lookup of reading a value and reading its metadata).
+fn live_entry<'s>(
+    store: &'s super::store::Store,
+    account: &str,
+    ns_id: &str,
+    key: &str,
+    now: u64,
+) -> Result<&'s Entry, Reply> {
+    store
+        .namespace(account, ns_id)
+        .ok_or_else(|| ns_not_found("get"))?
+        .entries
+        .get(key)
+        .filter(|e| e.live(now))
+        .ok_or_else(|| err(404, code::KEY_NOT_FOUND, "get: 'key not found'"))
+}
+
 fn get_value(shared: &Shared, account: &str, ns_id: &str, raw_key: &str) -> Res {
     let key = decode_key(raw_key)?;
     let now = shared.clock.now();
     let store = read_lock(shared);
-    let ns = store
-        .namespace(account, ns_id)
-        .ok_or_else(|| ns_not_found("get"))?;
-    let entry = ns
-        .entries
-        .get(&key)
-        .filter(|e| e.live(now))
-        .ok_or_else(|| err(404, code::KEY_NOT_FOUND, "get: 'key not found'"))?;
+    let entry = live_entry(&store, account, ns_id, &key, now)?;
     let mut reply = Reply {
         status: 200,
         content_type: "application/octet-stream",
