@@ -298,10 +298,15 @@ pub(crate) fn html_error(status: u16, reason: &str) -> Reply {
     }
 }
 
+/// The message of a value over [`MAX_VALUE_BYTES`] (a single write or a bulk item).
+fn value_too_long(len: usize) -> String {
+    format!("Value length of {len} exceeds limit of {MAX_VALUE_BYTES}.")
+}
+
 /// The body of a request that was too large to buffer.
 pub(crate) fn too_large(op: Option<Op>, len: usize) -> Reply {
     let msg = match op {
-        Some(Op::PutValue) => format!("Value length of {len} exceeds limit of {MAX_VALUE_BYTES}."),
+        Some(Op::PutValue) => value_too_long(len),
         Some(o) => format!(
             "Request body of {len} bytes exceeds the limit of {} bytes.",
             o.body_limit()
@@ -446,31 +451,30 @@ fn number_to_u64(n: &Number) -> Option<u64> {
 
 /// Computes the absolute expiration from `expiration_ttl` (wins) or `expiration`.
 fn expiry(ttl: Option<&str>, exp: Option<&str>, now: u64) -> Result<Option<u64>, String> {
-    let bad = |msg: String| msg;
     if let Some(raw) = ttl {
         let Some(ttl) = parse_integral(raw) else {
-            return Err(bad(format!(
+            return Err(format!(
                 "Invalid expiration_ttl of {raw}. Please specify integer greater than 0."
-            )));
+            ));
         };
         if ttl < MIN_EXPIRATION_SECS {
-            return Err(bad(format!(
+            return Err(format!(
                 "Invalid expiration_ttl of {raw}. Expiration TTL must be at least {MIN_EXPIRATION_SECS}."
-            )));
+            ));
         }
         return Ok(Some(now.saturating_add(ttl)));
     }
     if let Some(raw) = exp {
         let at = parse_integral(raw).filter(|&e| e > now);
         let Some(at) = at else {
-            return Err(bad(format!(
+            return Err(format!(
                 "Invalid expiration of {raw}. Please specify integer greater than the current number of seconds since the UNIX epoch."
-            )));
+            ));
         };
         if at < now.saturating_add(MIN_EXPIRATION_SECS) {
-            return Err(bad(format!(
+            return Err(format!(
                 "Invalid expiration of {raw}. Expiration times must be at least {MIN_EXPIRATION_SECS} seconds in the future."
-            )));
+            ));
         }
         return Ok(Some(at));
     }
@@ -909,14 +913,7 @@ async fn put_value(shared: &Shared, req: &Request<'_>, ns_id: &str, q: &Query<'_
         None => (req.body.clone(), None),
     };
     if value.len() > MAX_VALUE_BYTES {
-        return Err(err(
-            413,
-            code::VALIDATION,
-            &format!(
-                "Value length of {} exceeds limit of {MAX_VALUE_BYTES}.",
-                value.len()
-            ),
-        ));
+        return Err(err(413, code::VALIDATION, &value_too_long(value.len())));
     }
     let now = shared.clock.now();
     let expiration = expiry(q.get("expiration_ttl"), q.get("expiration"), now)
@@ -1004,10 +1001,7 @@ fn bulk_write(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
                 &key,
                 413,
                 code::VALIDATION,
-                &format!(
-                    "Value length of {} exceeds limit of {MAX_VALUE_BYTES}.",
-                    value.len()
-                ),
+                &value_too_long(value.len()),
             ));
         }
         let metadata = item.metadata.filter(|m| !m.is_null());
