@@ -670,11 +670,13 @@ impl Operation for BulkGet {
                     .collect(),
             )
         };
-        let seed = ResultSeed {
+        let seed = ResultSeed(ValuesSeed {
             keys: &keys,
-            kind: self.kind,
-            with_metadata: self.wire_with_metadata(),
-        };
+            entry: EntrySeed {
+                kind: self.kind,
+                with_metadata: self.wire_with_metadata(),
+            },
+        });
         let (slots, _) = decode_required(&response, seed)?;
         // Metadata fetched only to tell a stored `null` from a missing key is dropped again.
         let strip = self.wire_with_metadata() && !self.with_metadata;
@@ -871,12 +873,7 @@ impl<'a> IntoIterator for &'a BulkGetResult {
 
 // Clone: the envelope decoder may run the seed twice (again to locate a decode error).
 #[derive(Clone, Copy)]
-struct ResultSeed<'k> {
-    /// Distinct requested keys, in request order.
-    keys: &'k [Key],
-    kind: BulkType,
-    with_metadata: bool,
-}
+struct ResultSeed<'k>(ValuesSeed<'k>);
 
 impl<'de> DeserializeSeed<'de> for ResultSeed<'_> {
     type Value = Vec<Option<BulkValue>>;
@@ -897,11 +894,7 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
         let mut slots = None;
         while let Some(name) = map.next_key::<KeyStr<'de>>()? {
             if name.0 == "values" && slots.is_none() {
-                slots = Some(map.next_value_seed(ValuesSeed {
-                    keys: self.keys,
-                    kind: self.kind,
-                    with_metadata: self.with_metadata,
-                })?);
+                slots = Some(map.next_value_seed(self.0)?);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -935,11 +928,12 @@ impl<'de> Deserialize<'de> for KeyStr<'de> {
     }
 }
 
+#[derive(Clone, Copy)]
 struct ValuesSeed<'k> {
     /// Distinct requested keys, in request order.
     keys: &'k [Key],
-    kind: BulkType,
-    with_metadata: bool,
+    /// How each value is decoded.
+    entry: EntrySeed,
 }
 
 impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
@@ -982,10 +976,7 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
             match found {
                 Some(i) => {
                     next = i + 1;
-                    let value = map.next_value_seed(EntrySeed {
-                        kind: self.kind,
-                        with_metadata: self.with_metadata,
-                    })?;
+                    let value = map.next_value_seed(self.entry)?;
                     if let Some(slot) = slots.get_mut(i) {
                         *slot = Some(value);
                     }
@@ -999,6 +990,7 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
     }
 }
 
+#[derive(Clone, Copy)]
 struct EntrySeed {
     kind: BulkType,
     with_metadata: bool,
