@@ -98,6 +98,21 @@ fn parallel<T: Send>(
     })
 }
 
+/// The body of a 200 answer (read up to 64 MiB); otherwise the read error or `HTTP <status>`.
+fn ok_body(mut response: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, String> {
+    let status = response.status();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .map_err(|e| e.to_string())?;
+    if status != 200 {
+        return Err(format!("HTTP {status}"));
+    }
+    Ok(bytes)
+}
+
 fn check_bulk(body: &[u8], sent: usize, what: &str) -> Result<u64, String> {
     let env: Envelope<BulkResult> =
         serde_json::from_slice(body).map_err(|e| format!("raw {what}: {e}"))?;
@@ -136,22 +151,13 @@ impl Raw {
             "PUT" => self.agent.put(&url),
             _ => self.agent.post(&url),
         };
-        let mut response = builder
+        builder
             .header("authorization", &self.auth)
             .header("content-type", "application/json")
             .send(body)
-            .map_err(|e| format!("raw {method} {suffix}: {e}"))?;
-        let status = response.status();
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_vec()
-            .map_err(|e| format!("raw {method} {suffix}: {e}"))?;
-        if status != 200 {
-            return Err(format!("raw {method} {suffix}: HTTP {status}"));
-        }
-        Ok(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(ok_body)
+            .map_err(|e| format!("raw {method} {suffix}: {e}"))
     }
 
     /// Bulk write of keys `0..n` in batches of [`WRITE_BATCH`].
@@ -232,17 +238,11 @@ impl Raw {
                         if let Some(cur) = &cursor {
                             req = req.query("cursor", cur);
                         }
-                        let mut response = req.call().map_err(|e| format!("raw list: {e}"))?;
-                        let status = response.status();
-                        let bytes = response
-                            .body_mut()
-                            .with_config()
-                            .limit(64 << 20)
-                            .read_to_vec()
+                        let bytes = req
+                            .call()
+                            .map_err(|e| e.to_string())
+                            .and_then(ok_body)
                             .map_err(|e| format!("raw list: {e}"))?;
-                        if status != 200 {
-                            return Err(format!("raw list: HTTP {status}"));
-                        }
                         let page: ListPage =
                             serde_json::from_slice(&bytes).map_err(|e| format!("raw list: {e}"))?;
                         if !page.success {
