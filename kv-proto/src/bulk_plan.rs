@@ -15,7 +15,7 @@ use crate::op::{
     BulkDelete, BulkGet, BulkGetResult, BulkResult, BulkValue, BulkWrite, BulkWriteItem,
     MAX_BULK_GET_KEYS, MAX_BULK_ITEMS, MAX_BULK_WRITE_BODY_BYTES,
 };
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, splitmix64};
 
 /// Default items per bulk write or bulk delete request: 1,000.
 ///
@@ -468,11 +468,7 @@ struct Engine<S: Spec, I> {
 
 /// SplitMix64: spreads (seed, ticket) into an independent-looking jitter seed.
 fn mix(seed: u64, ticket: u64) -> u64 {
-    let mut z = seed ^ ticket.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    splitmix64(seed ^ ticket.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 impl<S: Spec, I: Iterator<Item = S::Item>> Engine<S, I> {
