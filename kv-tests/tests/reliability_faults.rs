@@ -509,6 +509,10 @@ fn ambiguous_faults_never_lose_a_key_reported_written_or_deleted() {
     let failed: BTreeSet<String> = report.failed_keys().map(str::to_owned).collect();
     let left: BTreeSet<String> = emu.keys(ACCOUNT, &ns_id).unwrap().into_iter().collect();
     let maybe = keys_of_unanswered_but_processed(&emu);
+    assert!(
+        !failed.is_empty() && !maybe.is_empty(),
+        "{ctx}: the faults should bite the delete too"
+    );
     let undeleted: Vec<_> = left.difference(&failed).take(5).collect();
     assert!(
         undeleted.is_empty(),
