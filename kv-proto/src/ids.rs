@@ -194,7 +194,7 @@ impl Key {
     /// Empty, `.` or `..`, or longer than 512 bytes of UTF-8.
     pub fn new(key: impl Into<String>) -> Result<Key, Error> {
         let key = key.into();
-        check_key(&key)?;
+        Key::check(&key)?;
         Ok(Key(key))
     }
 
@@ -210,32 +210,27 @@ impl Key {
     /// # Errors
     /// As [`Key::new`].
     pub fn check(key: &str) -> Result<(), Error> {
-        check_key(key)
+        if key.is_empty() {
+            return Err(Error::invalid_input(Limit::Key, "a key must not be empty"));
+        }
+        if key == "." || key == ".." {
+            return Err(Error::invalid_input(
+                Limit::Key,
+                format!("the key {key:?} is not allowed (keys may not be \".\" or \"..\")"),
+            ));
+        }
+        if key.len() > MAX_KEY_BYTES {
+            return Err(Error::invalid_input(
+                Limit::Key,
+                format!(
+                    "the key is {} bytes of UTF-8; the limit is {MAX_KEY_BYTES} (key starts {:?})",
+                    key.len(),
+                    key.chars().take(32).collect::<String>()
+                ),
+            ));
+        }
+        Ok(())
     }
-}
-
-/// Checks a key string against the key rules without allocating.
-pub(crate) fn check_key(key: &str) -> Result<(), Error> {
-    if key.is_empty() {
-        return Err(Error::invalid_input(Limit::Key, "a key must not be empty"));
-    }
-    if key == "." || key == ".." {
-        return Err(Error::invalid_input(
-            Limit::Key,
-            format!("the key {key:?} is not allowed (keys may not be \".\" or \"..\")"),
-        ));
-    }
-    if key.len() > MAX_KEY_BYTES {
-        return Err(Error::invalid_input(
-            Limit::Key,
-            format!(
-                "the key is {} bytes of UTF-8; the limit is {MAX_KEY_BYTES} (key starts {:?})",
-                key.len(),
-                key.chars().take(32).collect::<String>()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 string_newtype!(
