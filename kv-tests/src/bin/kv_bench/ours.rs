@@ -1,7 +1,8 @@
 //! The jobs through our client: kv-ureq's bulk jobs and key iterator (kv-proto underneath).
 
 use kv_ureq::{
-    AccountId, Auth, BulkValue, BulkWriteItem, Client, Key, NamespaceHandle, ProxyConfig,
+    AccountId, Auth, BulkReport, BulkValue, BulkWriteItem, Client, JobReport, Key, NamespaceHandle,
+    ProxyConfig,
 };
 
 use crate::work::{self, ACCOUNT, LIST_LIMIT, TOKEN};
@@ -30,6 +31,24 @@ fn item(i: usize, value_bytes: usize) -> BulkWriteItem {
     BulkWriteItem::text(key, work::value(i, value_bytes)).expect("bench values are small")
 }
 
+/// Ok if every one of the `n` keys was written or deleted, else `ours <what>: <k> of <n>
+/// <verb>, <f> failed`.
+fn all_done(
+    report: &JobReport<BulkReport>,
+    n: usize,
+    what: &str,
+    verb: &str,
+) -> Result<(), String> {
+    if !report.is_success() || report.succeeded != n as u64 {
+        return Err(format!(
+            "ours {what}: {} of {n} {verb}, {} failed",
+            report.succeeded,
+            report.failed.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Bulk write of keys `0..n`, items made lazily from the iterator.
 pub fn write(ns: &NamespaceHandle, n: usize, c: usize, value_bytes: usize) -> Result<(), String> {
     let report = ns
@@ -37,14 +56,7 @@ pub fn write(ns: &NamespaceHandle, n: usize, c: usize, value_bytes: usize) -> Re
         .concurrency(c)
         .run()
         .map_err(|e| e.to_string())?;
-    if !report.is_success() || report.succeeded != n as u64 {
-        return Err(format!(
-            "ours bulk write: {} of {n} written, {} failed",
-            report.succeeded,
-            report.failed.len()
-        ));
-    }
-    Ok(())
+    all_done(&report, n, "bulk write", "written")
 }
 
 /// Bulk get of keys `0..n`; every value must be there.
@@ -106,14 +118,7 @@ pub fn delete(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
         .concurrency(c)
         .run()
         .map_err(|e| e.to_string())?;
-    if !report.is_success() || report.succeeded != n as u64 {
-        return Err(format!(
-            "ours bulk delete: {} of {n} deleted, {} failed",
-            report.succeeded,
-            report.failed.len()
-        ));
-    }
-    Ok(())
+    all_done(&report, n, "bulk delete", "deleted")
 }
 
 /// Bulk delete of `n` lazily generated keys `key-{i:07}` (the RSS job).
@@ -123,12 +128,5 @@ pub fn delete_streamed(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), S
         .concurrency(c)
         .run()
         .map_err(|e| e.to_string())?;
-    if !report.is_success() || report.succeeded != n as u64 {
-        return Err(format!(
-            "ours streamed delete: {} of {n} deleted, {} failed",
-            report.succeeded,
-            report.failed.len()
-        ));
-    }
-    Ok(())
+    all_done(&report, n, "streamed delete", "deleted")
 }
