@@ -262,11 +262,16 @@ where
             if let Some(env) = parse_lite(body).filter(|env| env.success == Some(false)) {
                 return Err(api_error(response, env));
             }
-            let path = track.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            Err(decode_failure(response, path, e.to_string()))
+            Err(decode_failure(response, failure_path(track), e.to_string()))
         }
     }
+}
+
+/// The JSON path a tracked decode failed at, empty for the document root (which
+/// `serde_path_to_error` writes as `.`).
+pub(crate) fn failure_path(track: serde_path_to_error::Track) -> String {
+    let path = track.path().to_string();
+    if path == "." { String::new() } else { path }
 }
 
 /// Decodes an envelope whose `result` must be present and non-null.

@@ -4,7 +4,7 @@ use http::{HeaderValue, Method, StatusCode};
 
 use super::{ACCEPT_VALUE, JSON, MAX_SMALL_JSON_RESPONSE, OCTET_STREAM, Operation};
 use crate::endpoint::Endpoint;
-use crate::envelope::{decode_error, decode_no_result, decode_optional};
+use crate::envelope::{decode_error, decode_no_result, decode_optional, failure_path};
 use crate::error::{DecodeError, Error, ErrorKind, ResponseMeta, excerpt};
 use crate::ids::{Expiration, Key, Metadata, NamespaceId, check_value_len};
 
@@ -53,11 +53,7 @@ impl Value {
         let mut track = serde_path_to_error::Track::new();
         let parsed = T::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
             .and_then(|v| de.end().map(|()| v));
-        parsed.map_err(|e| {
-            let path = track.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            self.decode_error(path, e.to_string())
-        })
+        parsed.map_err(|e| self.decode_error(failure_path(track), e.to_string()))
     }
 
     fn decode_error(&self, path: String, message: String) -> Error {
