@@ -488,14 +488,6 @@ fn number_str(n: &Option<Number>) -> Option<String> {
     })
 }
 
-fn read_lock(shared: &Shared) -> std::sync::RwLockReadGuard<'_, super::store::Store> {
-    shared.store.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn write_lock(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, super::store::Store> {
-    shared.store.write().unwrap_or_else(|e| e.into_inner())
-}
-
 /// What the handler needs besides the request.
 pub(crate) struct Request<'a> {
     pub target: Target<'a>,
@@ -536,7 +528,7 @@ async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
         Op::ListNamespaces => list_namespaces(shared, t.account, &query),
         Op::CreateNamespace => create_namespace(shared, t.account, &req.body),
         Op::GetNamespace => {
-            let store = read_lock(shared);
+            let store = shared.store_read();
             let ns = store
                 .namespace(t.account, &ns_id)
                 .ok_or_else(|| ns_not_found("get namespace"))?;
@@ -544,7 +536,7 @@ async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
         }
         Op::RenameNamespace => rename_namespace(shared, t.account, &ns_id, &req.body),
         Op::DeleteNamespace => {
-            if write_lock(shared).delete_namespace(t.account, &ns_id) {
+            if shared.store_write().delete_namespace(t.account, &ns_id) {
                 Ok(ok(()))
             } else {
                 Err(ns_not_found("remove namespace"))
@@ -555,7 +547,7 @@ async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
         Op::PutValue => put_value(shared, &req, &ns_id, &query).await,
         Op::DeleteValue => {
             let key = decode_key(t.key)?;
-            let mut store = write_lock(shared);
+            let mut store = shared.store_write();
             let ns = store
                 .namespace_mut(t.account, &ns_id)
                 .ok_or_else(|| ns_not_found("remove key"))?;
@@ -565,7 +557,7 @@ async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
         Op::GetMetadata => {
             let key = decode_key(t.key)?;
             let now = shared.clock.now();
-            let store = read_lock(shared);
+            let store = shared.store_read();
             let entry = live_entry(&store, t.account, &ns_id, &key, now)?;
             Ok(ok(&entry.metadata))
         }
@@ -631,7 +623,7 @@ fn list_namespaces(shared: &Shared, account: &str, q: &Query<'_>) -> Res {
             )));
         }
     };
-    let store = read_lock(shared);
+    let store = shared.store_read();
     let mut all: Vec<NsOut<'_>> = store
         .namespaces(account)
         .map(|m| m.iter().map(|(id, ns)| ns_out(id, ns)).collect())
@@ -697,7 +689,7 @@ fn create_namespace(shared: &Shared, account: &str, body: &[u8]) -> Res {
     let title = title_of(&obj)?;
     let jurisdiction = optional_choice(&obj, "jurisdiction", &["eu", "fedramp", "us"])?;
     let mode = optional_choice(&obj, "mode", &["instant"])?;
-    let mut store = write_lock(shared);
+    let mut store = shared.store_write();
     match store.create_namespace(account, &title, jurisdiction, mode, shared.max_namespaces) {
         Ok(id) => {
             let ns = store
@@ -724,7 +716,7 @@ fn create_namespace(shared: &Shared, account: &str, body: &[u8]) -> Res {
 fn rename_namespace(shared: &Shared, account: &str, ns_id: &str, body: &[u8]) -> Res {
     let obj = json_object(body)?;
     let title = title_of(&obj)?;
-    let mut store = write_lock(shared);
+    let mut store = shared.store_write();
     match store.rename_namespace(account, ns_id, &title) {
         Ok(()) => {
             let ns = store
@@ -778,7 +770,7 @@ fn list_keys(shared: &Shared, account: &str, ns_id: &str, q: &Query<'_>) -> Res 
         ),
     };
     let now = shared.clock.now();
-    let store = read_lock(shared);
+    let store = shared.store_read();
     let ns = store
         .namespace(account, ns_id)
         .ok_or_else(|| ns_not_found("list keys"))?;
@@ -836,7 +828,7 @@ fn live_entry<'s>(
 fn get_value(shared: &Shared, account: &str, ns_id: &str, raw_key: &str) -> Res {
     let key = decode_key(raw_key)?;
     let now = shared.clock.now();
-    let store = read_lock(shared);
+    let store = shared.store_read();
     let entry = live_entry(&store, account, ns_id, &key, now)?;
     let mut reply = Reply {
         status: 200,
@@ -918,7 +910,7 @@ async fn put_value(shared: &Shared, req: &Request<'_>, ns_id: &str, q: &Query<'_
     let now = shared.clock.now();
     let expiration = expiry(q.get("expiration_ttl"), q.get("expiration"), now)
         .map_err(|msg| err(400, code::BAD_EXPIRATION, &msg))?;
-    let mut store = write_lock(shared);
+    let mut store = shared.store_write();
     let ns = store
         .namespace_mut(req.target.account, ns_id)
         .ok_or_else(|| ns_not_found("put"))?;
@@ -1028,7 +1020,7 @@ fn bulk_write(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
     let total = prepared.len();
     let mut unsuccessful: Vec<String> = Vec::new();
     {
-        let mut store = write_lock(shared);
+        let mut store = shared.store_write();
         let ns = store
             .namespace_mut(req.target.account, ns_id)
             .ok_or_else(|| ns_not_found("bulk write"))?;
@@ -1064,7 +1056,7 @@ fn bulk_delete(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
         .map(|(plan, seq)| plan.partial_failures(seq, keys.len()));
     let mut unsuccessful: Vec<&str> = Vec::new();
     {
-        let mut store = write_lock(shared);
+        let mut store = shared.store_write();
         let ns = store
             .namespace_mut(req.target.account, ns_id)
             .ok_or_else(|| ns_not_found("bulk delete"))?;
@@ -1129,7 +1121,7 @@ fn bulk_get(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
     }
     let with_metadata = body.with_metadata == Some(true);
     let now = shared.clock.now();
-    let store = read_lock(shared);
+    let store = shared.store_read();
     let ns = store
         .namespace(req.target.account, ns_id)
         .ok_or_else(|| ns_not_found("bulk get keys"))?;
