@@ -168,7 +168,12 @@ impl Endpoint {
     /// `{base}/accounts/{account}/storage/kv/namespaces/{id}` followed by `suffix`
     /// (which must already be encoded, e.g. `/values/a%2Fb`).
     pub fn namespace_url(&self, ns: &NamespaceId, suffix: &str) -> String {
-        format!("{}/{}{}", self.namespaces_url(), ns, suffix)
+        // Appended to the prefix's own String: no second formatting pass and copy of it.
+        let mut url = self.namespaces_url();
+        url.push('/');
+        url.push_str(ns.as_str());
+        url.push_str(suffix);
+        url
     }
 
     /// `.../namespaces/{id}/{route}/{percent-encoded key}` for the per-key routes.
