@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use kv_proto::{BulkGet, Key, NamespaceId, Operation};
 use serde_json::{Map, Value, json};
 
@@ -77,25 +77,18 @@ fn bench(c: &mut Criterion) {
             .all(|t| t.len() == 1024)
     );
 
-    let mut g = c.benchmark_group("bulk_get_100_with_metadata");
-    g.throughput(Throughput::Bytes(body.len() as u64));
-    g.bench_function("kv_proto::BulkGet::parse", |b| {
-        b.iter(|| op.parse(http::Response::new(black_box(&body[..]))))
-    });
-    g.bench_function("baseline serde_json::Value", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(&body[..])))
-    });
-    g.finish();
-
-    if common::bench_mode() {
-        common::interleaved_ratio(
-            "bulk_get_100_with_metadata",
-            41,
-            200,
-            common::timed(|| op.parse(http::Response::new(black_box(&body[..])))),
-            common::timed(|| serde_json::from_slice::<Value>(black_box(&body[..]))),
-        );
-    }
+    common::versus(
+        c,
+        "bulk_get_100_with_metadata",
+        body.len() as u64,
+        200,
+        ("kv_proto::BulkGet::parse", || {
+            op.parse(http::Response::new(black_box(&body[..])))
+        }),
+        ("baseline serde_json::Value", || {
+            serde_json::from_slice::<Value>(black_box(&body[..]))
+        }),
+    );
 }
 
 criterion_group! {

@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use kv_proto::{GetValue, Key, ListKeys, MAX_VALUE_BYTES, NamespaceId, Operation};
 use serde_json::{Value, json};
 
@@ -58,25 +58,18 @@ fn bench_list(c: &mut Criterion) {
     assert_eq!(page.keys.len(), 1000);
     assert!(page.cursor.is_some());
 
-    let mut g = c.benchmark_group("list_keys_1000");
-    g.throughput(Throughput::Bytes(body.len() as u64));
-    g.bench_function("kv_proto::ListKeys::parse", |b| {
-        b.iter(|| op.parse(http::Response::new(black_box(&body[..]))))
-    });
-    g.bench_function("baseline serde_json::Value", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(&body[..])))
-    });
-    g.finish();
-
-    if common::bench_mode() {
-        common::interleaved_ratio(
-            "list_keys_1000",
-            41,
-            20,
-            common::timed(|| op.parse(http::Response::new(black_box(&body[..])))),
-            common::timed(|| serde_json::from_slice::<Value>(black_box(&body[..]))),
-        );
-    }
+    common::versus(
+        c,
+        "list_keys_1000",
+        body.len() as u64,
+        20,
+        ("kv_proto::ListKeys::parse", || {
+            op.parse(http::Response::new(black_box(&body[..])))
+        }),
+        ("baseline serde_json::Value", || {
+            serde_json::from_slice::<Value>(black_box(&body[..]))
+        }),
+    );
 }
 
 fn bench_value(c: &mut Criterion) {
@@ -102,25 +95,14 @@ fn bench_value(c: &mut Criterion) {
     assert_eq!(value.bytes, body);
     assert_eq!(value.expiration, Some(1_900_000_000));
 
-    let mut g = c.benchmark_group("get_value_25mib");
-    g.throughput(Throughput::Bytes(body.len() as u64));
-    g.bench_function("kv_proto::GetValue::parse", |b| {
-        b.iter(|| op.parse(response()))
-    });
-    g.bench_function("baseline <[u8]>::to_vec", |b| {
-        b.iter(|| black_box(&body[..]).to_vec())
-    });
-    g.finish();
-
-    if common::bench_mode() {
-        common::interleaved_ratio(
-            "get_value_25mib",
-            41,
-            4,
-            common::timed(|| op.parse(response())),
-            common::timed(|| black_box(&body[..]).to_vec()),
-        );
-    }
+    common::versus(
+        c,
+        "get_value_25mib",
+        body.len() as u64,
+        4,
+        ("kv_proto::GetValue::parse", || op.parse(response())),
+        ("baseline <[u8]>::to_vec", || black_box(&body[..]).to_vec()),
+    );
 }
 
 criterion_group! {

@@ -128,3 +128,26 @@ pub fn timed<T>(mut f: impl FnMut() -> T) -> impl FnMut() -> std::time::Duration
         start.elapsed()
     }
 }
+
+/// One criterion group timing `ours` against `baseline` over the same `bytes`-long input and,
+/// under `cargo bench`, their [`interleaved_ratio`] (`per_round` calls a round). Each pair is
+/// `(name, closure)`; the closure's output is dropped inside the timed region.
+pub fn versus<A, B>(
+    c: &mut criterion::Criterion,
+    group: &str,
+    bytes: u64,
+    per_round: usize,
+    ours: (&str, impl Fn() -> A),
+    baseline: (&str, impl Fn() -> B),
+) {
+    let (ours_name, ours) = ours;
+    let (baseline_name, baseline) = baseline;
+    let mut g = c.benchmark_group(group);
+    g.throughput(criterion::Throughput::Bytes(bytes));
+    g.bench_function(ours_name, |b| b.iter(&ours));
+    g.bench_function(baseline_name, |b| b.iter(&baseline));
+    g.finish();
+    if bench_mode() {
+        interleaved_ratio(group, 41, per_round, timed(&ours), timed(&baseline));
+    }
+}
