@@ -182,14 +182,13 @@ fn main() -> ExitCode {
             tokio::select! {
                 s = wait_for_signal() => return s,
                 _ = tick.tick(), if log => {
-                    for r in emu.requests() {
+                    for r in emu.take_requests() {
                         let q = r.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
                         let status = r.status.map_or_else(|| "dropped".to_owned(), |s| s.to_string());
                         let fault = r.fault.map(|f| format!(" fault={f}")).unwrap_or_default();
                         let limited = if r.rate_limited { " rate-limited" } else { "" };
                         eprintln!("#{} {} {}{} -> {}{}{} ({} body bytes)", r.seq, r.method, r.path, q, status, fault, limited, r.body_len);
                     }
-                    emu.clear_requests();
                 }
             }
         }

@@ -376,6 +376,13 @@ impl Emulator {
             .clone()
     }
 
+    /// Every request recorded so far, in completion order, and empties the log in the same
+    /// step (no request recorded between a [`requests`](Self::requests) and a
+    /// [`clear_requests`](Self::clear_requests) is lost).
+    pub fn take_requests(&self) -> Vec<RequestRecord> {
+        std::mem::take(&mut *self.shared.log.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// Empties the request log.
     pub fn clear_requests(&self) {
         self.shared
