@@ -206,10 +206,25 @@ impl BulkKey for Cow<'_, str> {
     }
 }
 
+/// Keys rejected before sending, shared between [`Validated`] (on a worker thread) and the job.
+type Rejected = Arc<Mutex<Vec<RejectedKey>>>;
+
 /// Validates keys lazily as the plan pulls them; invalid ones go to the shared list.
 struct Validated<I> {
     source: I,
-    rejected: Arc<Mutex<Vec<RejectedKey>>>,
+    rejected: Rejected,
+}
+
+impl<I> Validated<I> {
+    /// The validating iterator and the list it fills.
+    fn new(source: I) -> (Self, Rejected) {
+        let rejected = Rejected::default();
+        let keys = Validated {
+            source,
+            rejected: Arc::clone(&rejected),
+        };
+        (keys, rejected)
+    }
 }
 
 impl<I> Iterator for Validated<I>
@@ -301,22 +316,28 @@ macro_rules! job_settings_methods {
     };
 }
 
-fn run_plan<'a, P: Plan, R>(
-    ns: &NamespaceHandle,
-    plan: P,
-    concurrency: usize,
-    on_progress: Option<ProgressFn<'a>>,
-    rejected: Arc<Mutex<Vec<RejectedKey>>>,
-    started: Instant,
-    finish: impl FnOnce(P) -> R,
-) -> JobReport<R> {
-    let plan = driver::run(&ns.client, plan, concurrency, on_progress);
-    let report = finish(plan);
-    let rejected = std::mem::take(&mut *rejected.lock().unwrap_or_else(PoisonError::into_inner));
-    JobReport {
-        report,
-        rejected,
-        elapsed: started.elapsed(),
+impl<'a> JobSettings<'a> {
+    /// Checks the concurrency, builds the plan with `make` from the plan settings, runs it to
+    /// the end and reports it with `finish`, the keys in `rejected` and the time since called.
+    fn run<P: Plan, R>(
+        self,
+        ns: &NamespaceHandle,
+        rejected: Rejected,
+        make: impl FnOnce(PlanConfig) -> Result<P, Error>,
+        finish: impl FnOnce(P) -> R,
+    ) -> Result<JobReport<R>, Error> {
+        let started = Instant::now();
+        let concurrency = self.concurrency(ns)?;
+        let plan = make(self.config)?;
+        let plan = driver::run(&ns.client, plan, concurrency, self.on_progress);
+        let report = finish(plan);
+        let rejected =
+            std::mem::take(&mut *rejected.lock().unwrap_or_else(PoisonError::into_inner));
+        Ok(JobReport {
+            report,
+            rejected,
+            elapsed: started.elapsed(),
+        })
     }
 }
 
@@ -449,18 +470,13 @@ where
     /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
     /// keys are in the report, with their errors.
     pub fn run(self) -> Result<JobReport<BulkReport>, Error> {
-        let started = Instant::now();
-        let concurrency = self.settings.concurrency(self.ns)?;
-        let plan = BulkWritePlan::new(self.ns.id.clone(), self.items, self.settings.config)?;
-        Ok(run_plan(
-            self.ns,
-            plan,
-            concurrency,
-            self.settings.on_progress,
-            Arc::default(),
-            started,
+        let (ns, items) = (self.ns, self.items);
+        self.settings.run(
+            ns,
+            Rejected::default(),
+            |config| BulkWritePlan::new(ns.id.clone(), items, config),
             BulkWritePlan::finish,
-        ))
+        )
     }
 }
 
@@ -502,26 +518,21 @@ where
     /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
     /// and rejected keys are in the report.
     pub fn run(self) -> Result<JobReport<BulkReport>, Error> {
-        let started = Instant::now();
-        let concurrency = self.settings.concurrency(self.ns)?;
-        let rejected = Arc::<Mutex<Vec<RejectedKey>>>::default();
-        let keys = Validated {
-            source: self.keys,
-            rejected: Arc::clone(&rejected),
-        };
-        let mut plan = BulkDeletePlan::new(self.ns.id.clone(), keys, self.settings.config)?;
-        if self.legacy {
-            plan = plan.legacy_delete_method();
-        }
-        Ok(run_plan(
-            self.ns,
-            plan,
-            concurrency,
-            self.settings.on_progress,
+        let (ns, legacy) = (self.ns, self.legacy);
+        let (keys, rejected) = Validated::new(self.keys);
+        self.settings.run(
+            ns,
             rejected,
-            started,
+            |config| {
+                let plan = BulkDeletePlan::new(ns.id.clone(), keys, config)?;
+                Ok(if legacy {
+                    plan.legacy_delete_method()
+                } else {
+                    plan
+                })
+            },
             BulkDeletePlan::finish,
-        ))
+        )
     }
 }
 
@@ -572,28 +583,22 @@ where
     /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
     /// and rejected keys are in the report.
     pub fn run(self) -> Result<JobReport<BulkGetReport>, Error> {
-        let started = Instant::now();
-        let concurrency = self.settings.concurrency(self.ns)?;
-        let rejected = Arc::<Mutex<Vec<RejectedKey>>>::default();
-        let keys = Validated {
-            source: self.keys,
-            rejected: Arc::clone(&rejected),
-        };
-        let mut plan = BulkGetPlan::new(self.ns.id.clone(), keys, self.settings.config)?;
-        if self.json {
-            plan = plan.json();
-        }
-        if self.with_metadata {
-            plan = plan.with_metadata();
-        }
-        Ok(run_plan(
-            self.ns,
-            plan,
-            concurrency,
-            self.settings.on_progress,
+        let (ns, json, with_metadata) = (self.ns, self.json, self.with_metadata);
+        let (keys, rejected) = Validated::new(self.keys);
+        self.settings.run(
+            ns,
             rejected,
-            started,
+            |config| {
+                let mut plan = BulkGetPlan::new(ns.id.clone(), keys, config)?;
+                if json {
+                    plan = plan.json();
+                }
+                if with_metadata {
+                    plan = plan.with_metadata();
+                }
+                Ok(plan)
+            },
             BulkGetPlan::finish,
-        ))
+        )
     }
 }
