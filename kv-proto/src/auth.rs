@@ -59,6 +59,13 @@ fn secret_header(what: &str, value: &str) -> Result<HeaderValue, Error> {
 impl Auth {
     /// An API token, sent as `Authorization: Bearer <token>`. Surrounding whitespace is trimmed.
     ///
+    /// ```
+    /// use kv_proto::Auth;
+    /// let auth = Auth::api_token("  my-token \n").unwrap();
+    /// assert!(auth.is_token());
+    /// assert!(Auth::api_token("   ").is_err());
+    /// ```
+    ///
     /// # Errors
     /// An empty token, or one with characters outside visible ASCII.
     pub fn api_token(token: &str) -> Result<Auth, Error> {
@@ -95,11 +102,25 @@ impl Auth {
     }
 
     /// True for an API token, false for an API key pair.
+    ///
+    /// ```
+    /// use kv_proto::Auth;
+    /// assert!(Auth::api_token("t0k3n").unwrap().is_token());
+    /// assert!(!Auth::api_key("me@example.com", "k3y").unwrap().is_token());
+    /// ```
     pub fn is_token(&self) -> bool {
         matches!(self.0, Inner::Token(_))
     }
 
     /// Writes the authentication headers (marked sensitive).
+    ///
+    /// ```
+    /// use kv_proto::Auth;
+    /// let mut headers = http::HeaderMap::new();
+    /// Auth::api_token("t0k3n").unwrap().apply(&mut headers);
+    /// assert_eq!(headers["authorization"], "Bearer t0k3n");
+    /// assert!(headers["authorization"].is_sensitive());
+    /// ```
     pub fn apply(&self, headers: &mut HeaderMap) {
         match &self.0 {
             Inner::Token(v) => {

@@ -12,6 +12,12 @@ use crate::error::{Error, Limit};
 use crate::ids::{AccountId, Key, NamespaceId};
 
 /// Cloudflare's API base URL.
+///
+/// ```
+/// use kv_proto::{AccountId, Auth, Endpoint, DEFAULT_BASE_URL};
+/// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+/// assert_eq!(ep.base_url(), DEFAULT_BASE_URL);
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
 
 /// Every byte except RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded.
@@ -80,6 +86,12 @@ fn is_loopback_host(host: &str) -> bool {
 
 impl Endpoint {
     /// An endpoint for Cloudflare's API (`https://api.cloudflare.com/client/v4`).
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// assert_eq!(ep.namespaces_url(), "https://api.cloudflare.com/client/v4/accounts/acc/storage/kv/namespaces");
+    /// ```
     pub fn new(account: AccountId, auth: Auth) -> Endpoint {
         Endpoint {
             base: DEFAULT_BASE_URL.to_owned(),
@@ -92,6 +104,15 @@ impl Endpoint {
 
     /// Points the endpoint at another base URL (an emulator, a proxy, a regional API).
     /// A trailing slash is ignored.
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// let ep = ep.with_base_url("https://kv.example.com/client/v4/").unwrap();
+    /// assert_eq!(ep.base_url(), "https://kv.example.com/client/v4");
+    /// assert!(ep.clone().with_base_url("http://kv.example.com").is_err());
+    /// assert!(ep.with_base_url("https://kv.example.com/?q=1").is_err());
+    /// ```
     ///
     /// # Errors
     /// Not an absolute `http`/`https` URL, carries a query, fragment or user info, or uses
@@ -128,6 +149,15 @@ impl Endpoint {
 
     /// Sets the `User-Agent` header sent with every request (transports name themselves here).
     ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// let ep = ep.with_user_agent("my-app/1.0").unwrap();
+    /// let req = ep.build_request(http::Method::GET, ep.namespaces_url(), &[], "application/json", None, Vec::new());
+    /// assert_eq!(req.headers()["user-agent"], "my-app/1.0");
+    /// assert!(ep.with_user_agent("bad\nagent").is_err());
+    /// ```
+    ///
     /// # Errors
     /// The value is not a valid header value.
     pub fn with_user_agent(mut self, ua: &str) -> Result<Endpoint, Error> {
@@ -138,26 +168,59 @@ impl Endpoint {
     }
 
     /// The base URL, without a trailing slash.
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// let ep = ep.with_base_url("http://localhost:8787/").unwrap();
+    /// assert_eq!(ep.base_url(), "http://localhost:8787");
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.base
     }
 
     /// True if the base URL's host is loopback (the only case where plain http is allowed).
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// assert!(!ep.is_loopback());
+    /// assert!(ep.with_base_url("http://[::1]:8787").unwrap().is_loopback());
+    /// ```
     pub fn is_loopback(&self) -> bool {
         self.loopback
     }
 
     /// The account id.
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// assert_eq!(ep.account().as_str(), "acc");
+    /// ```
     pub fn account(&self) -> &AccountId {
         &self.account
     }
 
     /// The credentials.
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// assert!(ep.auth().is_token());
+    /// ```
     pub fn auth(&self) -> &Auth {
         &self.auth
     }
 
     /// `{base}/accounts/{account}/storage/kv/namespaces`.
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// let ep = ep.with_base_url("http://127.0.0.1:8787").unwrap();
+    /// assert_eq!(ep.namespaces_url(), "http://127.0.0.1:8787/accounts/acc/storage/kv/namespaces");
+    /// ```
     pub fn namespaces_url(&self) -> String {
         format!(
             "{}/accounts/{}/storage/kv/namespaces",
@@ -167,6 +230,13 @@ impl Endpoint {
 
     /// `{base}/accounts/{account}/storage/kv/namespaces/{id}` followed by `suffix`
     /// (which must already be encoded, e.g. `/values/a%2Fb`).
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint, NamespaceId};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// let ns = NamespaceId::new("ns1").unwrap();
+    /// assert!(ep.namespace_url(&ns, "/keys").ends_with("/accounts/acc/storage/kv/namespaces/ns1/keys"));
+    /// ```
     pub fn namespace_url(&self, ns: &NamespaceId, suffix: &str) -> String {
         // Appended to the prefix's own String: no second formatting pass and copy of it.
         let mut url = self.namespaces_url();
@@ -177,6 +247,14 @@ impl Endpoint {
     }
 
     /// `.../namespaces/{id}/{route}/{percent-encoded key}` for the per-key routes.
+    ///
+    /// ```
+    /// use kv_proto::{AccountId, Auth, Endpoint, Key, NamespaceId};
+    /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
+    /// let ns = NamespaceId::new("ns1").unwrap();
+    /// let url = ep.key_url(&ns, "values", &Key::new("a/b c").unwrap());
+    /// assert!(url.ends_with("/namespaces/ns1/values/a%2Fb%20c"));
+    /// ```
     pub fn key_url(&self, ns: &NamespaceId, route: &str, key: &Key) -> String {
         let mut url = self.namespace_url(ns, "/");
         url.push_str(route);

@@ -6,18 +6,107 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 
 /// Cloudflare error code: authentication failed (also used for permission problems).
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// assert!(api(403, kv_proto::CODE_AUTH, &[]).is_auth());
+/// assert!(api(405, kv_proto::CODE_AUTH, &[]).is_auth());
+/// ```
 pub const CODE_AUTH: u32 = 10000;
 /// Cloudflare error code: key not found (read value, read metadata).
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// assert!(api(404, kv_proto::CODE_KEY_NOT_FOUND, &[]).is_key_not_found());
+/// ```
 pub const CODE_KEY_NOT_FOUND: u32 = 10009;
 /// Cloudflare error code: the namespace id could not be parsed.
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// let e = api(400, kv_proto::CODE_INVALID_NAMESPACE_ID, &[]);
+/// assert_eq!(e.codes(), vec![10011]);
+/// assert!(!e.is_retryable());
+/// ```
 pub const CODE_INVALID_NAMESPACE_ID: u32 = 10011;
 /// Cloudflare error code: namespace not found.
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// assert!(api(404, kv_proto::CODE_NAMESPACE_NOT_FOUND, &[]).is_namespace_not_found());
+/// ```
 pub const CODE_NAMESPACE_NOT_FOUND: u32 = 10013;
 /// Cloudflare error code: a namespace with this title already exists.
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// assert!(api(400, kv_proto::CODE_TITLE_EXISTS, &[]).has_code(10014));
+/// ```
 pub const CODE_TITLE_EXISTS: u32 = 10014;
 /// Cloudflare error code: the free plan's daily quota is used up (not retryable today).
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// let e = api(429, kv_proto::CODE_DAILY_QUOTA, &[]);
+/// assert!(e.is_quota_exceeded() && e.is_rate_limited() && !e.is_retryable());
+/// ```
 pub const CODE_DAILY_QUOTA: u32 = 10048;
 /// Cloudflare error code: the global API rate limit was hit.
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// let e = api(400, kv_proto::CODE_RATE_LIMITED, &[]);
+/// assert!(e.is_rate_limited());
+/// ```
 pub const CODE_RATE_LIMITED: u32 = 971;
 
 /// Every error kv-proto (and the shells built on it) can report.
@@ -40,6 +129,14 @@ pub const CODE_RATE_LIMITED: u32 = 971;
 pub struct Error(Box<ErrorKind>);
 
 /// What went wrong. Non-exhaustive: new kinds may be added.
+///
+/// ```
+/// use kv_proto::{ErrorKind, Key, Limit};
+/// match Key::new("").unwrap_err().kind() {
+///     ErrorKind::InvalidInput { limit, .. } => assert_eq!(*limit, Limit::Key),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -73,6 +170,11 @@ pub enum ErrorKind {
 }
 
 /// The documented limit an [`ErrorKind::InvalidInput`] refers to.
+///
+/// ```
+/// use kv_proto::{Limit, Title};
+/// assert_eq!(Title::new("").unwrap_err().limit(), Some(Limit::Title));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Limit {
@@ -111,6 +213,13 @@ pub enum Limit {
 }
 
 /// One `{code, message}` item of an envelope's `errors` or `messages`.
+///
+/// ```
+/// use kv_proto::ResponseInfo;
+/// let info: ResponseInfo = serde_json::from_str(r#"{"code":10009,"message":"key not found"}"#).unwrap();
+/// assert_eq!(info.code, 10009);
+/// assert_eq!(info.documentation_url, None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ResponseInfo {
     /// Cloudflare's numeric code (for example 10009, key not found).
@@ -128,6 +237,13 @@ pub struct ResponseInfo {
 }
 
 /// Where in the request an error points (`source.pointer`).
+///
+/// ```
+/// use kv_proto::ResponseInfo;
+/// let info: ResponseInfo =
+///     serde_json::from_str(r#"{"code":1,"message":"bad","source":{"pointer":"/title"}}"#).unwrap();
+/// assert_eq!(info.source.unwrap().pointer, "/title");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorSource {
     /// A JSON pointer, e.g. `/title`.
@@ -136,6 +252,13 @@ pub struct ErrorSource {
 }
 
 /// What the server said when it sent a `Retry-After` (or `retry-after-ms`) header.
+///
+/// ```
+/// use kv_proto::RetryAfter;
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let now = UNIX_EPOCH + Duration::from_secs(100);
+/// assert_eq!(RetryAfter::At(UNIX_EPOCH).delay_from(now), Duration::ZERO);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryAfter {
     /// Wait this long (delta-seconds or `retry-after-ms`).
@@ -198,6 +321,12 @@ impl RetryAfter {
 }
 
 /// What a response said about itself, kept on every server-side error.
+///
+/// ```
+/// use kv_proto::ResponseMeta;
+/// let meta = ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+/// assert_eq!((meta.ray_id, meta.retry_after, meta.should_retry), (None, None, None));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseMeta {
     /// The HTTP status.
@@ -212,6 +341,19 @@ pub struct ResponseMeta {
 
 impl ResponseMeta {
     /// Collects status, `cf-ray`, `Retry-After` / `retry-after-ms` and `x-should-retry`.
+    ///
+    /// ```
+    /// use kv_proto::{ResponseMeta, RetryAfter};
+    /// use std::time::Duration;
+    /// let mut h = http::HeaderMap::new();
+    /// h.insert("cf-ray", "8a1b2c3d4e5f-SJC".parse().unwrap());
+    /// h.insert("retry-after", "3".parse().unwrap());
+    /// h.insert("x-should-retry", "false".parse().unwrap());
+    /// let meta = ResponseMeta::from_parts(http::StatusCode::TOO_MANY_REQUESTS, &h);
+    /// assert_eq!(meta.ray_id.as_deref(), Some("8a1b2c3d4e5f-SJC"));
+    /// assert_eq!(meta.retry_after, Some(RetryAfter::Delay(Duration::from_secs(3))));
+    /// assert_eq!(meta.should_retry, Some(false));
+    /// ```
     pub fn from_parts(status: StatusCode, headers: &http::HeaderMap) -> ResponseMeta {
         let ray_id = headers
             .get("cf-ray")
@@ -235,6 +377,21 @@ impl ResponseMeta {
 }
 
 /// The server's error envelope, with everything it said.
+///
+/// ```
+/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+/// #     let mut h = http::HeaderMap::new();
+/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+/// # }
+/// match api(404, 10009, &[]).kind() {
+///     ErrorKind::Api(e) => assert_eq!(e.errors[0].code, 10009),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// Status, ray id, Retry-After.
@@ -246,6 +403,13 @@ pub struct ApiError {
 }
 
 /// A non-success status whose body is not a Cloudflare envelope.
+///
+/// ```
+/// use kv_proto::{Error, ErrorKind, HttpError, ResponseMeta};
+/// let meta = ResponseMeta::from_parts(http::StatusCode::BAD_GATEWAY, &http::HeaderMap::new());
+/// let e = Error::new(ErrorKind::Http(HttpError { meta, excerpt: "<html>502</html>".into() }));
+/// assert!(e.is_server_error() && e.is_retryable());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpError {
     /// Status, ray id, Retry-After.
@@ -255,6 +419,16 @@ pub struct HttpError {
 }
 
 /// A success response that did not have the expected shape.
+///
+/// ```
+/// use kv_proto::{DecodeError, Error, ErrorKind, ResponseMeta};
+/// let meta = ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+/// let e = Error::new(ErrorKind::Decode(DecodeError {
+///     meta, path: "result.title".into(), message: "expected a string".into(), excerpt: "{}".into(),
+/// }));
+/// assert_eq!(e.status(), Some(http::StatusCode::OK));
+/// assert!(!e.is_retryable());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
     /// Status, ray id.
@@ -268,6 +442,15 @@ pub struct DecodeError {
 }
 
 /// A failure below HTTP, reported by a transport.
+///
+/// ```
+/// use kv_proto::{Error, ErrorKind, TransportErrorKind};
+/// let e = Error::transport(TransportErrorKind::ConnectionClosed, "reset by peer");
+/// match e.kind() {
+///     ErrorKind::Transport(t) => assert_eq!(t.message, "reset by peer"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
     /// The class of failure (drives [`Error::is_retryable`]).
@@ -277,6 +460,12 @@ pub struct TransportError {
 }
 
 /// Classes of transport failure.
+///
+/// ```
+/// use kv_proto::{Error, TransportErrorKind};
+/// assert!(!Error::transport(TransportErrorKind::Redirect, "301").is_retryable());
+/// assert!(Error::transport(TransportErrorKind::Dns, "no such host").is_retryable());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
@@ -300,6 +489,11 @@ pub enum TransportErrorKind {
 }
 
 /// Longest body excerpt kept in an error, in characters.
+///
+/// ```
+/// use kv_proto::EXCERPT_CHARS;
+/// assert_eq!(EXCERPT_CHARS, 200);
+/// ```
 pub const EXCERPT_CHARS: usize = 200;
 
 pub(crate) fn excerpt(body: &[u8]) -> String {
@@ -316,6 +510,12 @@ fn truncate_chars(s: &str, max: usize) -> String {
 
 impl Error {
     /// Wraps a kind.
+    ///
+    /// ```
+    /// use kv_proto::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::ResponseTooLarge { limit: 1024 });
+    /// assert!(e.is_too_large());
+    /// ```
     pub fn new(kind: ErrorKind) -> Error {
         Error(Box::new(kind))
     }
@@ -349,6 +549,13 @@ impl Error {
     }
 
     /// An [`ErrorKind::Protocol`] error.
+    ///
+    /// ```
+    /// use kv_proto::{Error, ErrorKind};
+    /// let e = Error::protocol("list cursor repeated");
+    /// assert!(matches!(e.kind(), ErrorKind::Protocol { .. }));
+    /// assert!(!e.is_retryable());
+    /// ```
     pub fn protocol(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Protocol {
             message: message.into(),
@@ -356,21 +563,54 @@ impl Error {
     }
 
     /// An [`ErrorKind::ResponseTooLarge`] error.
+    ///
+    /// ```
+    /// use kv_proto::Error;
+    /// let e = Error::response_too_large(1 << 20);
+    /// assert!(e.is_too_large() && !e.is_retryable());
+    /// ```
     pub fn response_too_large(limit: u64) -> Error {
         Error::new(ErrorKind::ResponseTooLarge { limit })
     }
 
     /// The kind, for matching.
+    ///
+    /// ```
+    /// use kv_proto::{ErrorKind, Key};
+    /// assert!(matches!(Key::new("").unwrap_err().kind(), ErrorKind::InvalidInput { .. }));
+    /// ```
     pub fn kind(&self) -> &ErrorKind {
         &self.0
     }
 
     /// Unboxes the kind.
+    ///
+    /// ```
+    /// use kv_proto::{Error, ErrorKind};
+    /// match Error::protocol("oops").into_kind() {
+    ///     ErrorKind::Protocol { message } => assert_eq!(message, "oops"),
+    ///     other => panic!("unexpected {other:?}"),
+    /// }
+    /// ```
     pub fn into_kind(self) -> ErrorKind {
         *self.0
     }
 
     /// Status, ray id and Retry-After of the response that caused this error, if one did.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// let e = api(500, 1, &[("cf-ray", "abc-LHR")]);
+    /// assert_eq!(e.response_meta().map(|m| m.status.as_u16()), Some(500));
+    /// assert!(Error::protocol("x").response_meta().is_none());
+    /// ```
     pub fn response_meta(&self) -> Option<&ResponseMeta> {
         match &*self.0 {
             ErrorKind::Api(e) => Some(&e.meta),
@@ -381,21 +621,73 @@ impl Error {
     }
 
     /// The HTTP status, if a response was received.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert_eq!(api(404, 10009, &[]).status(), Some(http::StatusCode::NOT_FOUND));
+    /// assert_eq!(Error::protocol("x").status(), None);
+    /// ```
     pub fn status(&self) -> Option<StatusCode> {
         self.response_meta().map(|m| m.status)
     }
 
     /// The `cf-ray` id of the response, if any.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert_eq!(api(500, 1, &[("cf-ray", "abc-LHR")]).ray_id(), Some("abc-LHR"));
+    /// ```
     pub fn ray_id(&self) -> Option<&str> {
         self.response_meta().and_then(|m| m.ray_id.as_deref())
     }
 
     /// The server's requested wait, if any.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// use kv_proto::RetryAfter;
+    /// let e = api(429, 971, &[("retry-after", "5")]);
+    /// assert_eq!(e.retry_after(), Some(RetryAfter::Delay(std::time::Duration::from_secs(5))));
+    /// ```
     pub fn retry_after(&self) -> Option<RetryAfter> {
         self.response_meta().and_then(|m| m.retry_after)
     }
 
     /// Every Cloudflare error code in the envelope (empty for other kinds).
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert_eq!(api(404, 10009, &[]).codes(), vec![10009]);
+    /// assert!(Error::protocol("x").codes().is_empty());
+    /// ```
     pub fn codes(&self) -> Vec<u32> {
         match &*self.0 {
             ErrorKind::Api(e) => e.errors.iter().map(|i| i.code).collect(),
@@ -419,11 +711,21 @@ impl Error {
     }
 
     /// The input was rejected before sending.
+    ///
+    /// ```
+    /// use kv_proto::Key;
+    /// assert!(Key::new("").unwrap_err().is_invalid_input());
+    /// ```
     pub fn is_invalid_input(&self) -> bool {
         matches!(&*self.0, ErrorKind::InvalidInput { .. })
     }
 
     /// The limit an invalid input broke.
+    ///
+    /// ```
+    /// use kv_proto::{Expiration, Limit};
+    /// assert_eq!(Expiration::ttl(1).unwrap_err().limit(), Some(Limit::ExpirationTtl));
+    /// ```
     pub fn limit(&self) -> Option<Limit> {
         match &*self.0 {
             ErrorKind::InvalidInput { limit, .. } => Some(*limit),
@@ -432,6 +734,20 @@ impl Error {
     }
 
     /// 404, or a key/namespace-not-found code.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(404, 0, &[]).is_not_found());
+    /// assert!(api(400, 10013, &[]).is_not_found());
+    /// assert!(!api(500, 0, &[]).is_not_found());
+    /// ```
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(StatusCode::NOT_FOUND)
             || self.has_code(CODE_KEY_NOT_FOUND)
@@ -439,16 +755,56 @@ impl Error {
     }
 
     /// The key does not exist (or has expired): code 10009.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(404, 10009, &[]).is_key_not_found());
+    /// assert!(!api(404, 10013, &[]).is_key_not_found());
+    /// ```
     pub fn is_key_not_found(&self) -> bool {
         self.has_code(CODE_KEY_NOT_FOUND)
     }
 
     /// The namespace does not exist: code 10013.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(404, 10013, &[]).is_namespace_not_found());
+    /// assert!(!api(404, 10009, &[]).is_namespace_not_found());
+    /// ```
     pub fn is_namespace_not_found(&self) -> bool {
         self.has_code(CODE_NAMESPACE_NOT_FOUND)
     }
 
     /// 429 or code 971 (the global rate limit), or 10048 (daily quota).
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(429, 0, &[]).is_rate_limited());
+    /// assert!(api(400, 971, &[]).is_rate_limited());
+    /// assert!(!api(500, 0, &[]).is_rate_limited());
+    /// ```
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
             || self.has_code(CODE_RATE_LIMITED)
@@ -456,11 +812,38 @@ impl Error {
     }
 
     /// The free plan's daily quota is exhausted (code 10048): retrying today will not help.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(429, 10048, &[]).is_quota_exceeded());
+    /// assert!(!api(429, 971, &[]).is_quota_exceeded());
+    /// ```
     pub fn is_quota_exceeded(&self) -> bool {
         self.has_code(CODE_DAILY_QUOTA)
     }
 
     /// Authentication or permission failure: 401, 403, or code 10000 (also seen with 405).
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(401, 0, &[]).is_auth());
+    /// assert!(api(400, 10000, &[]).is_auth());
+    /// assert!(!api(404, 10009, &[]).is_auth());
+    /// ```
     pub fn is_auth(&self) -> bool {
         matches!(
             self.status(),
@@ -469,27 +852,72 @@ impl Error {
     }
 
     /// A 5xx status.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(503, 0, &[]).is_server_error());
+    /// assert!(!api(429, 971, &[]).is_server_error());
+    /// ```
     pub fn is_server_error(&self) -> bool {
         self.status().is_some_and(|s| s.is_server_error())
     }
 
     /// The response (or the request, for 413) was too large.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(413, 0, &[]).is_too_large());
+    /// assert!(Error::response_too_large(10).is_too_large());
+    /// ```
     pub fn is_too_large(&self) -> bool {
         matches!(&*self.0, ErrorKind::ResponseTooLarge { .. })
             || self.status() == Some(StatusCode::PAYLOAD_TOO_LARGE)
     }
 
     /// A transport timeout.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// assert!(Error::transport(TransportErrorKind::Timeout, "t").is_timeout());
+    /// assert!(!Error::transport(TransportErrorKind::Connect, "c").is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         self.transport_kind() == Some(TransportErrorKind::Timeout)
     }
 
     /// A transport failure (no complete response).
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// assert!(Error::transport(TransportErrorKind::Tls, "bad cert").is_transport());
+    /// assert!(!Error::protocol("x").is_transport());
+    /// ```
     pub fn is_transport(&self) -> bool {
         matches!(&*self.0, ErrorKind::Transport(_))
     }
 
     /// The class of transport failure, if this is one.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// let e = Error::transport(TransportErrorKind::Dns, "no such host");
+    /// assert_eq!(e.transport_kind(), Some(TransportErrorKind::Dns));
+    /// assert_eq!(Error::protocol("x").transport_kind(), None);
+    /// ```
     pub fn transport_kind(&self) -> Option<TransportErrorKind> {
         match &*self.0 {
             ErrorKind::Transport(t) => Some(t.kind),
@@ -521,6 +949,21 @@ impl Error {
     /// Yes for connection failures, timeouts, resets, 408, 409, 429 and 5xx; no for invalid
     /// input, 400/401/403/404/413, decode failures and daily-quota exhaustion (10048). A server's
     /// `x-should-retry` header overrides the status rule.
+    ///
+    /// ```
+    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
+    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
+    /// #     let mut h = http::HeaderMap::new();
+    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
+    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
+    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
+    /// # }
+    /// assert!(api(503, 0, &[]).is_retryable());
+    /// assert!(api(429, 971, &[]).is_retryable());
+    /// assert!(!api(404, 10009, &[]).is_retryable());
+    /// assert!(!api(503, 0, &[("x-should-retry", "false")]).is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match &*self.0 {
             ErrorKind::Transport(t) => matches!(

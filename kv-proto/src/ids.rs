@@ -9,16 +9,52 @@ use serde::{Serialize, Serializer};
 use crate::error::{Error, Limit};
 
 /// Longest key, in bytes of UTF-8.
+///
+/// ```
+/// use kv_proto::{Key, MAX_KEY_BYTES};
+/// assert!(Key::new("k".repeat(MAX_KEY_BYTES)).is_ok());
+/// assert!(Key::new("k".repeat(MAX_KEY_BYTES + 1)).is_err());
+/// ```
 pub const MAX_KEY_BYTES: usize = 512;
 /// Longest account or namespace id, in characters.
+///
+/// ```
+/// use kv_proto::{NamespaceId, MAX_ID_CHARS};
+/// assert!(NamespaceId::new("a".repeat(MAX_ID_CHARS)).is_ok());
+/// assert!(NamespaceId::new("a".repeat(MAX_ID_CHARS + 1)).is_err());
+/// ```
 pub const MAX_ID_CHARS: usize = 32;
 /// Longest namespace title, in characters.
+///
+/// ```
+/// use kv_proto::{Title, MAX_TITLE_CHARS};
+/// assert!(Title::new("t".repeat(MAX_TITLE_CHARS)).is_ok());
+/// assert!(Title::new("t".repeat(MAX_TITLE_CHARS + 1)).is_err());
+/// ```
 pub const MAX_TITLE_CHARS: usize = 512;
 /// Largest serialised metadata, in bytes.
+///
+/// ```
+/// use kv_proto::{Metadata, MAX_METADATA_BYTES};
+/// // A JSON string adds two quote bytes.
+/// assert!(Metadata::new(serde_json::json!("m".repeat(MAX_METADATA_BYTES - 2))).is_ok());
+/// assert!(Metadata::new(serde_json::json!("m".repeat(MAX_METADATA_BYTES - 1))).is_err());
+/// ```
 pub const MAX_METADATA_BYTES: usize = 1024;
 /// Largest value, in bytes (25 MiB).
+///
+/// ```
+/// use kv_proto::MAX_VALUE_BYTES;
+/// assert_eq!(MAX_VALUE_BYTES, 25 * 1024 * 1024);
+/// ```
 pub const MAX_VALUE_BYTES: usize = 26_214_400;
 /// Shortest `expiration_ttl`, in seconds.
+///
+/// ```
+/// use kv_proto::{Expiration, MIN_TTL_SECS};
+/// assert!(Expiration::ttl(MIN_TTL_SECS).is_ok());
+/// assert!(Expiration::ttl(MIN_TTL_SECS - 1).is_err());
+/// ```
 pub const MIN_TTL_SECS: u64 = 60;
 
 fn check_id(limit: Limit, what: &str, id: &str) -> Result<(), Error> {
@@ -49,11 +85,21 @@ macro_rules! string_newtype {
 
         impl $name {
             /// The validated string.
+            ///
+            /// ```
+            #[doc = concat!("let v = kv_proto::", stringify!($name), "::new(\"abc\").unwrap();")]
+            /// assert_eq!(v.as_str(), "abc");
+            /// ```
             pub fn as_str(&self) -> &str {
                 &self.0
             }
 
             /// Unwraps the string.
+            ///
+            /// ```
+            #[doc = concat!("let v = kv_proto::", stringify!($name), "::new(\"abc\").unwrap();")]
+            /// assert_eq!(v.into_string(), String::from("abc"));
+            /// ```
             pub fn into_string(self) -> String {
                 self.0
             }
@@ -139,6 +185,12 @@ string_newtype!(
 impl AccountId {
     /// Validates an account id.
     ///
+    /// ```
+    /// use kv_proto::AccountId;
+    /// assert_eq!(AccountId::new("abc123").unwrap().as_str(), "abc123");
+    /// assert!(AccountId::new("a".repeat(33)).is_err());
+    /// ```
+    ///
     /// # Errors
     /// Empty, longer than 32 characters, or a character outside `[0-9A-Za-z]`.
     pub fn new(id: impl Into<String>) -> Result<AccountId, Error> {
@@ -161,6 +213,12 @@ string_newtype!(
 
 impl NamespaceId {
     /// Validates a namespace id.
+    ///
+    /// ```
+    /// use kv_proto::NamespaceId;
+    /// assert_eq!(NamespaceId::new("ns1").unwrap().as_str(), "ns1");
+    /// assert!(NamespaceId::new("ns-1").is_err());
+    /// ```
     ///
     /// # Errors
     /// Empty, longer than 32 characters, or a character outside `[0-9A-Za-z]`.
@@ -189,6 +247,12 @@ string_newtype!(
 
 impl Key {
     /// Validates a key.
+    ///
+    /// ```
+    /// use kv_proto::Key;
+    /// assert_eq!(Key::new("a/b c").unwrap().as_str(), "a/b c");
+    /// assert!(Key::new("..").is_err());
+    /// ```
     ///
     /// # Errors
     /// Empty, `.` or `..`, or longer than 512 bytes of UTF-8.
@@ -249,6 +313,12 @@ string_newtype!(
 impl Title {
     /// Validates a title.
     ///
+    /// ```
+    /// use kv_proto::Title;
+    /// assert_eq!(Title::new("prod").unwrap().as_str(), "prod");
+    /// assert!(Title::new("   ").is_err());
+    /// ```
+    ///
     /// # Errors
     /// Empty (or only whitespace), or longer than 512 characters.
     pub fn new(title: impl Into<String>) -> Result<Title, Error> {
@@ -307,6 +377,14 @@ impl Metadata {
 
     /// Serialises any `Serialize` value as metadata.
     ///
+    /// ```
+    /// use kv_proto::Metadata;
+    /// #[derive(serde::Serialize)]
+    /// struct Tag { owner: &'static str }
+    /// let m = Metadata::from_serialize(&Tag { owner: "ops" }).unwrap();
+    /// assert_eq!(m.as_json(), r#"{"owner":"ops"}"#);
+    /// ```
+    ///
     /// # Errors
     /// The value cannot be serialised to JSON, or serialises to more than 1024 bytes.
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Metadata, Error> {
@@ -317,11 +395,23 @@ impl Metadata {
     }
 
     /// The JSON value.
+    ///
+    /// ```
+    /// use kv_proto::Metadata;
+    /// let m = Metadata::new(serde_json::json!({"v": 2})).unwrap();
+    /// assert_eq!(m.value()["v"], 2);
+    /// ```
     pub fn value(&self) -> &serde_json::Value {
         &self.value
     }
 
     /// The compact serialised JSON that goes on the wire.
+    ///
+    /// ```
+    /// use kv_proto::Metadata;
+    /// let m = Metadata::new(serde_json::json!([1, "a"])).unwrap();
+    /// assert_eq!(m.as_json(), r#"[1,"a"]"#);
+    /// ```
     pub fn as_json(&self) -> &str {
         &self.json
     }
@@ -365,11 +455,22 @@ pub enum Expiration {
 
 impl Expiration {
     /// An absolute expiration time (seconds since the UNIX epoch).
+    ///
+    /// ```
+    /// use kv_proto::Expiration;
+    /// assert_eq!(Expiration::at(1_900_000_000), Expiration::At(1_900_000_000));
+    /// ```
     pub fn at(unix_secs: u64) -> Expiration {
         Expiration::At(unix_secs)
     }
 
     /// A time-to-live of at least 60 seconds.
+    ///
+    /// ```
+    /// use kv_proto::Expiration;
+    /// assert_eq!(Expiration::ttl(3600).unwrap(), Expiration::Ttl(3600));
+    /// assert!(Expiration::ttl(30).is_err());
+    /// ```
     ///
     /// # Errors
     /// `secs < 60`.
