@@ -101,6 +101,16 @@ enum Side {
     Raw,
 }
 
+impl Side {
+    /// The name on the command line (`--only`, `--rss-child`) and in the progress lines.
+    fn name(self) -> &'static str {
+        match self {
+            Side::Ours => "ours",
+            Side::Raw => "raw",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Job {
     Write,
@@ -280,10 +290,7 @@ fn run_set(
                 "kv-bench: rep {} c={c} {:<11} {:<4} {:>8.3} s",
                 rep + 1,
                 job.name(),
-                match side {
-                    Side::Ours => "ours",
-                    Side::Raw => "raw",
-                },
+                side.name(),
                 secs(took)
             );
         }
@@ -306,10 +313,7 @@ struct RssResult {
 
 fn spawn_rss_child(args: &Args, base_url: &str, side: Side) -> Result<RssResult, String> {
     let me = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let side_arg = match side {
-        Side::Ours => "ours",
-        Side::Raw => "raw",
-    };
+    let side_arg = side.name();
     let out = Command::new(me)
         .args(["--rss-child", side_arg, "--emulator-url", base_url])
         .args(["--rss-keys", &args.rss_keys.to_string()])
