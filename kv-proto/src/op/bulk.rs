@@ -18,16 +18,56 @@ use crate::error::{Error, Limit};
 use crate::ids::{Expiration, Key, MAX_VALUE_BYTES, Metadata, NamespaceId, check_value_len};
 
 /// Most items in one bulk write or bulk delete.
+///
+/// ```
+/// use kv_proto::{BulkDelete, Key, Limit, NamespaceId, MAX_BULK_ITEMS};
+/// let keys: Vec<Key> = (0..=MAX_BULK_ITEMS).map(|i| Key::new(i.to_string())).collect::<Result<_, _>>()?;
+/// let err = BulkDelete::new(NamespaceId::new("ns1")?, keys).unwrap_err();
+/// assert_eq!(err.limit(), Some(Limit::BulkDeleteCount));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_BULK_ITEMS: usize = 10_000;
 /// Most keys in one bulk get.
+///
+/// ```
+/// use kv_proto::{BulkGet, Key, NamespaceId, MAX_BULK_GET_KEYS};
+/// let keys: Vec<Key> = (0..MAX_BULK_GET_KEYS).map(|i| Key::new(i.to_string())).collect::<Result<_, _>>()?;
+/// let ns = NamespaceId::new("ns1")?;
+/// assert!(BulkGet::new(ns.clone(), keys.clone()).is_ok());
+/// let mut more = keys;
+/// more.push(Key::new("one-too-many")?);
+/// assert!(BulkGet::new(ns, more).is_err());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_BULK_GET_KEYS: usize = 100;
 /// Largest bulk write request body, in bytes (the API's "100 MB").
+///
+/// ```
+/// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId, MAX_BULK_WRITE_BODY_BYTES};
+/// let op = BulkWrite::new(NamespaceId::new("ns1")?, vec![BulkWriteItem::text(Key::new("a")?, "1")?])?;
+/// assert!(op.body_len() <= MAX_BULK_WRITE_BODY_BYTES);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_BULK_WRITE_BODY_BYTES: usize = 100_000_000;
 /// Response cap for [`BulkWrite`] and [`BulkDelete`]: 16 MiB (a result listing all 10,000
 /// keys of 512 bytes as unsuccessful, with room for JSON escaping).
+///
+/// ```
+/// use kv_proto::{BulkDelete, Key, NamespaceId, Operation, MAX_BULK_RESULT_RESPONSE};
+/// let op = BulkDelete::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
+/// assert_eq!(op.max_response_bytes(), MAX_BULK_RESULT_RESPONSE);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_BULK_RESULT_RESPONSE: u64 = 16 << 20;
 /// Response cap for [`BulkGet`]: 32 MiB (the server refuses answers over 25 MB with a 413;
 /// the rest is room for the envelope, metadata and JSON escaping).
+///
+/// ```
+/// use kv_proto::{BulkGet, Key, NamespaceId, Operation, MAX_BULK_GET_RESPONSE};
+/// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
+/// assert_eq!(op.max_response_bytes(), MAX_BULK_GET_RESPONSE);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_BULK_GET_RESPONSE: u64 = 32 << 20;
 
 /// Counts bytes written, to size JSON without building it.
@@ -131,6 +171,14 @@ const MAX_BASE64_CHARS: usize = MAX_VALUE_BYTES.div_ceil(3) * 4;
 impl BulkWriteItem {
     /// A text value (stored as its UTF-8 bytes).
     ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, Key};
+    /// let item = BulkWriteItem::text(Key::new("a")?, "héllo")?;
+    /// assert_eq!(item.value, "héllo");
+    /// assert!(!item.base64);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::ValueSize`] if the text is over 25 MiB.
     pub fn text(key: Key, value: impl Into<String>) -> Result<BulkWriteItem, Error> {
@@ -148,6 +196,14 @@ impl BulkWriteItem {
     /// A binary value, sent base64-encoded with `base64: true`. The 25 MiB limit applies to
     /// the bytes, not to their encoding.
     ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, Key};
+    /// let item = BulkWriteItem::binary(Key::new("a")?, b"hi")?;
+    /// assert_eq!(item.value, "aGk=");
+    /// assert!(item.base64);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::ValueSize`] if the bytes are over 25 MiB.
     pub fn binary(key: Key, value: &[u8]) -> Result<BulkWriteItem, Error> {
@@ -162,12 +218,27 @@ impl BulkWriteItem {
     }
 
     /// Stores metadata with the value.
+    ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, Key, Metadata};
+    /// let m = Metadata::new(serde_json::json!({"v": 1}))?;
+    /// let item = BulkWriteItem::text(Key::new("a")?, "x")?.metadata(m.clone());
+    /// assert_eq!(item.metadata, Some(m));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn metadata(mut self, metadata: Metadata) -> BulkWriteItem {
         self.metadata = Some(metadata);
         self
     }
 
     /// Makes the key expire.
+    ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, Expiration, Key};
+    /// let item = BulkWriteItem::text(Key::new("a")?, "x")?.expiration(Expiration::at(1_900_000_000));
+    /// assert_eq!(item.expiration, Some(Expiration::At(1_900_000_000)));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn expiration(mut self, expiration: Expiration) -> BulkWriteItem {
         self.expiration = Some(expiration);
         self
@@ -192,6 +263,13 @@ impl BulkWriteItem {
     /// The exact number of bytes this item adds to a bulk write body: its JSON object plus
     /// one separator. A body of items `a, b, ...` is `1 + Σ encoded_len` bytes long (the
     /// brackets add 2, the n - 1 commas the rest).
+    ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, Key};
+    /// let item = BulkWriteItem::text(Key::new("a")?, "1")?;
+    /// assert_eq!(item.encoded_len(), r#"{"key":"a","value":"1"}"#.len() + 1);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn encoded_len(&self) -> usize {
         // Field by field, in `WireItem`'s order; only strings that need escaping and the
         // metadata go through serde_json's writer (into a byte counter).
@@ -299,6 +377,17 @@ pub struct BulkWrite {
 impl BulkWrite {
     /// Writes `items` to `namespace`.
     ///
+    /// ```
+    /// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = BulkWrite::new(NamespaceId::new("ns1")?, vec![BulkWriteItem::text(Key::new("a")?, "1")?])?;
+    /// let req = op.request(&ep);
+    /// assert_eq!(req.method(), http::Method::PUT);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/bulk"));
+    /// assert_eq!(req.body(), br#"[{"key":"a","value":"1"}]"#);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::BulkWriteCount`] unless there are 1..=10,000 items; [`Limit::BulkWriteBytes`]
     /// if the body would exceed 100,000,000 bytes; [`Limit::ValueSize`] /
@@ -347,27 +436,65 @@ impl BulkWrite {
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId};
+    /// let op = BulkWrite::new(NamespaceId::new("ns1")?, vec![BulkWriteItem::text(Key::new("a")?, "1")?])?;
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The items, in order.
+    ///
+    /// ```
+    /// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId};
+    /// let op = BulkWrite::new(NamespaceId::new("ns1")?, vec![BulkWriteItem::text(Key::new("a")?, "1")?])?;
+    /// assert_eq!(op.items()[0].value, "1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn items(&self) -> &[BulkWriteItem] {
         &self.items
     }
 
     /// The keys, in order.
+    ///
+    /// ```
+    /// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId};
+    /// let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?, BulkWriteItem::text(Key::new("b")?, "2")?];
+    /// let op = BulkWrite::new(NamespaceId::new("ns1")?, items)?;
+    /// assert_eq!(op.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &Key> {
         self.items.iter().map(|i| &i.key)
     }
 
     /// Gives the items back (a copy if they are still shared, e.g. with a clone of this
     /// operation).
+    ///
+    /// ```
+    /// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId};
+    /// let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?];
+    /// let op = BulkWrite::new(NamespaceId::new("ns1")?, items.clone())?;
+    /// assert_eq!(op.into_items(), items);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn into_items(self) -> Vec<BulkWriteItem> {
         Arc::try_unwrap(self.items).unwrap_or_else(|shared| shared.as_ref().clone())
     }
 
     /// The exact length of the request body in bytes.
+    ///
+    /// ```
+    /// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = BulkWrite::new(NamespaceId::new("ns1")?, vec![BulkWriteItem::text(Key::new("a")?, "1")?])?;
+    /// assert_eq!(op.body_len(), op.request(&ep).body().len());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn body_len(&self) -> usize {
         self.body_len
     }
@@ -428,6 +555,18 @@ pub struct BulkDelete {
 impl BulkDelete {
     /// Deletes `keys` (missing keys are not an error).
     ///
+    /// ```
+    /// use kv_proto::{BulkDelete, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// # let keys = vec![kv_proto::Key::new("a")?, kv_proto::Key::new("b")?];
+    /// let req = BulkDelete::new(NamespaceId::new("ns1")?, keys)?.request(&ep);
+    /// assert_eq!(req.method(), http::Method::POST);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/bulk/delete"));
+    /// assert_eq!(req.body(), br#"["a","b"]"#);
+    /// assert!(BulkDelete::new(NamespaceId::new("ns1")?, vec![]).is_err());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::BulkDeleteCount`] unless there are 1..=10,000 keys.
     pub fn new(namespace: NamespaceId, keys: Vec<Key>) -> Result<BulkDelete, Error> {
@@ -453,17 +592,42 @@ impl BulkDelete {
     }
 
     /// Sends the deprecated `DELETE .../bulk` (used by wrangler and older clients).
+    ///
+    /// ```
+    /// use kv_proto::{BulkDelete, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = BulkDelete::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?.legacy_delete_method();
+    /// let req = op.request(&ep);
+    /// assert_eq!(req.method(), http::Method::DELETE);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/bulk"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn legacy_delete_method(mut self) -> BulkDelete {
         self.legacy = true;
         self
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{BulkDelete, Key, NamespaceId};
+    /// let op = BulkDelete::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The keys, in order.
+    ///
+    /// ```
+    /// use kv_proto::{BulkDelete, NamespaceId};
+    /// # let keys = vec![kv_proto::Key::new("a")?, kv_proto::Key::new("b")?];
+    /// let op = BulkDelete::new(NamespaceId::new("ns1")?, keys.clone())?;
+    /// assert_eq!(op.keys(), &keys[..]);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }
@@ -551,6 +715,16 @@ struct BulkGetBody<'a> {
 impl BulkGet {
     /// Reads `keys` as text, without metadata.
     ///
+    /// ```
+    /// use kv_proto::{BulkGet, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// # let keys = vec![kv_proto::Key::new("a")?, kv_proto::Key::new("b")?];
+    /// let req = BulkGet::new(NamespaceId::new("ns1")?, keys)?.request(&ep);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/bulk/get"));
+    /// assert_eq!(req.body(), br#"{"keys":["a","b"],"type":"text","withMetadata":false}"#);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::BulkGetCount`] unless there are 1..=100 keys.
     pub fn new(namespace: NamespaceId, keys: Vec<Key>) -> Result<BulkGet, Error> {
@@ -583,39 +757,99 @@ impl BulkGet {
 
     /// Decode values as JSON (`"type":"json"`). The server fails the whole request (400) if
     /// any requested value is not valid JSON.
+    ///
+    /// ```
+    /// use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+    /// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?.json();
+    /// assert!(op.is_json());
+    /// let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":{"value":{"n":1},"metadata":null}}}}"#;
+    /// let out = op.parse(http::Response::new(&body[..]))?;
+    /// assert_eq!(out.get("a"), Some(&BulkValue::Json(serde_json::json!({"n": 1}))));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn json(mut self) -> BulkGet {
         self.kind = BulkType::Json;
         self
     }
 
     /// Values as strings (`"type":"text"`, the default).
+    ///
+    /// ```
+    /// use kv_proto::{BulkGet, Key, NamespaceId};
+    /// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?.json().text();
+    /// assert!(!op.is_json());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn text(mut self) -> BulkGet {
         self.kind = BulkType::Text;
         self
     }
 
     /// Also return each key's metadata and expiry (`"withMetadata":true`).
+    ///
+    /// ```
+    /// use kv_proto::{BulkGet, Key, NamespaceId, Operation};
+    /// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?.with_metadata();
+    /// let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":{"value":"x","metadata":{"v":1},"expiration":1900000000}}}}"#;
+    /// let out = op.parse(http::Response::new(&body[..]))?;
+    /// let a = out.get("a").unwrap();
+    /// assert_eq!(a.as_text(), Some("x"));
+    /// assert_eq!(a.metadata(), Some(&serde_json::json!({"v": 1})));
+    /// assert_eq!(a.expiration(), Some(1_900_000_000));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn with_metadata(mut self) -> BulkGet {
         self.with_metadata = true;
         self
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{BulkGet, Key, NamespaceId};
+    /// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The keys, in order.
+    ///
+    /// ```
+    /// use kv_proto::{BulkGet, NamespaceId};
+    /// # let keys = vec![kv_proto::Key::new("a")?, kv_proto::Key::new("b")?];
+    /// let op = BulkGet::new(NamespaceId::new("ns1")?, keys.clone())?;
+    /// assert_eq!(op.keys(), &keys[..]);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }
 
     /// Whether values are decoded as JSON.
+    ///
+    /// ```
+    /// use kv_proto::{BulkGet, Key, NamespaceId};
+    /// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
+    /// assert!(!op.is_json());
+    /// assert!(op.json().is_json());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn is_json(&self) -> bool {
         self.kind == BulkType::Json
     }
 
     /// Whether metadata is requested.
+    ///
+    /// ```
+    /// use kv_proto::{BulkGet, Key, NamespaceId};
+    /// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
+    /// assert!(!op.is_with_metadata());
+    /// assert!(op.with_metadata().is_with_metadata());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn is_with_metadata(&self) -> bool {
         self.with_metadata
     }
@@ -695,6 +929,13 @@ impl Operation for BulkGet {
 }
 
 /// A value of a [`BulkValue::WithMetadata`] entry.
+///
+/// ```
+/// use kv_proto::{BulkPayload, BulkValue};
+/// let v = BulkValue::WithMetadata { value: BulkPayload::Json(serde_json::Value::Null), metadata: None, expiration: None };
+/// assert!(!v.is_missing());
+/// assert_eq!(v.as_json(), Some(&serde_json::Value::Null));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkPayload {
     /// The value as text (`type: text`).
@@ -710,6 +951,16 @@ pub enum BulkPayload {
 /// `BulkPayload::Json(Value::Null)` value). Without metadata the wire would answer `null` for
 /// both, so a JSON bulk get always sends `"withMetadata": true` and drops the metadata again
 /// when it was not asked for (a little more response, at most 1 KiB per key).
+///
+/// ```
+/// # use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+/// # let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+/// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"x","gone":null}}}"#;
+/// # let out = op.parse(http::Response::new(&body[..]))?;
+/// assert_eq!(out.get("a"), Some(&BulkValue::Text("x".into())));
+/// assert_eq!(out.get("gone"), Some(&BulkValue::Missing));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkValue {
     /// The key does not exist (or has expired), or the server left it out of `values`.
@@ -731,11 +982,23 @@ pub enum BulkValue {
 
 impl BulkValue {
     /// True for [`BulkValue::Missing`].
+    ///
+    /// ```
+    /// use kv_proto::BulkValue;
+    /// assert!(BulkValue::Missing.is_missing());
+    /// assert!(!BulkValue::Text(String::new()).is_missing());
+    /// ```
     pub fn is_missing(&self) -> bool {
         matches!(self, BulkValue::Missing)
     }
 
     /// The text of a text value (with or without metadata).
+    ///
+    /// ```
+    /// use kv_proto::BulkValue;
+    /// assert_eq!(BulkValue::Text("x".into()).as_text(), Some("x"));
+    /// assert_eq!(BulkValue::Json(serde_json::json!("x")).as_text(), None);
+    /// ```
     pub fn as_text(&self) -> Option<&str> {
         match self {
             BulkValue::Text(s)
@@ -748,6 +1011,12 @@ impl BulkValue {
     }
 
     /// The JSON of a JSON value (with or without metadata).
+    ///
+    /// ```
+    /// use kv_proto::BulkValue;
+    /// assert_eq!(BulkValue::Json(serde_json::json!([1])).as_json(), Some(&serde_json::json!([1])));
+    /// assert_eq!(BulkValue::Missing.as_json(), None);
+    /// ```
     pub fn as_json(&self) -> Option<&serde_json::Value> {
         match self {
             BulkValue::Json(v)
@@ -760,6 +1029,13 @@ impl BulkValue {
     }
 
     /// The metadata, when requested and present.
+    ///
+    /// ```
+    /// use kv_proto::{BulkPayload, BulkValue};
+    /// let v = BulkValue::WithMetadata { value: BulkPayload::Text("x".into()), metadata: Some(serde_json::json!({"v": 1})), expiration: None };
+    /// assert_eq!(v.metadata(), Some(&serde_json::json!({"v": 1})));
+    /// assert_eq!(BulkValue::Text("x".into()).metadata(), None);
+    /// ```
     pub fn metadata(&self) -> Option<&serde_json::Value> {
         match self {
             BulkValue::WithMetadata { metadata, .. } => metadata.as_ref(),
@@ -768,6 +1044,13 @@ impl BulkValue {
     }
 
     /// The expiry, when requested and set.
+    ///
+    /// ```
+    /// use kv_proto::{BulkPayload, BulkValue};
+    /// let v = BulkValue::WithMetadata { value: BulkPayload::Text("x".into()), metadata: None, expiration: Some(1_900_000_000) };
+    /// assert_eq!(v.expiration(), Some(1_900_000_000));
+    /// assert_eq!(BulkValue::Missing.expiration(), None);
+    /// ```
     pub fn expiration(&self) -> Option<u64> {
         match self {
             BulkValue::WithMetadata { expiration, .. } => *expiration,
@@ -781,6 +1064,16 @@ impl BulkValue {
 ///
 /// The server's `values` object may list keys in any order. Keys it returns that were not
 /// requested are ignored; requested keys it leaves out are [`BulkValue::Missing`].
+///
+/// ```
+/// # use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+/// # let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+/// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"x","gone":null}}}"#;
+/// # let out = op.parse(http::Response::new(&body[..]))?;
+/// let pairs: Vec<(String, BulkValue)> = out.into_iter().collect();
+/// assert_eq!(pairs[0], ("a".to_string(), BulkValue::Text("x".into())));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct BulkGetResult {
     /// The distinct requested keys, in request order (shared with the [`BulkGet`]).
@@ -803,12 +1096,32 @@ type Pairs<'a> = std::iter::Zip<
 
 impl BulkGetResult {
     /// The value for `key`; `None` if `key` was not requested.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+    /// # let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"x","gone":null}}}"#;
+    /// # let out = op.parse(http::Response::new(&body[..]))?;
+    /// assert_eq!(out.get("a").and_then(BulkValue::as_text), Some("x"));
+    /// assert_eq!(out.get("not-requested"), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn get(&self, key: &str) -> Option<&BulkValue> {
         let i = self.keys.iter().position(|k| k.as_str() == key)?;
         self.values.get(i)
     }
 
     /// Every requested key and its value, in request order.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+    /// # let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"x","gone":null}}}"#;
+    /// # let out = op.parse(http::Response::new(&body[..]))?;
+    /// let keys: Vec<&str> = out.iter().map(|(k, _)| k).collect();
+    /// assert_eq!(keys, ["a", "gone"]);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &BulkValue)> {
         self.pairs()
     }
@@ -819,16 +1132,44 @@ impl BulkGetResult {
     }
 
     /// The requested keys that are missing, in request order.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+    /// # let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"x","gone":null}}}"#;
+    /// # let out = op.parse(http::Response::new(&body[..]))?;
+    /// assert_eq!(out.missing().collect::<Vec<_>>(), ["gone"]);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn missing(&self) -> impl Iterator<Item = &str> {
         self.pairs().filter(|(_, v)| v.is_missing()).map(|(k, _)| k)
     }
 
     /// How many distinct keys were requested.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+    /// # let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"x","gone":null}}}"#;
+    /// # let out = op.parse(http::Response::new(&body[..]))?;
+    /// assert_eq!(out.len(), 2);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
     /// True if no key was requested (never the case for a parsed result).
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
+    /// # let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("gone")?])?;
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"x","gone":null}}}"#;
+    /// # let out = op.parse(http::Response::new(&body[..]))?;
+    /// assert!(!out.is_empty());
+    /// assert!(kv_proto::BulkGetResult::default().is_empty());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -13,13 +13,36 @@ use crate::error::{Error, Limit};
 use crate::ids::NamespaceId;
 
 /// Smallest `limit` accepted by list keys.
+///
+/// ```
+/// use kv_proto::{ListKeys, NamespaceId, MIN_LIST_LIMIT};
+/// let op = ListKeys::new(NamespaceId::new("ns1")?);
+/// assert!(op.clone().limit(MIN_LIST_LIMIT).is_ok());
+/// assert!(op.limit(MIN_LIST_LIMIT - 1).is_err());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MIN_LIST_LIMIT: u32 = 10;
 /// Largest `limit` accepted by list keys (also the server's default).
+///
+/// ```
+/// use kv_proto::{ListKeys, NamespaceId, MAX_LIST_LIMIT};
+/// let op = ListKeys::new(NamespaceId::new("ns1")?);
+/// assert!(op.clone().limit(MAX_LIST_LIMIT).is_ok());
+/// assert!(op.limit(MAX_LIST_LIMIT + 1).is_err());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_LIST_LIMIT: u32 = 1000;
 
 /// Response cap for [`ListKeys`]: 16 MiB. A page holds at most 1,000 keys of at most 512 bytes
 /// with at most 1 KiB of metadata each (about 1.6 MB raw); the cap leaves room for JSON
 /// escaping (`\uXXXX` can grow a byte six-fold).
+///
+/// ```
+/// use kv_proto::{ListKeys, NamespaceId, Operation, MAX_LIST_KEYS_RESPONSE};
+/// let op = ListKeys::new(NamespaceId::new("ns1")?);
+/// assert_eq!(op.max_response_bytes(), MAX_LIST_KEYS_RESPONSE);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_LIST_KEYS_RESPONSE: u64 = 16 << 20;
 
 /// One key of a [`KeyPage`].
@@ -46,6 +69,17 @@ pub struct KeyInfo {
 }
 
 /// One page of [`ListKeys`].
+///
+/// ```
+/// use kv_proto::{ListKeys, NamespaceId, Operation};
+/// let op = ListKeys::new(NamespaceId::new("ns1")?);
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":[{"name":"a"}],"result_info":{"count":1,"cursor":""}}"#;
+/// let page = op.parse(http::Response::new(&body[..]))?;
+/// assert_eq!(page.keys[0].name, "a");
+/// assert_eq!(page.cursor, None); // "" means: last page
+/// assert_eq!(page.count, Some(1));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyPage {
     /// The keys on this page. It may be empty while more pages remain (tombstones).
@@ -82,6 +116,15 @@ pub struct ListKeys {
 
 impl ListKeys {
     /// The first page of every key in `namespace`.
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = ListKeys::new(NamespaceId::new("ns1")?).request(&ep);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/keys"));
+    /// assert_eq!(req.uri().query(), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId) -> ListKeys {
         ListKeys {
             namespace,
@@ -92,6 +135,15 @@ impl ListKeys {
     }
 
     /// Only keys starting with `prefix` (an empty prefix is not sent).
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?).prefix("user/");
+    /// assert_eq!(op.request(&ep).uri().query(), Some("prefix=user%2F"));
+    /// assert_eq!(op.prefix("").get_prefix(), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn prefix(mut self, prefix: impl Into<String>) -> ListKeys {
         let prefix = prefix.into();
         self.prefix = (!prefix.is_empty()).then_some(prefix);
@@ -99,6 +151,14 @@ impl ListKeys {
     }
 
     /// At most `limit` keys per page.
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?).limit(50)?;
+    /// assert_eq!(op.request(&ep).uri().query(), Some("limit=50"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Limit::ListLimit`] unless `10 <= limit <= 1000`.
@@ -114,6 +174,14 @@ impl ListKeys {
     }
 
     /// Continue from this cursor (an empty cursor is not sent).
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?).cursor("abc");
+    /// assert_eq!(op.get_cursor(), Some("abc"));
+    /// assert_eq!(op.cursor("").get_cursor(), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn cursor(mut self, cursor: impl Into<String>) -> ListKeys {
         let cursor = cursor.into();
         self.cursor = (!cursor.is_empty()).then_some(cursor);
@@ -121,6 +189,14 @@ impl ListKeys {
     }
 
     /// A copy of this operation with another cursor (`None` or `""`: the first page).
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?).cursor("abc");
+    /// assert_eq!(op.with_cursor(Some("def".into())).get_cursor(), Some("def"));
+    /// assert_eq!(op.with_cursor(None).get_cursor(), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn with_cursor(&self, cursor: Option<String>) -> ListKeys {
         ListKeys {
             cursor: cursor.filter(|c| !c.is_empty()),
@@ -129,21 +205,51 @@ impl ListKeys {
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId};
+    /// assert_eq!(ListKeys::new(NamespaceId::new("ns1")?).namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The prefix, if set.
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?);
+    /// assert_eq!(op.get_prefix(), None);
+    /// assert_eq!(op.prefix("p").get_prefix(), Some("p"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn get_prefix(&self) -> Option<&str> {
         self.prefix.as_deref()
     }
 
     /// The page size, if set.
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?);
+    /// assert_eq!(op.get_limit(), None);
+    /// assert_eq!(op.limit(10)?.get_limit(), Some(10));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn get_limit(&self) -> Option<u32> {
         self.limit
     }
 
     /// The cursor, if set.
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?);
+    /// assert_eq!(op.get_cursor(), None);
+    /// assert_eq!(op.cursor("c1").get_cursor(), Some("c1"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn get_cursor(&self) -> Option<&str> {
         self.cursor.as_deref()
     }

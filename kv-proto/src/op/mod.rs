@@ -8,17 +8,55 @@
 /// 2. read at most `op.max_response_bytes()` of the response body (more is an error:
 ///    [`crate::Error::response_too_large`]);
 /// 3. `op.parse(response)` turns status, headers and body into the typed output or a typed error.
+///
+/// ```
+/// use kv_proto::{DeleteValue, Key, NamespaceId, Operation, MAX_SMALL_JSON_RESPONSE};
+/// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+/// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+/// let req = op.request(&ep);
+/// assert_eq!(req.method(), http::Method::DELETE);
+/// assert_eq!(op.max_response_bytes(), MAX_SMALL_JSON_RESPONSE);
+/// let body = br#"{"success":false,"errors":[{"code":10013,"message":"namespace not found"}],"messages":[]}"#;
+/// let resp = http::Response::builder().status(404).body(&body[..]).unwrap();
+/// assert!(op.parse(resp).unwrap_err().is_namespace_not_found());
+/// assert!(op.is_idempotent());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub trait Operation {
     /// What a successful response decodes to.
     type Output;
 
     /// The HTTP request for this operation. Infallible: inputs were validated on construction.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?).request(&ep);
+    /// assert_eq!(req.headers()["authorization"], "Bearer t");
+    /// assert_eq!(req.uri().to_string(), "https://api.cloudflare.com/client/v4/accounts/acc/storage/kv/namespaces/ns1/values/k");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     fn request(&self, endpoint: &crate::Endpoint) -> http::Request<Vec<u8>>;
 
     /// The most response-body bytes a transport should buffer for this operation.
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId, Operation, MAX_LIST_KEYS_RESPONSE};
+    /// assert_eq!(ListKeys::new(NamespaceId::new("ns1")?).max_response_bytes(), MAX_LIST_KEYS_RESPONSE);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     fn max_response_bytes(&self) -> u64;
 
     /// Decodes a response (any status) into the output or an error.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
+    /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.parse(http::Response::new(&b"bytes"[..]))?.bytes, b"bytes");
+    /// let resp = http::Response::builder().status(502).body(&b"<html>bad gateway</html>"[..]).unwrap();
+    /// assert!(op.parse(resp).unwrap_err().is_retryable());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     ///
     /// # Errors
     /// An error envelope, a non-envelope error body, or a success body of the wrong shape.
@@ -31,6 +69,13 @@ pub trait Operation {
     /// processed (its response lost) fails with 10014, "title exists". Retry drivers resend a
     /// non-idempotent request only when the failure proves it was never processed
     /// ([`crate::Error::is_unprocessed`]); see [`crate::RetryPolicy::decide_for`].
+    ///
+    /// ```
+    /// use kv_proto::{CreateNamespace, DeleteNamespace, NamespaceId, Operation, Title};
+    /// assert!(DeleteNamespace::new(NamespaceId::new("ns1")?).is_idempotent());
+    /// assert!(!CreateNamespace::new(Title::new("prod")?).is_idempotent());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     fn is_idempotent(&self) -> bool {
         true
     }
@@ -67,6 +112,13 @@ pub(crate) const ACCEPT_VALUE: &str = "application/octet-stream, application/jso
 
 /// Response cap for routes whose answer is a small JSON document (one namespace, an empty
 /// result, one key's metadata): 1 MiB.
+///
+/// ```
+/// use kv_proto::{GetNamespace, NamespaceId, Operation, MAX_SMALL_JSON_RESPONSE};
+/// let op = GetNamespace::new(NamespaceId::new("ns1")?);
+/// assert_eq!(op.max_response_bytes(), MAX_SMALL_JSON_RESPONSE);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_SMALL_JSON_RESPONSE: u64 = 1 << 20;
 
 /// Serialises a request body. Serialising our own plain structures cannot fail; if it ever

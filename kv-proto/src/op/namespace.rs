@@ -11,6 +11,11 @@ use crate::ids::{NamespaceId, Title};
 
 /// Response cap for [`ListNamespaces`]: 4 MiB (100 namespaces with 512-character titles, even
 /// fully `\u`-escaped, stay far below it).
+///
+/// ```
+/// use kv_proto::{ListNamespaces, Operation, MAX_LIST_NAMESPACES_RESPONSE};
+/// assert_eq!(ListNamespaces::new().max_response_bytes(), MAX_LIST_NAMESPACES_RESPONSE);
+/// ```
 pub const MAX_LIST_NAMESPACES_RESPONSE: u64 = 4 << 20;
 
 /// A KV namespace as the API describes it.
@@ -108,6 +113,14 @@ impl<'de> Deserialize<'de> for MaybeNamespace {
 }
 
 /// Sort field for [`ListNamespaces`].
+///
+/// ```
+/// use kv_proto::{ListNamespaces, NamespaceOrder, Operation};
+/// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+/// let req = ListNamespaces::new().order(NamespaceOrder::Id).request(&ep);
+/// assert_eq!(req.uri().query(), Some("order=id"));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NamespaceOrder {
     /// `order=id`.
@@ -118,6 +131,12 @@ pub enum NamespaceOrder {
 
 impl NamespaceOrder {
     /// The wire value.
+    ///
+    /// ```
+    /// use kv_proto::NamespaceOrder;
+    /// assert_eq!(NamespaceOrder::Title.as_str(), "title");
+    /// assert_eq!(NamespaceOrder::Id.as_str(), "id");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             NamespaceOrder::Id => "id",
@@ -127,6 +146,14 @@ impl NamespaceOrder {
 }
 
 /// Sort direction for [`ListNamespaces`].
+///
+/// ```
+/// use kv_proto::{Direction, ListNamespaces, Operation};
+/// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+/// let req = ListNamespaces::new().direction(Direction::Desc).request(&ep);
+/// assert_eq!(req.uri().query(), Some("direction=desc"));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// `direction=asc`.
@@ -137,6 +164,12 @@ pub enum Direction {
 
 impl Direction {
     /// The wire value.
+    ///
+    /// ```
+    /// use kv_proto::Direction;
+    /// assert_eq!(Direction::Asc.as_str(), "asc");
+    /// assert_eq!(Direction::Desc.as_str(), "desc");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Asc => "asc",
@@ -147,6 +180,11 @@ impl Direction {
 
 /// Page-style `result_info` of [`ListNamespaces`]. Every number accepts `3` or `3.0`; absent
 /// fields are 0.
+///
+/// ```
+/// let info: kv_proto::PageInfo = serde_json::from_str(r#"{"count":2,"page":1.0,"total_count":12}"#).unwrap();
+/// assert_eq!((info.count, info.page, info.per_page, info.total_count), (2, 1, 0, 12));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageInfo {
     /// Items on this page.
@@ -164,6 +202,15 @@ pub struct PageInfo {
 }
 
 /// One page of [`ListNamespaces`].
+///
+/// ```
+/// use kv_proto::{ListNamespaces, Operation};
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":[{"id":"ns1","title":"prod"}],"result_info":{"page":1,"per_page":20,"count":1,"total_count":1}}"#;
+/// let page = ListNamespaces::new().parse(http::Response::new(&body[..]))?;
+/// assert_eq!(page.namespaces[0].title, "prod");
+/// assert_eq!(page.info.map(|i| i.total_count), Some(1));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NamespacePage {
     /// The namespaces on this page (possibly none).
@@ -197,17 +244,45 @@ pub struct ListNamespaces {
 }
 
 /// Smallest `per_page` accepted (2024 spec).
+///
+/// ```
+/// use kv_proto::{ListNamespaces, MIN_PER_PAGE};
+/// assert!(ListNamespaces::new().per_page(MIN_PER_PAGE).is_ok());
+/// assert!(ListNamespaces::new().per_page(MIN_PER_PAGE - 1).is_err());
+/// ```
 pub const MIN_PER_PAGE: u32 = 5;
 /// Largest `per_page` accepted (2024 spec; the 2026 API allows more, 100 is safe for both).
+///
+/// ```
+/// use kv_proto::{ListNamespaces, MAX_PER_PAGE};
+/// assert!(ListNamespaces::new().per_page(MAX_PER_PAGE).is_ok());
+/// assert!(ListNamespaces::new().per_page(MAX_PER_PAGE + 1).is_err());
+/// ```
 pub const MAX_PER_PAGE: u32 = 100;
 
 impl ListNamespaces {
     /// The first page with the server's defaults.
+    ///
+    /// ```
+    /// use kv_proto::{ListNamespaces, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = ListNamespaces::new().request(&ep);
+    /// assert!(req.uri().path().ends_with("/accounts/acc/storage/kv/namespaces"));
+    /// assert_eq!(req.uri().query(), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new() -> ListNamespaces {
         ListNamespaces::default()
     }
 
     /// Asks for page `page` (from 1).
+    ///
+    /// ```
+    /// use kv_proto::{Limit, ListNamespaces};
+    /// assert_eq!(ListNamespaces::new().page(3)?.get_page(), Some(3));
+    /// assert_eq!(ListNamespaces::new().page(0).unwrap_err().limit(), Some(Limit::Paging));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Limit::Paging`] if `page` is 0.
@@ -224,6 +299,15 @@ impl ListNamespaces {
 
     /// Sets the page size.
     ///
+    /// ```
+    /// use kv_proto::{ListNamespaces, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = ListNamespaces::new().per_page(50)?;
+    /// assert_eq!(op.request(&ep).uri().query(), Some("per_page=50"));
+    /// assert!(ListNamespaces::new().per_page(101).is_err());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::Paging`] unless `MIN_PER_PAGE <= per_page <= MAX_PER_PAGE` (5..=100).
     pub fn per_page(mut self, per_page: u32) -> Result<ListNamespaces, Error> {
@@ -238,33 +322,71 @@ impl ListNamespaces {
     }
 
     /// Sorts by id or title.
+    ///
+    /// ```
+    /// use kv_proto::{ListNamespaces, NamespaceOrder};
+    /// let op = ListNamespaces::new().order(NamespaceOrder::Title);
+    /// assert_eq!(op.get_order(), Some(NamespaceOrder::Title));
+    /// ```
     pub fn order(mut self, order: NamespaceOrder) -> ListNamespaces {
         self.order = Some(order);
         self
     }
 
     /// Sort direction.
+    ///
+    /// ```
+    /// use kv_proto::{Direction, ListNamespaces};
+    /// let op = ListNamespaces::new().direction(Direction::Desc);
+    /// assert_eq!(op.get_direction(), Some(Direction::Desc));
+    /// ```
     pub fn direction(mut self, direction: Direction) -> ListNamespaces {
         self.direction = Some(direction);
         self
     }
 
     /// The requested page, if set.
+    ///
+    /// ```
+    /// use kv_proto::ListNamespaces;
+    /// assert_eq!(ListNamespaces::new().get_page(), None);
+    /// assert_eq!(ListNamespaces::new().page(2)?.get_page(), Some(2));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn get_page(&self) -> Option<u32> {
         self.page
     }
 
     /// The requested page size, if set.
+    ///
+    /// ```
+    /// use kv_proto::ListNamespaces;
+    /// assert_eq!(ListNamespaces::new().get_per_page(), None);
+    /// assert_eq!(ListNamespaces::new().per_page(20)?.get_per_page(), Some(20));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn get_per_page(&self) -> Option<u32> {
         self.per_page
     }
 
     /// The sort field, if set.
+    ///
+    /// ```
+    /// use kv_proto::{ListNamespaces, NamespaceOrder};
+    /// assert_eq!(ListNamespaces::new().get_order(), None);
+    /// assert_eq!(ListNamespaces::new().order(NamespaceOrder::Id).get_order(), Some(NamespaceOrder::Id));
+    /// ```
     pub fn get_order(&self) -> Option<NamespaceOrder> {
         self.order
     }
 
     /// The sort direction, if set.
+    ///
+    /// ```
+    /// use kv_proto::{Direction, ListNamespaces};
+    /// assert_eq!(ListNamespaces::new().get_direction(), None);
+    /// assert_eq!(ListNamespaces::new().direction(Direction::Asc).get_direction(), Some(Direction::Asc));
+    /// ```
     pub fn get_direction(&self) -> Option<Direction> {
         self.direction
     }
@@ -316,6 +438,14 @@ impl Operation for ListNamespaces {
 }
 
 /// Where a namespace's data lives (create-time only; private beta at the time of writing).
+///
+/// ```
+/// use kv_proto::{CreateNamespace, Jurisdiction, Operation, Title};
+/// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+/// let req = CreateNamespace::new(Title::new("prod")?).jurisdiction(Jurisdiction::Eu).request(&ep);
+/// assert_eq!(req.body(), br#"{"title":"prod","jurisdiction":"eu"}"#);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Jurisdiction {
     /// `eu`.
@@ -328,6 +458,12 @@ pub enum Jurisdiction {
 
 impl Jurisdiction {
     /// The wire value.
+    ///
+    /// ```
+    /// use kv_proto::Jurisdiction;
+    /// assert_eq!(Jurisdiction::Fedramp.as_str(), "fedramp");
+    /// assert_eq!(Jurisdiction::Us.as_str(), "us");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Jurisdiction::Eu => "eu",
@@ -338,6 +474,14 @@ impl Jurisdiction {
 }
 
 /// The kind of namespace to create.
+///
+/// ```
+/// use kv_proto::{CreateNamespace, NamespaceMode, Operation, Title};
+/// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+/// let req = CreateNamespace::new(Title::new("fast")?).mode(NamespaceMode::Instant).request(&ep);
+/// assert_eq!(req.body(), br#"{"title":"fast","mode":"instant"}"#);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NamespaceMode {
     /// `instant`: a "KV Instant" namespace.
@@ -346,6 +490,11 @@ pub enum NamespaceMode {
 
 impl NamespaceMode {
     /// The wire value.
+    ///
+    /// ```
+    /// use kv_proto::NamespaceMode;
+    /// assert_eq!(NamespaceMode::Instant.as_str(), "instant");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             NamespaceMode::Instant => "instant",
@@ -381,6 +530,17 @@ struct CreateBody<'a> {
 
 impl CreateNamespace {
     /// A classic namespace with this title.
+    ///
+    /// ```
+    /// use kv_proto::{CreateNamespace, Operation, Title};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = CreateNamespace::new(Title::new("prod")?);
+    /// let req = op.request(&ep);
+    /// assert_eq!(req.method(), http::Method::POST);
+    /// assert_eq!(req.body(), br#"{"title":"prod"}"#);
+    /// assert!(!op.is_idempotent());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(title: Title) -> CreateNamespace {
         CreateNamespace {
             title,
@@ -390,18 +550,40 @@ impl CreateNamespace {
     }
 
     /// Sends `jurisdiction`.
+    ///
+    /// ```
+    /// use kv_proto::{CreateNamespace, Jurisdiction, Operation, Title};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = CreateNamespace::new(Title::new("prod")?).jurisdiction(Jurisdiction::Us);
+    /// assert_eq!(op.request(&ep).body(), br#"{"title":"prod","jurisdiction":"us"}"#);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn jurisdiction(mut self, jurisdiction: Jurisdiction) -> CreateNamespace {
         self.jurisdiction = Some(jurisdiction);
         self
     }
 
     /// Sends `mode`.
+    ///
+    /// ```
+    /// use kv_proto::{CreateNamespace, NamespaceMode, Operation, Title};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = CreateNamespace::new(Title::new("prod")?).mode(NamespaceMode::Instant);
+    /// assert_eq!(op.request(&ep).body(), br#"{"title":"prod","mode":"instant"}"#);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn mode(mut self, mode: NamespaceMode) -> CreateNamespace {
         self.mode = Some(mode);
         self
     }
 
     /// The title.
+    ///
+    /// ```
+    /// use kv_proto::{CreateNamespace, Title};
+    /// assert_eq!(CreateNamespace::new(Title::new("prod")?).title().as_str(), "prod");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn title(&self) -> &Title {
         &self.title
     }
@@ -444,6 +626,14 @@ impl Operation for CreateNamespace {
 ///
 /// Output: the [`Namespace`]; an unknown id fails with 404 / 10013
 /// ([`Error::is_namespace_not_found`]). Response cap: [`MAX_SMALL_JSON_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{GetNamespace, NamespaceId, Operation};
+/// let op = GetNamespace::new(NamespaceId::new("ns1")?);
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":{"id":"ns1","title":"prod"}}"#;
+/// assert_eq!(op.parse(http::Response::new(&body[..]))?.title, "prod");
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetNamespace {
     namespace: NamespaceId,
@@ -451,11 +641,25 @@ pub struct GetNamespace {
 
 impl GetNamespace {
     /// Reads this namespace.
+    ///
+    /// ```
+    /// use kv_proto::{GetNamespace, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = GetNamespace::new(NamespaceId::new("ns1")?).request(&ep);
+    /// assert!(req.uri().path().ends_with("/storage/kv/namespaces/ns1"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId) -> GetNamespace {
         GetNamespace { namespace }
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{GetNamespace, NamespaceId};
+    /// assert_eq!(GetNamespace::new(NamespaceId::new("ns1")?).namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
@@ -488,6 +692,14 @@ impl Operation for GetNamespace {
 ///
 /// Output: `Some(namespace)` when the server returns it (2026 API), `None` when it returns
 /// `null` or `{}` (2024 API). Response cap: [`MAX_SMALL_JSON_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{NamespaceId, Operation, RenameNamespace, Title};
+/// let op = RenameNamespace::new(NamespaceId::new("ns1")?, Title::new("new")?);
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":{}}"#;
+/// assert_eq!(op.parse(http::Response::new(&body[..]))?, None);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenameNamespace {
     namespace: NamespaceId,
@@ -496,16 +708,39 @@ pub struct RenameNamespace {
 
 impl RenameNamespace {
     /// Renames `namespace` to `title`.
+    ///
+    /// ```
+    /// use kv_proto::{NamespaceId, Operation, RenameNamespace, Title};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = RenameNamespace::new(NamespaceId::new("ns1")?, Title::new("new")?).request(&ep);
+    /// assert_eq!(req.method(), http::Method::PUT);
+    /// assert_eq!(req.body(), br#"{"title":"new"}"#);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId, title: Title) -> RenameNamespace {
         RenameNamespace { namespace, title }
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{NamespaceId, RenameNamespace, Title};
+    /// let op = RenameNamespace::new(NamespaceId::new("ns1")?, Title::new("new")?);
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The new title.
+    ///
+    /// ```
+    /// use kv_proto::{NamespaceId, RenameNamespace, Title};
+    /// let op = RenameNamespace::new(NamespaceId::new("ns1")?, Title::new("new")?);
+    /// assert_eq!(op.title().as_str(), "new");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn title(&self) -> &Title {
         &self.title
     }
@@ -543,6 +778,14 @@ impl Operation for RenameNamespace {
 ///
 /// Output: `()`; the result may be `null`, `{}` or absent. Response cap:
 /// [`MAX_SMALL_JSON_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{DeleteNamespace, NamespaceId, Operation};
+/// let op = DeleteNamespace::new(NamespaceId::new("ns1")?);
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":null}"#;
+/// op.parse(http::Response::new(&body[..]))?;
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteNamespace {
     namespace: NamespaceId,
@@ -550,11 +793,26 @@ pub struct DeleteNamespace {
 
 impl DeleteNamespace {
     /// Deletes this namespace and every key in it.
+    ///
+    /// ```
+    /// use kv_proto::{DeleteNamespace, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = DeleteNamespace::new(NamespaceId::new("ns1")?).request(&ep);
+    /// assert_eq!(req.method(), http::Method::DELETE);
+    /// assert!(req.body().is_empty());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId) -> DeleteNamespace {
         DeleteNamespace { namespace }
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{DeleteNamespace, NamespaceId};
+    /// assert_eq!(DeleteNamespace::new(NamespaceId::new("ns1")?).namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }

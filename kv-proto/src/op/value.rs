@@ -10,9 +10,24 @@ use crate::ids::{Expiration, Key, Metadata, NamespaceId, check_value_len};
 
 /// Response cap for [`GetValue`] / [`TryGetValue`]: 25 MiB (the largest value) plus 64 KiB
 /// of slack for an error envelope.
+///
+/// ```
+/// use kv_proto::{GetValue, Key, NamespaceId, Operation, MAX_VALUE_BYTES, MAX_VALUE_RESPONSE};
+/// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+/// assert_eq!(op.max_response_bytes(), MAX_VALUE_RESPONSE);
+/// assert!(MAX_VALUE_RESPONSE > MAX_VALUE_BYTES as u64);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const MAX_VALUE_RESPONSE: u64 = crate::ids::MAX_VALUE_BYTES as u64 + (64 << 10);
 
 /// A value read with [`GetValue`]: the stored bytes, exactly, and the expiry if the key has one.
+///
+/// ```
+/// let v = kv_proto::Value { bytes: b"42".to_vec(), expiration: Some(1_900_000_000) };
+/// assert_eq!(v.json::<u32>()?, 42);
+/// assert_eq!(v.expiration, Some(1_900_000_000));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Value {
     /// The stored bytes, byte for byte (never JSON-decoded, never base64).
@@ -130,21 +145,53 @@ pub struct GetValue {
 
 impl GetValue {
     /// Reads `key` in `namespace`.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("a b")?);
+    /// let req = op.request(&ep);
+    /// assert_eq!(req.method(), http::Method::GET);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/values/a%20b"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId, key: Key) -> GetValue {
         GetValue { namespace, key }
     }
 
     /// The same read, but a missing key (code 10009) gives `Ok(None)`.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
+    /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?).optional();
+    /// let resp = http::Response::new(&b"v"[..]);
+    /// assert_eq!(op.parse(resp)?.map(|v| v.bytes), Some(b"v".to_vec()));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn optional(self) -> TryGetValue {
         TryGetValue { inner: self }
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId};
+    /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The key.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId};
+    /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.key().as_str(), "k");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn key(&self) -> &Key {
         &self.key
     }
@@ -186,16 +233,38 @@ pub struct TryGetValue {
 
 impl TryGetValue {
     /// Reads `key` in `namespace`, if it exists.
+    ///
+    /// ```
+    /// use kv_proto::{Key, NamespaceId, Operation, TryGetValue};
+    /// let op = TryGetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// let resp = http::Response::builder().status(500).body(&b"oops"[..]).unwrap();
+    /// assert!(op.parse(resp).unwrap_err().is_server_error());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId, key: Key) -> TryGetValue {
         GetValue::new(namespace, key).optional()
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{Key, NamespaceId, TryGetValue};
+    /// let op = TryGetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.inner.namespace
     }
 
     /// The key.
+    ///
+    /// ```
+    /// use kv_proto::{Key, NamespaceId, TryGetValue};
+    /// let op = TryGetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.key().as_str(), "k");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn key(&self) -> &Key {
         &self.inner.key
     }
@@ -265,6 +334,19 @@ impl std::fmt::Debug for PutValue {
 impl PutValue {
     /// Writes `value` (0 bytes to 25 MiB) to `key`.
     ///
+    /// ```
+    /// use kv_proto::{Key, Limit, NamespaceId, Operation, PutValue, MAX_VALUE_BYTES};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let ns = NamespaceId::new("ns1")?;
+    /// let op = PutValue::new(ns.clone(), Key::new("k")?, b"hello".to_vec())?;
+    /// let req = op.request(&ep);
+    /// assert_eq!(req.headers()["content-type"], "application/octet-stream");
+    /// assert_eq!(req.body(), b"hello");
+    /// let too_big = PutValue::new(ns, Key::new("k")?, vec![0u8; MAX_VALUE_BYTES + 1]);
+    /// assert_eq!(too_big.unwrap_err().limit(), Some(Limit::ValueSize));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`crate::Limit::ValueSize`] if the value is larger than 25 MiB.
     pub fn new(
@@ -284,28 +366,68 @@ impl PutValue {
     }
 
     /// Stores this metadata with the value (switches the body to multipart).
+    ///
+    /// ```
+    /// use kv_proto::{Key, Metadata, NamespaceId, Operation, PutValue};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = PutValue::new(NamespaceId::new("ns1")?, Key::new("k")?, b"v".to_vec())?
+    ///     .metadata(Metadata::new(serde_json::json!({"v": 1}))?);
+    /// let req = op.request(&ep);
+    /// assert!(req.headers()["content-type"].to_str().unwrap().starts_with("multipart/form-data; boundary="));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn metadata(mut self, metadata: Metadata) -> PutValue {
         self.metadata = Some(metadata);
         self
     }
 
     /// Makes the key expire.
+    ///
+    /// ```
+    /// use kv_proto::{Expiration, Key, NamespaceId, Operation, PutValue};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let op = PutValue::new(NamespaceId::new("ns1")?, Key::new("k")?, b"v".to_vec())?
+    ///     .expiration(Expiration::ttl(120)?);
+    /// assert_eq!(op.request(&ep).uri().query(), Some("expiration_ttl=120"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn expiration(mut self, expiration: Expiration) -> PutValue {
         self.expiration = Some(expiration);
         self
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{Key, NamespaceId, PutValue};
+    /// let op = PutValue::new(NamespaceId::new("ns1")?, Key::new("k")?, b"v".to_vec())?;
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The key.
+    ///
+    /// ```
+    /// use kv_proto::{Key, NamespaceId, PutValue};
+    /// let op = PutValue::new(NamespaceId::new("ns1")?, Key::new("k")?, b"v".to_vec())?;
+    /// assert_eq!(op.key().as_str(), "k");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn key(&self) -> &Key {
         &self.key
     }
 
     /// The value bytes.
+    ///
+    /// ```
+    /// use kv_proto::{Key, NamespaceId, PutValue};
+    /// let op = PutValue::new(NamespaceId::new("ns1")?, Key::new("k")?, "text")?;
+    /// assert_eq!(op.value(), b"text");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn value(&self) -> &[u8] {
         &self.value
     }
@@ -411,6 +533,14 @@ pub(crate) fn multipart(value: &[u8], metadata: &[u8]) -> (HeaderValue, Vec<u8>)
 
 /// `DELETE .../namespaces/{namespace}/values/{key}` (no body). Deleting a missing key
 /// succeeds. Output `()`; response cap: [`MAX_SMALL_JSON_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{DeleteValue, Key, NamespaceId, Operation};
+/// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("gone")?);
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":null}"#;
+/// op.parse(http::Response::new(&body[..]))?;
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteValue {
     namespace: NamespaceId,
@@ -419,16 +549,39 @@ pub struct DeleteValue {
 
 impl DeleteValue {
     /// Deletes `key` in `namespace`.
+    ///
+    /// ```
+    /// use kv_proto::{DeleteValue, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?).request(&ep);
+    /// assert_eq!(req.method(), http::Method::DELETE);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/values/k"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId, key: Key) -> DeleteValue {
         DeleteValue { namespace, key }
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{DeleteValue, Key, NamespaceId};
+    /// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The key.
+    ///
+    /// ```
+    /// use kv_proto::{DeleteValue, Key, NamespaceId};
+    /// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.key().as_str(), "k");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn key(&self) -> &Key {
         &self.key
     }
@@ -461,6 +614,14 @@ impl Operation for DeleteValue {
 ///
 /// Output: `Some(json)`, or `None` when the key has no metadata (`result: null`). A missing
 /// key is an error with code 10009. Response cap: [`MAX_SMALL_JSON_RESPONSE`].
+///
+/// ```
+/// use kv_proto::{GetMetadata, Key, NamespaceId, Operation};
+/// let op = GetMetadata::new(NamespaceId::new("ns1")?, Key::new("k")?);
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":{"owner":"ops"}}"#;
+/// assert_eq!(op.parse(http::Response::new(&body[..]))?, Some(serde_json::json!({"owner": "ops"})));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetMetadata {
     namespace: NamespaceId,
@@ -469,16 +630,38 @@ pub struct GetMetadata {
 
 impl GetMetadata {
     /// Reads the metadata of `key` in `namespace`.
+    ///
+    /// ```
+    /// use kv_proto::{GetMetadata, Key, NamespaceId, Operation};
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// let req = GetMetadata::new(NamespaceId::new("ns1")?, Key::new("k")?).request(&ep);
+    /// assert!(req.uri().path().ends_with("/namespaces/ns1/metadata/k"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(namespace: NamespaceId, key: Key) -> GetMetadata {
         GetMetadata { namespace, key }
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use kv_proto::{GetMetadata, Key, NamespaceId};
+    /// let op = GetMetadata::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespace(&self) -> &NamespaceId {
         &self.namespace
     }
 
     /// The key.
+    ///
+    /// ```
+    /// use kv_proto::{GetMetadata, Key, NamespaceId};
+    /// let op = GetMetadata::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.key().as_str(), "k");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn key(&self) -> &Key {
         &self.key
     }
