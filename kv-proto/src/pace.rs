@@ -9,10 +9,25 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Limit};
 
 /// Cloudflare's global API limit: requests per [`CLOUDFLARE_WINDOW`].
+///
+/// ```
+/// use kv_proto::{Pacer, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW};
+/// assert_eq!(Pacer::cloudflare_default().limit(), Some((CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW)));
+/// ```
 pub const CLOUDFLARE_REQUESTS: u32 = 1_200;
 /// Cloudflare's global API limit window: 5 minutes.
+///
+/// ```
+/// use kv_proto::CLOUDFLARE_WINDOW;
+/// assert_eq!(CLOUDFLARE_WINDOW, std::time::Duration::from_secs(5 * 60));
+/// ```
 pub const CLOUDFLARE_WINDOW: Duration = Duration::from_secs(300);
 /// Burst of [`Pacer::cloudflare_default`].
+///
+/// ```
+/// use kv_proto::{Pacer, CLOUDFLARE_DEFAULT_BURST};
+/// assert_eq!(Pacer::cloudflare_default().burst(), Some(CLOUDFLARE_DEFAULT_BURST));
+/// ```
 pub const CLOUDFLARE_DEFAULT_BURST: u32 = 10;
 
 /// When the next request may be sent: a token bucket with caller-supplied time.
@@ -193,6 +208,14 @@ impl Pacer {
     }
 
     /// Same as [`Pacer::unlimited`].
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::{Duration, Instant};
+    /// let mut p = Pacer::disabled();
+    /// assert!(!p.is_enabled());
+    /// assert_eq!(p.reserve(Instant::now()), Duration::ZERO);
+    /// ```
     pub fn disabled() -> Pacer {
         Pacer::unlimited()
     }
@@ -223,21 +246,52 @@ impl Pacer {
     }
 
     /// Whether the pacer ever makes callers wait.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// assert!(Pacer::cloudflare_default().is_enabled());
+    /// assert!(!Pacer::unlimited().is_enabled());
+    /// ```
     pub fn is_enabled(&self) -> bool {
         self.config.is_some()
     }
 
     /// `(requests, per)`, or `None` when unlimited.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::Duration;
+    /// let p = Pacer::new(5, Duration::from_secs(1)).unwrap();
+    /// assert_eq!(p.limit(), Some((5, Duration::from_secs(1))));
+    /// assert_eq!(Pacer::unlimited().limit(), None);
+    /// ```
     pub fn limit(&self) -> Option<(u32, Duration)> {
         self.config.map(|c| (c.requests, c.per))
     }
 
     /// The burst size (1 = evenly spaced), or `None` when unlimited.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::Duration;
+    /// let p = Pacer::new(5, Duration::from_secs(1)).unwrap();
+    /// assert_eq!(p.burst(), Some(1));
+    /// assert_eq!(p.with_burst(3).unwrap().burst(), Some(3));
+    /// assert_eq!(Pacer::unlimited().burst(), None);
+    /// ```
     pub fn burst(&self) -> Option<u32> {
         self.config.map(|c| c.burst)
     }
 
     /// The steady spacing between requests once the burst is used, or `None` when unlimited.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::Duration;
+    /// let p = Pacer::new(4, Duration::from_secs(1)).unwrap();
+    /// assert_eq!(p.interval(), Some(Duration::from_millis(250)));
+    /// assert_eq!(Pacer::unlimited().interval(), None);
+    /// ```
     pub fn interval(&self) -> Option<Duration> {
         self.config.map(|c| c.interval)
     }

@@ -58,6 +58,14 @@ pub struct KeyPager {
 
 impl KeyPager {
     /// A pager starting at `first` (its cursor, if any, is where the walk resumes).
+    ///
+    /// ```
+    /// use kv_proto::{KeyPager, ListKeys, NamespaceId};
+    /// let pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?).cursor("saved"));
+    /// assert_eq!(pager.next_op().and_then(|op| op.get_cursor().map(String::from)), Some("saved".into()));
+    /// assert!(!pager.is_done());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn new(first: ListKeys) -> KeyPager {
         let mut seen = HashSet::new();
         if let Some(c) = first.get_cursor() {
@@ -74,11 +82,33 @@ impl KeyPager {
     /// The request for the next page, or `None` when the walk is over (last page handled, or
     /// an error stopped it). Calling it again without [`handle`](KeyPager::handle) returns the
     /// same request, so a shell can retry it.
+    ///
+    /// ```
+    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
+    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// assert_eq!(pager.next_op(), pager.next_op()); // unchanged until a page is handled
+    /// pager.handle(KeyPage { keys: vec![key("a")], cursor: None, count: None })?;
+    /// assert_eq!(pager.next_op(), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn next_op(&self) -> Option<ListKeys> {
         self.next.clone()
     }
 
     /// Takes the page answering the last [`next_op`](KeyPager::next_op) and returns its keys.
+    ///
+    /// ```
+    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
+    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// let keys = pager.handle(KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None })?;
+    /// assert_eq!(keys[0].name, "a");
+    /// // The server repeats a cursor: an error instead of an endless walk.
+    /// let err = pager.handle(KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None });
+    /// assert!(err.is_err() && pager.is_done());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) if the page's cursor was already
@@ -109,22 +139,60 @@ impl KeyPager {
     }
 
     /// True once there is no next page to fetch.
+    ///
+    /// ```
+    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
+    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// assert!(!pager.is_done());
+    /// pager.handle(KeyPage { keys: vec![], cursor: None, count: None })?;
+    /// assert!(pager.is_done());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn is_done(&self) -> bool {
         self.next.is_none()
     }
 
     /// The cursor the next request carries (`None` for the first page or once done): save it
     /// to resume later with [`ListKeys::cursor`].
+    ///
+    /// ```
+    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
+    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// assert_eq!(pager.cursor(), None);
+    /// pager.handle(KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None })?;
+    /// assert_eq!(pager.cursor(), Some("c1"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn cursor(&self) -> Option<&str> {
         self.next.as_ref().and_then(ListKeys::get_cursor)
     }
 
     /// Pages handled so far.
+    ///
+    /// ```
+    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
+    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// pager.handle(KeyPage { keys: vec![], cursor: Some("c1".into()), count: None })?;
+    /// assert_eq!(pager.pages_fetched(), 1);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn pages_fetched(&self) -> u64 {
         self.pages
     }
 
     /// Keys handed out so far.
+    ///
+    /// ```
+    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
+    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// pager.handle(KeyPage { keys: vec![key("a"), key("b")], cursor: None, count: None })?;
+    /// assert_eq!(pager.keys_seen(), 2);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn keys_seen(&self) -> u64 {
         self.keys
     }
@@ -176,6 +244,13 @@ pub struct NamespacePager {
 impl NamespacePager {
     /// A pager starting at `first`'s page (1 if unset), with its `per_page` (100 if unset),
     /// order and direction.
+    ///
+    /// ```
+    /// use kv_proto::{ListNamespaces, NamespacePager};
+    /// let pager = NamespacePager::new(ListNamespaces::new());
+    /// let op = pager.next_op().unwrap();
+    /// assert_eq!((op.get_page(), op.get_per_page()), (Some(1), Some(100)));
+    /// ```
     pub fn new(first: ListNamespaces) -> NamespacePager {
         let per_page = first.get_per_page().unwrap_or(MAX_PER_PAGE);
         let page = first.get_page().unwrap_or(1);
@@ -192,6 +267,16 @@ impl NamespacePager {
 
     /// The request for the next page, or `None` once done. Calling it again without
     /// [`handle`](NamespacePager::handle) returns the same request.
+    ///
+    /// ```
+    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
+    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
+    /// let mut pager = NamespacePager::new(ListNamespaces::new().page(3)?.per_page(5)?);
+    /// assert_eq!(pager.next_op().and_then(|op| op.get_page()), Some(3));
+    /// pager.handle(NamespacePage { namespaces: (0..5).map(ns).collect(), info: None })?;
+    /// assert_eq!(pager.next_op().and_then(|op| op.get_page()), Some(4));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn next_op(&self) -> Option<ListNamespaces> {
         if self.done {
             return None;
@@ -207,6 +292,18 @@ impl NamespacePager {
 
     /// Takes the page answering the last [`next_op`](NamespacePager::next_op) and returns its
     /// namespaces.
+    ///
+    /// ```
+    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
+    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
+    /// let mut pager = NamespacePager::new(ListNamespaces::new().per_page(5)?);
+    /// let page = || NamespacePage { namespaces: (0..5).map(ns).collect(), info: None };
+    /// assert_eq!(pager.handle(page())?.len(), 5);
+    /// // The same page again: an error instead of an endless walk.
+    /// assert!(pager.handle(page()).is_err());
+    /// assert!(pager.is_done());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) if the page repeats the previous
@@ -262,16 +359,44 @@ impl NamespacePager {
     }
 
     /// True once there is no next page to fetch.
+    ///
+    /// ```
+    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
+    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
+    /// let mut pager = NamespacePager::new(ListNamespaces::new());
+    /// assert!(!pager.is_done());
+    /// pager.handle(NamespacePage { namespaces: vec![ns(1)], info: None })?; // short page: last
+    /// assert!(pager.is_done());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn is_done(&self) -> bool {
         self.done
     }
 
     /// Pages handled so far.
+    ///
+    /// ```
+    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
+    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
+    /// let mut pager = NamespacePager::new(ListNamespaces::new());
+    /// pager.handle(NamespacePage { namespaces: vec![], info: None })?;
+    /// assert_eq!(pager.pages_fetched(), 1);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn pages_fetched(&self) -> u64 {
         self.pages
     }
 
     /// Namespaces handed out so far.
+    ///
+    /// ```
+    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
+    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
+    /// let mut pager = NamespacePager::new(ListNamespaces::new());
+    /// pager.handle(NamespacePage { namespaces: vec![ns(1), ns(2)], info: None })?;
+    /// assert_eq!(pager.namespaces_seen(), 2);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn namespaces_seen(&self) -> u64 {
         self.seen
     }

@@ -17,16 +17,48 @@ use crate::error::Error;
 use crate::pace::nanos_to_duration;
 
 /// Default total number of attempts (the first send plus up to 9 retries).
+///
+/// ```
+/// use kv_proto::{RetryPolicy, DEFAULT_MAX_ATTEMPTS};
+/// assert_eq!(RetryPolicy::default().max_attempts(), DEFAULT_MAX_ATTEMPTS);
+/// ```
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 /// Default backoff before the first retry; it doubles on each further retry.
+///
+/// ```
+/// use kv_proto::{RetryPolicy, DEFAULT_BASE_DELAY};
+/// assert_eq!(RetryPolicy::default().base_delay(), DEFAULT_BASE_DELAY);
+/// assert_eq!(RetryPolicy::default().with_jitter(0.0).backoff(1, 0), DEFAULT_BASE_DELAY);
+/// ```
 pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(1);
 /// Default cap on the computed (exponential) backoff.
+///
+/// ```
+/// use kv_proto::{RetryPolicy, DEFAULT_MAX_DELAY};
+/// assert_eq!(RetryPolicy::default().with_jitter(0.0).backoff(20, 0), DEFAULT_MAX_DELAY);
+/// ```
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
 /// Default cap on a server-requested wait (`Retry-After`, `retry-after-ms`): 6 minutes.
+///
+/// ```
+/// use kv_proto::{RetryPolicy, DEFAULT_MAX_RETRY_AFTER};
+/// assert_eq!(RetryPolicy::default().max_retry_after(), DEFAULT_MAX_RETRY_AFTER);
+/// assert_eq!(DEFAULT_MAX_RETRY_AFTER.as_secs(), 360);
+/// ```
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 60);
 /// Default shortest wait after a rate-limit answer (429 or code 971).
+///
+/// ```
+/// use kv_proto::{RetryPolicy, DEFAULT_MIN_RATE_LIMITED_DELAY};
+/// assert_eq!(RetryPolicy::default().min_rate_limited_delay(), DEFAULT_MIN_RATE_LIMITED_DELAY);
+/// ```
 pub const DEFAULT_MIN_RATE_LIMITED_DELAY: Duration = Duration::from_secs(1);
 /// Default jitter fraction: the backoff is multiplied by a factor in `[0.75, 1]`.
+///
+/// ```
+/// use kv_proto::{RetryPolicy, DEFAULT_JITTER};
+/// assert_eq!(RetryPolicy::default().jitter(), DEFAULT_JITTER);
+/// ```
 pub const DEFAULT_JITTER: f64 = 0.25;
 
 /// When to retry a failed request, and how long to wait first.
@@ -90,6 +122,17 @@ pub struct RetryPolicy {
 }
 
 /// What to do after a failed attempt.
+///
+/// ```
+/// use kv_proto::{Error, TransportErrorKind};
+/// use std::time::SystemTime;
+/// use kv_proto::{RetryDecision, RetryPolicy};
+/// let err = Error::transport(TransportErrorKind::Connect, "refused");
+/// match RetryPolicy::default().decide(1, &err, SystemTime::UNIX_EPOCH, 0) {
+///     RetryDecision::Retry(wait) => assert!(wait <= std::time::Duration::from_secs(1)),
+///     RetryDecision::GiveUp(reason) => panic!("gave up: {reason:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {
     /// Send the request again after waiting this long.
@@ -99,6 +142,13 @@ pub enum RetryDecision {
 }
 
 /// Why a [`RetryPolicy`] gave up.
+///
+/// ```
+/// use kv_proto::{GiveUpReason, Key, RetryDecision, RetryPolicy};
+/// let err = Key::new("").unwrap_err();
+/// let d = RetryPolicy::default().decide(1, &err, std::time::SystemTime::UNIX_EPOCH, 0);
+/// assert_eq!(d, RetryDecision::GiveUp(GiveUpReason::NotRetryable));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GiveUpReason {
@@ -126,6 +176,11 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The documented defaults; same as [`RetryPolicy::default`].
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// assert_eq!(RetryPolicy::new(), RetryPolicy::default());
+    /// ```
     pub fn new() -> RetryPolicy {
         RetryPolicy::default()
     }
@@ -225,31 +280,70 @@ impl RetryPolicy {
     }
 
     /// Total attempts allowed, the first included.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// assert_eq!(RetryPolicy::default().max_attempts(), 10);
+    /// assert_eq!(RetryPolicy::none().max_attempts(), 1);
+    /// ```
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
     /// Backoff before the first retry.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// use std::time::Duration;
+    /// let p = RetryPolicy::default().with_base_delay(Duration::from_millis(250));
+    /// assert_eq!(p.base_delay(), Duration::from_millis(250));
+    /// ```
     pub fn base_delay(&self) -> Duration {
         self.base_delay
     }
 
     /// Cap on the computed backoff.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// use std::time::Duration;
+    /// assert_eq!(RetryPolicy::default().max_delay(), Duration::from_secs(30));
+    /// let p = RetryPolicy::default().with_max_delay(Duration::from_secs(10));
+    /// assert_eq!(p.max_delay(), Duration::from_secs(10));
+    /// ```
     pub fn max_delay(&self) -> Duration {
         self.max_delay
     }
 
     /// Longest server-requested wait obeyed.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// use std::time::Duration;
+    /// assert_eq!(RetryPolicy::default().max_retry_after(), Duration::from_secs(360));
+    /// ```
     pub fn max_retry_after(&self) -> Duration {
         self.max_retry_after
     }
 
     /// Shortest wait after a rate-limit answer.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// use std::time::Duration;
+    /// assert_eq!(RetryPolicy::default().min_rate_limited_delay(), Duration::from_secs(1));
+    /// ```
     pub fn min_rate_limited_delay(&self) -> Duration {
         self.min_rate_limited_delay
     }
 
     /// Jitter fraction in `0.0..=1.0`.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// assert_eq!(RetryPolicy::default().jitter(), 0.25);
+    /// assert_eq!(RetryPolicy::default().with_jitter(-1.0).jitter(), 0.0);
+    /// ```
     pub fn jitter(&self) -> f64 {
         self.jitter
     }
@@ -436,6 +530,15 @@ impl RetryState {
     /// Marks the request as idempotent or not (default: idempotent). A non-idempotent request
     /// is retried only after failures that prove it was never processed
     /// (see [`RetryPolicy::decide_for`]).
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// use std::time::SystemTime;
+    /// use kv_proto::{GiveUpReason, RetryDecision, RetryPolicy};
+    /// let mut st = RetryPolicy::default().start(0).idempotent(false);
+    /// let err = Error::transport(TransportErrorKind::Timeout, "timed out");
+    /// assert_eq!(st.on_error(&err, SystemTime::UNIX_EPOCH), RetryDecision::GiveUp(GiveUpReason::NotRetryable));
+    /// ```
     pub fn idempotent(mut self, idempotent: bool) -> RetryState {
         self.idempotent = idempotent;
         self
@@ -443,6 +546,17 @@ impl RetryState {
 
     /// Reports that the current attempt failed with `error`; returns whether (and after how
     /// long) to send the next attempt.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// use std::time::SystemTime;
+    /// use kv_proto::{RetryDecision, RetryPolicy};
+    /// let mut st = RetryPolicy::default().with_jitter(0.0).start(0);
+    /// let err = Error::transport(TransportErrorKind::Connect, "refused");
+    /// assert_eq!(st.on_error(&err, SystemTime::UNIX_EPOCH), RetryDecision::Retry(std::time::Duration::from_secs(1)));
+    /// assert_eq!(st.on_error(&err, SystemTime::UNIX_EPOCH), RetryDecision::Retry(std::time::Duration::from_secs(2)));
+    /// assert_eq!(st.attempts(), 3);
+    /// ```
     pub fn on_error(&mut self, error: &Error, now: SystemTime) -> RetryDecision {
         if let Some(reason) = self.gave_up {
             // The request is over: repeat the verdict without counting anything.
@@ -462,26 +576,73 @@ impl RetryState {
     }
 
     /// Attempts made so far, counting the one in flight (starts at 1).
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// use std::time::SystemTime;
+    /// use kv_proto::RetryPolicy;
+    /// let mut st = RetryPolicy::default().start(0);
+    /// assert_eq!(st.attempts(), 1);
+    /// st.on_error(&Error::transport(TransportErrorKind::Connect, "refused"), SystemTime::UNIX_EPOCH);
+    /// assert_eq!(st.attempts(), 2);
+    /// ```
     pub fn attempts(&self) -> u32 {
         self.attempts
     }
 
     /// Retries granted so far (`attempts() - 1`).
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// use std::time::SystemTime;
+    /// use kv_proto::RetryPolicy;
+    /// let mut st = RetryPolicy::default().start(0);
+    /// st.on_error(&Error::transport(TransportErrorKind::Connect, "refused"), SystemTime::UNIX_EPOCH);
+    /// assert_eq!(st.retries(), 1);
+    /// ```
     pub fn retries(&self) -> u32 {
         self.attempts - 1
     }
 
     /// Sum of the waits granted so far.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// use std::time::SystemTime;
+    /// use kv_proto::RetryPolicy;
+    /// use std::time::Duration;
+    /// let mut st = RetryPolicy::default().with_jitter(0.0).start(0);
+    /// let err = Error::transport(TransportErrorKind::Connect, "refused");
+    /// st.on_error(&err, SystemTime::UNIX_EPOCH);
+    /// st.on_error(&err, SystemTime::UNIX_EPOCH);
+    /// assert_eq!(st.total_delay(), Duration::from_secs(1 + 2));
+    /// ```
     pub fn total_delay(&self) -> Duration {
         self.total_delay
     }
 
     /// Why the policy gave up, once it has.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// use std::time::SystemTime;
+    /// use kv_proto::{GiveUpReason, RetryPolicy};
+    /// let mut st = RetryPolicy::none().start(0);
+    /// assert_eq!(st.gave_up(), None);
+    /// st.on_error(&Error::transport(TransportErrorKind::Connect, "refused"), SystemTime::UNIX_EPOCH);
+    /// assert_eq!(st.gave_up(), Some(GiveUpReason::AttemptsExhausted));
+    /// ```
     pub fn gave_up(&self) -> Option<GiveUpReason> {
         self.gave_up
     }
 
     /// The policy being followed.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// let p = RetryPolicy::default().with_max_attempts(3);
+    /// assert_eq!(p.start(0).policy(), &p);
+    /// ```
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
     }
