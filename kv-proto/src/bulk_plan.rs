@@ -22,16 +22,36 @@ use crate::retry::{RetryPolicy, splitmix64};
 /// The API accepts 10,000, but wrangler sent 5,000 per request until users hit 524 timeouts
 /// (workers-sdk#7021, 56,300 records) and then moved to 1,000 (PR #7036). Smaller batches also
 /// lose less work when one fails. Raise it with [`PlanConfig::with_max_batch_items`].
+///
+/// ```
+/// use kv_proto::{BulkDeletePlan, Key, NamespaceId, PlanConfig, Poll, DEFAULT_MAX_BATCH_ITEMS};
+/// let keys: Vec<Key> = (0..1500).map(|i| Key::new(i.to_string())).collect::<Result<_, _>>()?;
+/// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+/// let Poll::Send(_, op) = plan.poll(std::time::Instant::now()) else { panic!() };
+/// assert_eq!(op.keys().len(), DEFAULT_MAX_BATCH_ITEMS);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 pub const DEFAULT_MAX_BATCH_ITEMS: usize = 1_000;
 
 /// Default encoded-body budget of one bulk write: 99,000,000 bytes.
 ///
 /// The API's limit is "100 MB" ([`MAX_BULK_WRITE_BODY_BYTES`], read as 100,000,000 bytes, the
 /// stricter reading); 1 % headroom stays below it even if a proxy counts a little more.
+///
+/// ```
+/// use kv_proto::{PlanConfig, DEFAULT_MAX_BODY_BYTES, MAX_BULK_WRITE_BODY_BYTES};
+/// assert_eq!(PlanConfig::default().max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
+/// assert!(DEFAULT_MAX_BODY_BYTES < MAX_BULK_WRITE_BODY_BYTES);
+/// ```
 pub const DEFAULT_MAX_BODY_BYTES: usize = 99_000_000;
 
 /// Default number of times a key the server reports unsuccessful is sent in all: 5 (the first
 /// send and 4 re-sends, after about 1 + 2 + 4 + 8 = 15 s of backoff with the default policy).
+///
+/// ```
+/// use kv_proto::{PlanConfig, DEFAULT_MAX_KEY_ATTEMPTS};
+/// assert_eq!(PlanConfig::default().max_key_attempts(), DEFAULT_MAX_KEY_ATTEMPTS);
+/// ```
 pub const DEFAULT_MAX_KEY_ATTEMPTS: u32 = 5;
 
 /// Settings shared by the bulk plans.
@@ -83,11 +103,28 @@ impl Default for PlanConfig {
 
 impl PlanConfig {
     /// The documented defaults; same as [`PlanConfig::default`].
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// let c = PlanConfig::new();
+    /// assert_eq!(c, PlanConfig::default());
+    /// assert_eq!(c.max_batch_items(), None);
+    /// ```
     pub fn new() -> PlanConfig {
         PlanConfig::default()
     }
 
     /// Most items per request: 1..=10,000 for write and delete, 1..=100 for get.
+    ///
+    /// ```
+    /// use kv_proto::{BulkDeletePlan, Key, NamespaceId, PlanConfig, Poll};
+    /// let keys = vec![Key::new("a")?, Key::new("b")?, Key::new("c")?];
+    /// let config = PlanConfig::default().with_max_batch_items(2);
+    /// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, config)?;
+    /// let Poll::Send(_, op) = plan.poll(std::time::Instant::now()) else { panic!() };
+    /// assert_eq!(op.keys().len(), 2);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn with_max_batch_items(mut self, n: usize) -> PlanConfig {
         self.max_batch_items = Some(n);
         self
@@ -96,6 +133,17 @@ impl PlanConfig {
     /// Most bytes in one bulk write body (measured exactly with
     /// [`BulkWriteItem::encoded_len`]): 1..=100,000,000. An item that does not fit on its own
     /// is reported failed with [`Limit::BulkWriteBytes`].
+    ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, BulkWritePlan, Key, Limit, NamespaceId, PlanConfig, Poll};
+    /// let item = BulkWriteItem::text(Key::new("a")?, "a value too long for the budget")?;
+    /// let config = PlanConfig::default().with_max_body_bytes(20);
+    /// let mut plan = BulkWritePlan::new(NamespaceId::new("ns1")?, vec![item], config)?;
+    /// assert!(matches!(plan.poll(std::time::Instant::now()), Poll::Done));
+    /// let report = plan.finish();
+    /// assert_eq!(report.failed[0].error.limit(), Some(Limit::BulkWriteBytes));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn with_max_body_bytes(mut self, n: usize) -> PlanConfig {
         self.max_body_bytes = n;
         self
@@ -103,6 +151,17 @@ impl PlanConfig {
 
     /// How many times in all a key reported unsuccessful is sent (at least 1; 1 means never
     /// re-sent).
+    ///
+    /// ```
+    /// use kv_proto::{BulkDeletePlan, BulkResult, Key, NamespaceId, PlanConfig, Poll};
+    /// let config = PlanConfig::default().with_max_key_attempts(1); // never re-send
+    /// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], config)?;
+    /// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+    /// plan.handle(t, Ok(BulkResult { successful_key_count: 0, unsuccessful_keys: vec!["a".into()] }));
+    /// let report = plan.finish();
+    /// assert_eq!((report.failed.len(), report.failed[0].attempts), (1, 1));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn with_max_key_attempts(mut self, n: u32) -> PlanConfig {
         self.max_key_attempts = n;
         self
@@ -110,49 +169,109 @@ impl PlanConfig {
 
     /// The backoff before re-sending unsuccessful keys: [`RetryPolicy::backoff`] with the
     /// number of times they were sent. The policy's `max_attempts` is not used here.
+    ///
+    /// ```
+    /// use kv_proto::{PlanConfig, RetryPolicy};
+    /// use std::time::Duration;
+    /// let policy = RetryPolicy::default().with_base_delay(Duration::from_millis(100));
+    /// let c = PlanConfig::default().with_backoff(policy);
+    /// assert_eq!(c.backoff().base_delay(), Duration::from_millis(100));
+    /// ```
     pub fn with_backoff(mut self, policy: RetryPolicy) -> PlanConfig {
         self.backoff = policy;
         self
     }
 
     /// Stop at the first failed key instead of going on with the rest.
+    ///
+    /// ```
+    /// use kv_proto::{BulkDeletePlan, Error, Key, NamespaceId, PlanConfig, Poll, TransportErrorKind};
+    /// let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// let config = PlanConfig::default().with_max_batch_items(1).with_stop_on_error(true);
+    /// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, config)?;
+    /// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+    /// plan.handle(t, Err(Error::transport(TransportErrorKind::Connect, "refused")));
+    /// assert!(matches!(plan.poll(std::time::Instant::now()), Poll::Done)); // "b" is never sent
+    /// let report = plan.finish();
+    /// assert!(report.stopped.is_some());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn with_stop_on_error(mut self, stop: bool) -> PlanConfig {
         self.stop_on_error = stop;
         self
     }
 
     /// The seed the backoff jitter is derived from (mixed with each batch's ticket).
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// assert_eq!(PlanConfig::default().with_jitter_seed(7).jitter_seed(), 7);
+    /// ```
     pub fn with_jitter_seed(mut self, seed: u64) -> PlanConfig {
         self.jitter_seed = seed;
         self
     }
 
     /// The configured batch size, or `None` for the plan's default.
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// assert_eq!(PlanConfig::default().max_batch_items(), None);
+    /// assert_eq!(PlanConfig::default().with_max_batch_items(50).max_batch_items(), Some(50));
+    /// ```
     pub fn max_batch_items(&self) -> Option<usize> {
         self.max_batch_items
     }
 
     /// The bulk write body budget.
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// assert_eq!(PlanConfig::default().max_body_bytes(), 99_000_000);
+    /// assert_eq!(PlanConfig::default().with_max_body_bytes(1_000).max_body_bytes(), 1_000);
+    /// ```
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
     }
 
     /// Sends per key, in all.
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// assert_eq!(PlanConfig::default().max_key_attempts(), 5);
+    /// assert_eq!(PlanConfig::default().with_max_key_attempts(2).max_key_attempts(), 2);
+    /// ```
     pub fn max_key_attempts(&self) -> u32 {
         self.max_key_attempts
     }
 
     /// The backoff policy.
+    ///
+    /// ```
+    /// use kv_proto::{PlanConfig, RetryPolicy};
+    /// assert_eq!(PlanConfig::default().backoff(), &RetryPolicy::default());
+    /// ```
     pub fn backoff(&self) -> &RetryPolicy {
         &self.backoff
     }
 
     /// Whether the plan stops at the first failed key.
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// assert!(!PlanConfig::default().stop_on_error());
+    /// assert!(PlanConfig::default().with_stop_on_error(true).stop_on_error());
+    /// ```
     pub fn stop_on_error(&self) -> bool {
         self.stop_on_error
     }
 
     /// The jitter seed.
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// assert_eq!(PlanConfig::default().jitter_seed(), 0);
+    /// ```
     pub fn jitter_seed(&self) -> u64 {
         self.jitter_seed
     }
@@ -186,11 +305,29 @@ impl PlanConfig {
 }
 
 /// Identifies one batch in flight; hand it back to `handle` with the batch's response.
+///
+/// ```
+/// use kv_proto::{BulkDeletePlan, Key, NamespaceId, PlanConfig, Poll};
+/// let keys = vec![Key::new("a")?, Key::new("b")?];
+/// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default().with_max_batch_items(1))?;
+/// let now = std::time::Instant::now();
+/// let (Poll::Send(t1, _), Poll::Send(t2, _)) = (plan.poll(now), plan.poll(now)) else { panic!() };
+/// assert_ne!(t1, t2);
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ticket(u64);
 
 impl Ticket {
     /// The batch number (from 0, in the order batches were handed out).
+    ///
+    /// ```
+    /// use kv_proto::{BulkDeletePlan, Key, NamespaceId, PlanConfig, Poll};
+    /// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+    /// let Poll::Send(ticket, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+    /// assert_eq!(ticket.id(), 0);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn id(self) -> u64 {
         self.0
     }
@@ -276,6 +413,15 @@ pub enum Poll<Op> {
 ///
 /// `done + failed + in_flight + queued_for_retry <= total_known`; the difference is at most
 /// one bulk write item pulled from the iterator that did not fit the previous batch.
+///
+/// ```
+/// use kv_proto::{BulkDeletePlan, Key, NamespaceId, PlanConfig, Poll};
+/// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+/// let Poll::Send(_, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+/// let p = plan.progress();
+/// assert_eq!((p.in_flight, p.done, p.total_known, p.exhausted), (1, 0, 1, true));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Keys finished successfully (for get: keys with a value or known missing).
@@ -293,6 +439,17 @@ pub struct Progress {
 }
 
 /// A key that could not be written, deleted or read.
+///
+/// ```
+/// use kv_proto::{BulkDeletePlan, Error, Key, NamespaceId, PlanConfig, Poll, TransportErrorKind};
+/// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+/// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+/// plan.handle(t, Err(Error::transport(TransportErrorKind::Timeout, "timed out")));
+/// let failed = &plan.finish().failed[0];
+/// assert_eq!((failed.key.as_str(), failed.attempts), ("a", 1));
+/// assert!(failed.error.is_timeout());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FailedKey {
     /// The key.
@@ -310,6 +467,16 @@ pub struct FailedKey {
 /// The final report of a [`BulkWritePlan`] or [`BulkDeletePlan`].
 ///
 /// Invariant: `succeeded + failed.len() == requested`.
+///
+/// ```
+/// use kv_proto::{BulkDeletePlan, BulkResult, Key, NamespaceId, PlanConfig, Poll};
+/// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+/// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+/// plan.handle(t, Ok(BulkResult { successful_key_count: 1, unsuccessful_keys: vec![] }));
+/// let r = plan.finish();
+/// assert_eq!((r.requested, r.succeeded, r.requests_sent, r.retries), (1, 1, 1, 0));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct BulkReport {
     /// Items pulled from the iterator (duplicates included: write and delete send each item).
@@ -339,6 +506,16 @@ pub struct BulkReport {
 
 impl BulkReport {
     /// True if every requested item succeeded.
+    ///
+    /// ```
+    /// use kv_proto::{BulkDeletePlan, Error, Key, NamespaceId, PlanConfig, Poll};
+    /// let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+    /// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+    /// plan.handle(t, Err(Error::protocol("bad answer")));
+    /// assert!(!plan.finish().is_success());
+    /// assert!(kv_proto::BulkReport::default().is_success());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn is_success(&self) -> bool {
         self.failed.is_empty()
     }
@@ -347,6 +524,17 @@ impl BulkReport {
 /// The final report of a [`BulkGetPlan`].
 ///
 /// Invariant: `values.len() + failed.len() == requested`.
+///
+/// ```
+/// use kv_proto::{BulkGetPlan, Key, NamespaceId, Operation, PlanConfig, Poll};
+/// let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+/// let Poll::Send(t, op) = plan.poll(std::time::Instant::now()) else { panic!() };
+/// let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1"}}}"#;
+/// plan.handle(t, op.parse(http::Response::new(&body[..])));
+/// let r = plan.finish();
+/// assert_eq!((r.requested, r.values.len(), r.failed.len()), (1, 1, 0));
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct BulkGetReport {
     /// Distinct keys pulled from the iterator.
@@ -371,6 +559,16 @@ pub struct BulkGetReport {
 
 impl BulkGetReport {
     /// True if every requested key was read (present or missing).
+    ///
+    /// ```
+    /// use kv_proto::{BulkGetPlan, Error, Key, NamespaceId, PlanConfig, Poll};
+    /// let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+    /// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
+    /// plan.handle(t, Err(Error::protocol("bad answer")));
+    /// assert!(!plan.finish().is_success());
+    /// assert!(kv_proto::BulkGetReport::default().is_success());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn is_success(&self) -> bool {
         self.failed.is_empty()
     }
@@ -905,6 +1103,16 @@ pub struct BulkWritePlan<I: Iterator<Item = BulkWriteItem>> {
 impl<I: Iterator<Item = BulkWriteItem>> BulkWritePlan<I> {
     /// A plan writing `items` to `namespace`. Nothing is pulled from `items` yet.
     ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, BulkWritePlan, Key, NamespaceId, PlanConfig};
+    /// let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?];
+    /// let plan = BulkWritePlan::new(NamespaceId::new("ns1")?, items, PlanConfig::default())?;
+    /// assert_eq!(plan.progress().total_known, 0); // nothing pulled yet
+    /// let bad = PlanConfig::default().with_max_key_attempts(0);
+    /// assert!(BulkWritePlan::new(NamespaceId::new("ns1")?, Vec::new(), bad).is_err());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::Config`] if `max_batch_items` is outside 1..=10,000, `max_body_bytes` outside
     /// 1..=100,000,000 or `max_key_attempts` is 0.
@@ -919,6 +1127,17 @@ impl<I: Iterator<Item = BulkWriteItem>> BulkWritePlan<I> {
     }
 
     /// The next thing to do at time `now`.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkResult, BulkWriteItem, BulkWritePlan, Key, NamespaceId, PlanConfig, Poll};
+    /// # let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?, BulkWriteItem::text(Key::new("b")?, "2")?];
+    /// # let mut plan = BulkWritePlan::new(NamespaceId::new("ns1")?, items, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// let Poll::Send(_, op) = plan.poll(now) else { panic!() };
+    /// assert_eq!(op.items().len(), 2);
+    /// assert!(matches!(plan.poll(now), Poll::Idle)); // waiting for the response
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn poll(&mut self, now: Instant) -> Poll<BulkWrite> {
         self.engine.poll(now)
     }
@@ -926,17 +1145,51 @@ impl<I: Iterator<Item = BulkWriteItem>> BulkWritePlan<I> {
     /// Takes the response to the batch `ticket`: keys listed in `unsuccessful_keys` are
     /// re-queued (or failed after `max_key_attempts` sends); an `Err` fails every key of the
     /// batch. An unknown ticket is counted in [`BulkReport::anomalies`] and otherwise ignored.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkResult, BulkWriteItem, BulkWritePlan, Key, NamespaceId, PlanConfig, Poll};
+    /// # let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?, BulkWriteItem::text(Key::new("b")?, "2")?];
+    /// # let mut plan = BulkWritePlan::new(NamespaceId::new("ns1")?, items, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// let Poll::Send(t, _) = plan.poll(now) else { panic!() };
+    /// plan.handle(t, Ok(BulkResult { successful_key_count: 1, unsuccessful_keys: vec!["b".into()] }));
+    /// assert_eq!(plan.progress().queued_for_retry, 1);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn handle(&mut self, ticket: Ticket, result: Result<BulkResult, Error>) {
         self.engine.handle_bulk(ticket, result);
     }
 
     /// Where the plan stands.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkResult, BulkWriteItem, BulkWritePlan, Key, NamespaceId, PlanConfig, Poll};
+    /// # let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?, BulkWriteItem::text(Key::new("b")?, "2")?];
+    /// # let mut plan = BulkWritePlan::new(NamespaceId::new("ns1")?, items, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// let Poll::Send(t, _) = plan.poll(now) else { panic!() };
+    /// assert_eq!(plan.progress().in_flight, 2);
+    /// plan.handle(t, Ok(BulkResult { successful_key_count: 2, unsuccessful_keys: vec![] }));
+    /// assert_eq!((plan.progress().in_flight, plan.progress().done), (0, 2));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn progress(&self) -> Progress {
         self.engine.progress()
     }
 
     /// The final report. Called before [`Poll::Done`], keys not yet completed are reported
     /// failed (and counted in [`BulkReport::abandoned`]); items never pulled are not counted.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkResult, BulkWriteItem, BulkWritePlan, Key, NamespaceId, PlanConfig, Poll};
+    /// # let items = vec![BulkWriteItem::text(Key::new("a")?, "1")?, BulkWriteItem::text(Key::new("b")?, "2")?];
+    /// # let mut plan = BulkWritePlan::new(NamespaceId::new("ns1")?, items, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// let Poll::Send(_, _) = plan.poll(now) else { panic!() };
+    /// let report = plan.finish(); // before Poll::Done: the batch in flight is abandoned
+    /// assert_eq!((report.abandoned, report.failed.len(), report.succeeded), (2, 2, 0));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn finish(self) -> BulkReport {
         self.engine.report()
     }
@@ -1015,6 +1268,15 @@ pub struct BulkDeletePlan<I: Iterator<Item = Key>> {
 impl<I: Iterator<Item = Key>> BulkDeletePlan<I> {
     /// A plan deleting `keys` from `namespace`. Nothing is pulled from `keys` yet.
     ///
+    /// ```
+    /// use kv_proto::{BulkDeletePlan, Key, NamespaceId, PlanConfig};
+    /// let plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+    /// assert!(!plan.progress().exhausted);
+    /// let bad = PlanConfig::default().with_max_batch_items(0);
+    /// assert!(BulkDeletePlan::new(NamespaceId::new("ns1")?, Vec::<Key>::new(), bad).is_err());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::Config`] if `max_batch_items` is outside 1..=10,000, `max_body_bytes` outside
     /// 1..=100,000,000 or `max_key_attempts` is 0.
@@ -1033,12 +1295,37 @@ impl<I: Iterator<Item = Key>> BulkDeletePlan<I> {
     }
 
     /// Sends the deprecated `DELETE .../bulk` instead of `POST .../bulk/delete`.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkDeletePlan, BulkResult, Key, NamespaceId, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
+    /// use kv_proto::Operation;
+    /// let mut plan = plan.legacy_delete_method();
+    /// let Poll::Send(_, op) = plan.poll(now) else { panic!() };
+    /// assert_eq!(op.request(&ep).method(), http::Method::DELETE);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn legacy_delete_method(mut self) -> BulkDeletePlan<I> {
         self.engine.spec.legacy = true;
         self
     }
 
     /// The next thing to do at time `now`.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkDeletePlan, BulkResult, Key, NamespaceId, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// let Poll::Send(t, op) = plan.poll(now) else { panic!() };
+    /// assert_eq!(op.keys().len(), 2);
+    /// plan.handle(t, Ok(BulkResult { successful_key_count: 2, unsuccessful_keys: vec![] }));
+    /// assert!(matches!(plan.poll(now), Poll::Done));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn poll(&mut self, now: Instant) -> Poll<BulkDelete> {
         self.engine.poll(now)
     }
@@ -1046,17 +1333,54 @@ impl<I: Iterator<Item = Key>> BulkDeletePlan<I> {
     /// Takes the response to the batch `ticket`: keys listed in `unsuccessful_keys` are
     /// re-queued (or failed after `max_key_attempts` sends); an `Err` fails every key of the
     /// batch. An unknown ticket is counted in [`BulkReport::anomalies`] and otherwise ignored.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkDeletePlan, BulkResult, Key, NamespaceId, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// let Poll::Send(t, _) = plan.poll(now) else { panic!() };
+    /// plan.handle(t, Ok(BulkResult { successful_key_count: 2, unsuccessful_keys: vec![] }));
+    /// plan.handle(t, Ok(BulkResult::default())); // a used ticket is ignored
+    /// let report = plan.finish();
+    /// assert_eq!((report.succeeded, report.anomalies), (2, 1));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn handle(&mut self, ticket: Ticket, result: Result<BulkResult, Error>) {
         self.engine.handle_bulk(ticket, result);
     }
 
     /// Where the plan stands.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkDeletePlan, BulkResult, Key, NamespaceId, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// assert_eq!(plan.progress().total_known, 0);
+    /// let Poll::Send(_, _) = plan.poll(now) else { panic!() };
+    /// assert_eq!(plan.progress().total_known, 2);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn progress(&self) -> Progress {
         self.engine.progress()
     }
 
     /// The final report. Called before [`Poll::Done`], keys not yet completed are reported
     /// failed (and counted in [`BulkReport::abandoned`]); keys never pulled are not counted.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkDeletePlan, BulkResult, Key, NamespaceId, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkDeletePlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// let Poll::Send(t, _) = plan.poll(now) else { panic!() };
+    /// plan.handle(t, Ok(BulkResult { successful_key_count: 2, unsuccessful_keys: vec![] }));
+    /// let report = plan.finish();
+    /// assert!(report.is_success());
+    /// assert_eq!(report.succeeded + report.failed.len() as u64, report.requested);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn finish(self) -> BulkReport {
         self.engine.report()
     }
@@ -1160,6 +1484,15 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
     /// A plan reading `keys` from `namespace` as text, without metadata. Nothing is pulled
     /// from `keys` yet.
     ///
+    /// ```
+    /// use kv_proto::{BulkGetPlan, Key, NamespaceId, PlanConfig};
+    /// let plan = BulkGetPlan::new(NamespaceId::new("ns1")?, vec![Key::new("a")?], PlanConfig::default())?;
+    /// assert_eq!(plan.progress().total_known, 0);
+    /// let too_many = PlanConfig::default().with_max_batch_items(101);
+    /// assert!(BulkGetPlan::new(NamespaceId::new("ns1")?, Vec::<Key>::new(), too_many).is_err());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Limit::Config`] if `max_batch_items` is outside 1..=100, `max_body_bytes` outside
     /// 1..=100,000,000 or `max_key_attempts` is 0.
@@ -1180,18 +1513,55 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
     }
 
     /// Decode values as JSON ([`BulkGet::json`]).
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGetPlan, Key, NamespaceId, Operation, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1","b":null}}}"#;
+    /// let mut plan = plan.json();
+    /// let Poll::Send(_, op) = plan.poll(now) else { panic!() };
+    /// assert!(op.is_json());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn json(mut self) -> BulkGetPlan<I> {
         self.engine.spec.json = true;
         self
     }
 
     /// Also read metadata and expiry ([`BulkGet::with_metadata`]).
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGetPlan, Key, NamespaceId, Operation, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1","b":null}}}"#;
+    /// let mut plan = plan.with_metadata();
+    /// let Poll::Send(_, op) = plan.poll(now) else { panic!() };
+    /// assert!(op.is_with_metadata());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn with_metadata(mut self) -> BulkGetPlan<I> {
         self.engine.spec.with_metadata = true;
         self
     }
 
     /// The next thing to do at time `now`.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGetPlan, Key, NamespaceId, Operation, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1","b":null}}}"#;
+    /// let Poll::Send(t, op) = plan.poll(now) else { panic!() };
+    /// assert_eq!(op.keys().len(), 2);
+    /// plan.handle(t, op.parse(http::Response::new(&body[..])));
+    /// assert!(matches!(plan.poll(now), Poll::Done));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn poll(&mut self, now: Instant) -> Poll<BulkGet> {
         self.engine.poll(now)
     }
@@ -1199,6 +1569,20 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
     /// Takes the response to the batch `ticket`. Requested keys absent from the result are
     /// [`BulkValue::Missing`]; an `Err` fails every key of the batch. An unknown ticket is
     /// counted in [`BulkGetReport::anomalies`] and otherwise ignored.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGetPlan, Key, NamespaceId, Operation, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1","b":null}}}"#;
+    /// let Poll::Send(t, op) = plan.poll(now) else { panic!() };
+    /// plan.handle(t, op.parse(http::Response::new(&body[..])));
+    /// let report = plan.finish();
+    /// assert_eq!(report.values[&Key::new("a")?].as_text(), Some("1"));
+    /// assert!(report.values[&Key::new("b")?].is_missing());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn handle(&mut self, ticket: Ticket, result: Result<BulkGetResult, Error>) {
         let Some(batch) = self.engine.take(ticket) else {
             return;
@@ -1235,12 +1619,37 @@ impl<I: Iterator<Item = Key>> BulkGetPlan<I> {
     }
 
     /// Where the plan stands.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGetPlan, Key, NamespaceId, Operation, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1","b":null}}}"#;
+    /// let Poll::Send(t, op) = plan.poll(now) else { panic!() };
+    /// assert_eq!(plan.progress().in_flight, 2);
+    /// plan.handle(t, op.parse(http::Response::new(&body[..])));
+    /// assert_eq!(plan.progress().done, 2);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn progress(&self) -> Progress {
         self.engine.progress()
     }
 
     /// The final report. Called before [`Poll::Done`], keys not yet read are reported failed
     /// (and counted in [`BulkGetReport::abandoned`]); keys never pulled are not counted.
+    ///
+    /// ```
+    /// # use kv_proto::{BulkGetPlan, Key, NamespaceId, Operation, PlanConfig, Poll};
+    /// # let keys = vec![Key::new("a")?, Key::new("b")?];
+    /// # let mut plan = BulkGetPlan::new(NamespaceId::new("ns1")?, keys, PlanConfig::default())?;
+    /// # let now = std::time::Instant::now();
+    /// # let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1","b":null}}}"#;
+    /// let Poll::Send(_, _) = plan.poll(now) else { panic!() };
+    /// let report = plan.finish(); // before Poll::Done
+    /// assert_eq!((report.abandoned, report.failed.len(), report.values.len()), (2, 2, 0));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     pub fn finish(self) -> BulkGetReport {
         let mut engine = self.engine;
         let abandoned = engine.abandon();

@@ -357,6 +357,14 @@ pub struct Metadata {
 impl Metadata {
     /// Validates a JSON value as metadata.
     ///
+    /// ```
+    /// use kv_proto::{Limit, Metadata};
+    /// let m = Metadata::new(serde_json::json!({"owner": "ops"})).unwrap();
+    /// assert_eq!(m.value()["owner"], "ops");
+    /// let big = Metadata::new(serde_json::json!({"blob": "x".repeat(2000)}));
+    /// assert_eq!(big.unwrap_err().limit(), Some(Limit::Metadata));
+    /// ```
+    ///
     /// # Errors
     /// The serialised JSON is longer than 1024 bytes.
     pub fn new(value: serde_json::Value) -> Result<Metadata, Error> {

@@ -443,9 +443,27 @@ pub trait Pager {
     type Item;
 
     /// The next page request, or `None` when the walk is over.
+    ///
+    /// ```
+    /// use kv_proto::{KeyPager, ListKeys, NamespaceId, Pager};
+    /// let pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// let op = Pager::next_op(&pager).unwrap();
+    /// assert_eq!(op.namespace().as_str(), "ns1");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     fn next_op(&self) -> Option<Self::Op>;
 
     /// Takes the page answered to the last [`Pager::next_op`] and hands out its items.
+    ///
+    /// ```
+    /// use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId, Pager};
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// let page = KeyPage { keys: vec![KeyInfo { name: "a".into(), expiration: None, metadata: None }], cursor: None, count: None };
+    /// let items = Pager::handle(&mut pager, page)?;
+    /// assert_eq!(items.len(), 1);
+    /// assert!(Pager::next_op(&pager).is_none());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
     ///
     /// # Errors
     /// The server broke the paging protocol (for example a repeated cursor).
