@@ -7,6 +7,14 @@ use std::time::{Duration, Instant};
 use super::store::splitmix64;
 
 /// One way the emulator can misbehave on purpose.
+///
+/// ```
+/// use kv_tests::FaultKind;
+/// assert_eq!(FaultKind::ALL.len(), 8);
+/// assert_eq!(FaultKind::TooManyRequests.to_string(), "429");
+/// assert_eq!("partial".parse::<FaultKind>(), Ok(FaultKind::PartialBulk));
+/// assert!("teapot".parse::<FaultKind>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
     /// HTTP 429 with `Retry-After` and code 971
@@ -86,6 +94,13 @@ impl FromStr for FaultKind {
 }
 
 /// Which routes a fault plan applies to.
+///
+/// ```
+/// use kv_tests::FaultScope;
+/// assert_eq!(FaultScope::default(), FaultScope::All);
+/// assert_eq!("read".parse::<FaultScope>(), Ok(FaultScope::Reads));
+/// assert!("writes".parse::<FaultScope>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FaultScope {
     /// Every KV route.
@@ -174,6 +189,13 @@ impl Default for FaultPlan {
 
 impl FaultPlan {
     /// No faults at all.
+    ///
+    /// ```
+    /// use kv_tests::FaultPlan;
+    /// let plan = FaultPlan::none();
+    /// assert!(!plan.is_active());
+    /// assert_eq!(plan, FaultPlan::default());
+    /// ```
     pub fn none() -> Self {
         FaultPlan {
             rate: 0.0,
@@ -188,6 +210,13 @@ impl FaultPlan {
     }
 
     /// Faults at `rate` (0.0..=1.0), every kind equally likely.
+    ///
+    /// ```
+    /// use kv_tests::FaultPlan;
+    /// let plan = FaultPlan::new(7, 0.25);
+    /// assert_eq!((plan.seed, plan.rate), (7, 0.25));
+    /// assert!(plan.mix.iter().all(|&(_, weight)| weight == 1));
+    /// ```
     pub fn new(seed: u64, rate: f64) -> Self {
         FaultPlan {
             rate,
@@ -197,6 +226,13 @@ impl FaultPlan {
     }
 
     /// Every request in scope gets this fault.
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// let plan = FaultPlan::always(FaultKind::BadGateway);
+    /// assert_eq!(plan.rate, 1.0);
+    /// assert_eq!(plan.mix, vec![(FaultKind::BadGateway, 1)]);
+    /// ```
     pub fn always(kind: FaultKind) -> Self {
         FaultPlan {
             rate: 1.0,
@@ -206,42 +242,88 @@ impl FaultPlan {
     }
 
     /// Replaces the mix of kinds and weights.
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// let plan = FaultPlan::new(1, 0.5)
+    ///     .with_mix([(FaultKind::TooManyRequests, 3), (FaultKind::DropConnection, 1)]);
+    /// assert_eq!(plan.mix.len(), 2);
+    /// ```
     pub fn with_mix(mut self, mix: impl IntoIterator<Item = (FaultKind, u32)>) -> Self {
         self.mix = mix.into_iter().collect();
         self
     }
 
     /// Restricts the plan to some routes.
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan, FaultScope};
+    /// let plan = FaultPlan::always(FaultKind::PartialBulk).scope(FaultScope::Bulk);
+    /// assert_eq!(plan.scope, FaultScope::Bulk);
+    /// ```
     pub fn scope(mut self, scope: FaultScope) -> Self {
         self.scope = scope;
         self
     }
 
     /// Sets the `Retry-After` value of injected 429s.
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// let plan = FaultPlan::always(FaultKind::TooManyRequests).retry_after_secs(5);
+    /// assert_eq!(plan.retry_after_secs, 5);
+    /// ```
     pub fn retry_after_secs(mut self, secs: u64) -> Self {
         self.retry_after_secs = secs;
         self
     }
 
     /// Sets the delay of slow responses.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// let plan = FaultPlan::always(FaultKind::SlowResponse).slow_delay(Duration::from_millis(50));
+    /// assert_eq!(plan.slow_delay, Duration::from_millis(50));
+    /// ```
     pub fn slow_delay(mut self, delay: Duration) -> Self {
         self.slow_delay = delay;
         self
     }
 
     /// Stops after `n` injected faults.
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// let plan = FaultPlan::always(FaultKind::InternalServerError).max_faults(2);
+    /// assert_eq!(plan.max_faults, Some(2));
+    /// assert!(!plan.max_faults(0).is_active());
+    /// ```
     pub fn max_faults(mut self, n: u64) -> Self {
         self.max_faults = Some(n);
         self
     }
 
     /// Sets the fraction of keys reported unsuccessful by partial bulk answers.
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// let plan = FaultPlan::always(FaultKind::PartialBulk).partial_fraction(0.1);
+    /// assert_eq!(plan.partial_fraction, 0.1);
+    /// ```
     pub fn partial_fraction(mut self, fraction: f64) -> Self {
         self.partial_fraction = fraction;
         self
     }
 
     /// Whether this plan can ever inject anything.
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// assert!(FaultPlan::new(1, 0.5).is_active());
+    /// assert!(!FaultPlan::new(1, 0.0).is_active());
+    /// assert!(!FaultPlan::always(FaultKind::BadGateway).with_mix([]).is_active());
+    /// ```
     pub fn is_active(&self) -> bool {
         self.rate > 0.0 && self.mix.iter().any(|&(_, w)| w > 0) && self.max_faults != Some(0)
     }
@@ -327,6 +409,13 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// `limit` requests per `window`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::RateLimit;
+    /// let rl = RateLimit::new(10, Duration::from_secs(1));
+    /// assert_eq!((rl.limit, rl.window), (10, Duration::from_secs(1)));
+    /// ```
     pub fn new(limit: u64, window: Duration) -> Self {
         RateLimit { limit, window }
     }

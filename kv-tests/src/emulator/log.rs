@@ -6,6 +6,20 @@ use super::fault::FaultKind;
 ///
 /// Credentials are redacted: the values of `authorization` and `x-auth-key` read
 /// `[redacted]`.
+///
+/// ```
+/// use kv_tests::{Emulator, EmulatorConfig};
+/// let emu = Emulator::start(EmulatorConfig::default())?;
+/// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+/// let _ = ureq::get(&url).header("Authorization", "Bearer s3cret").call();
+/// let log = emu.requests();
+/// assert_eq!(log.len(), 1);
+/// assert_eq!(log[0].method, "GET");
+/// assert_eq!(log[0].path, "/client/v4/accounts/acct/storage/kv/namespaces");
+/// assert_eq!(log[0].status, Some(200));
+/// assert_eq!(log[0].header("authorization"), Some("[redacted]"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// Arrival number (0-based) over all requests; the fault plan hashes this.

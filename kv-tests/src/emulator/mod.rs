@@ -95,48 +95,96 @@ impl fmt::Debug for EmulatorConfig {
 
 impl EmulatorConfig {
     /// Sets the listen address.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// let config = EmulatorConfig::default().listen("127.0.0.1:8787".parse().unwrap());
+    /// assert_eq!(config.listen.port(), 8787);
+    /// ```
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
         self
     }
 
     /// Accepts only this bearer token.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// let config = EmulatorConfig::default().token("secret");
+    /// assert_eq!(config.token.as_deref(), Some("secret"));
+    /// ```
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
     }
 
     /// Accepts only this email / Global API Key pair.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// let config = EmulatorConfig::default().api_key("me@example.com", "k3y");
+    /// assert_eq!(config.api_key, Some(("me@example.com".to_string(), "k3y".to_string())));
+    /// ```
     pub fn api_key(mut self, email: impl Into<String>, key: impl Into<String>) -> Self {
         self.api_key = Some((email.into(), key.into()));
         self
     }
 
     /// Sets the initial fault plan.
+    ///
+    /// ```
+    /// use kv_tests::{EmulatorConfig, FaultKind, FaultPlan};
+    /// let config = EmulatorConfig::default().faults(FaultPlan::always(FaultKind::BadGateway));
+    /// assert!(config.faults.is_active());
+    /// ```
     pub fn faults(mut self, plan: FaultPlan) -> Self {
         self.faults = plan;
         self
     }
 
     /// Sets the rate limit.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::{EmulatorConfig, RateLimit};
+    /// let config = EmulatorConfig::default().rate_limit(RateLimit::new(5, Duration::from_secs(1)));
+    /// assert_eq!(config.rate_limit.map(|r| r.limit), Some(5));
+    /// ```
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
         self
     }
 
     /// Turns the request log on or off.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// assert!(EmulatorConfig::default().log_requests);
+    /// assert!(!EmulatorConfig::default().log_requests(false).log_requests);
+    /// ```
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log_requests = on;
         self
     }
 
     /// Turns body logging on or off.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// assert!(!EmulatorConfig::default().log_bodies);
+    /// assert!(EmulatorConfig::default().log_bodies(true).log_bodies);
+    /// ```
     pub fn log_bodies(mut self, on: bool) -> Self {
         self.log_bodies = on;
         self
     }
 
     /// Sets the number of tokio worker threads (at least 1).
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// assert_eq!(EmulatorConfig::default().worker_threads(1).worker_threads, 1);
+    /// ```
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n;
         self
@@ -239,6 +287,16 @@ impl Emulator {
     ///
     /// # Errors
     /// When the address cannot be bound or the runtime cannot start.
+    ///
+    /// # Example
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default().worker_threads(1))?;
+    /// assert_ne!(emu.addr().port(), 0);
+    /// // A second emulator on the same port cannot bind.
+    /// assert!(Emulator::start(EmulatorConfig::default().listen(emu.addr())).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         let listener = StdListener::bind(config.listen)?;
         listener.set_nonblocking(true)?;
@@ -285,16 +343,40 @@ impl Emulator {
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123/client/v4`.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// assert_eq!(emu.base_url(), format!("http://{}/client/v4", emu.addr()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// The bound socket address.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// assert!(emu.addr().ip().is_loopback());
+    /// assert_ne!(emu.addr().port(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Stops the server: closes the listener and every connection, and joins the threads.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let addr = emu.addr();
+    /// emu.stop();
+    /// assert!(std::net::TcpStream::connect(addr).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stop(mut self) {
         self.shutdown_now();
     }
@@ -313,16 +395,43 @@ impl Emulator {
     // ----- clock -----
 
     /// The emulator's current time, in seconds since the UNIX epoch.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// assert!(emu.now() > 1_700_000_000); // starts at the real time
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn now(&self) -> u64 {
         self.shared.clock.now()
     }
 
     /// Moves the emulator clock forward (keys may expire).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// let soon = emu.now() + 60;
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("v").with_expiration(soon)).unwrap();
+    /// emu.advance(Duration::from_secs(120));
+    /// assert_eq!(emu.entry("acct", &ns, "k"), None); // expired
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
     }
 
     /// Sets the emulator clock; it keeps ticking with real time from there.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_now(2_000_000_000);
+    /// assert!((2_000_000_000..2_000_000_010).contains(&emu.now()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_now(&self, unix_secs: u64) {
         self.shared.clock.set_now(unix_secs);
     }
@@ -330,6 +439,19 @@ impl Emulator {
     // ----- faults, rate limit -----
 
     /// Replaces the fault plan (and resets the injected-fault count).
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, FaultKind, FaultPlan};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_faults(FaultPlan::always(FaultKind::ServiceUnavailable).max_faults(1));
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    /// let first = agent.get(&url).header("Authorization", "Bearer t").call().unwrap();
+    /// let second = agent.get(&url).header("Authorization", "Bearer t").call().unwrap();
+    /// assert_eq!((first.status().as_u16(), second.status().as_u16()), (503, 200));
+    /// assert_eq!(emu.faults_injected(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_faults(&self, plan: FaultPlan) {
         let mut st = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         self.shared
@@ -340,23 +462,65 @@ impl Emulator {
     }
 
     /// Turns faults off.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, FaultKind, FaultPlan};
+    /// let emu = Emulator::start(EmulatorConfig::default().faults(FaultPlan::always(FaultKind::BadGateway)))?;
+    /// emu.clear_faults();
+    /// assert!(!emu.faults().is_active());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn clear_faults(&self) {
         self.set_faults(FaultPlan::none());
     }
 
     /// The current fault plan.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, FaultPlan};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// assert_eq!(emu.faults(), FaultPlan::none());
+    /// emu.set_faults(FaultPlan::new(3, 0.5));
+    /// assert_eq!(emu.faults().seed, 3);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn faults(&self) -> FaultPlan {
         let st = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         st.plan.clone()
     }
 
     /// How many faults were injected since the plan was last set.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, FaultKind, FaultPlan};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_faults(FaultPlan::always(FaultKind::InternalServerError));
+    /// assert_eq!(emu.faults_injected(), 0);
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call(); // answered 500
+    /// assert_eq!(emu.faults_injected(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn faults_injected(&self) -> u64 {
         let st = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
         st.injected
     }
 
     /// Sets (or with `None` removes) the rate limit; a new window starts with the next request.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::{Emulator, EmulatorConfig, RateLimit};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_rate_limit(Some(RateLimit::new(1, Duration::from_secs(60))));
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// let log = emu.requests();
+    /// assert_eq!((log[0].rate_limited, log[1].rate_limited), (false, true));
+    /// assert_eq!(log[1].status, Some(429));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         let mut st = self.shared.rate.lock().unwrap_or_else(|e| e.into_inner());
         self.shared
@@ -368,6 +532,18 @@ impl Emulator {
     // ----- request log -----
 
     /// Every request recorded so far, in completion order.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces?page=1", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// let log = emu.requests();
+    /// assert_eq!(log.len(), 1);
+    /// assert_eq!(log[0].query.as_deref(), Some("page=1"));
+    /// assert_eq!(emu.requests().len(), 1); // reading does not empty the log
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared
             .log
@@ -379,11 +555,32 @@ impl Emulator {
     /// Every request recorded so far, in completion order, and empties the log in the same
     /// step (no request recorded between a [`requests`](Self::requests) and a
     /// [`clear_requests`](Self::clear_requests) is lost).
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// assert_eq!(emu.take_requests().len(), 1);
+    /// assert!(emu.requests().is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn take_requests(&self) -> Vec<RequestRecord> {
         std::mem::take(&mut *self.shared.log.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Empties the request log.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// emu.clear_requests();
+    /// assert!(emu.requests().is_empty());
+    /// assert_eq!(emu.request_count(), 1); // the arrival counter is not reset
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn clear_requests(&self) {
         self.shared
             .log
@@ -393,16 +590,48 @@ impl Emulator {
     }
 
     /// Turns the request log on or off.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_request_log(false);
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// assert!(emu.requests().is_empty());
+    /// assert_eq!(emu.request_count(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_request_log(&self, on: bool) {
         self.shared.log_enabled.store(on, Ordering::Relaxed);
     }
 
     /// Turns body logging on or off.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_log_bodies(true);
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::post(&url).header("Authorization", "Bearer t").send(r#"{"title":"docs"}"#);
+    /// let log = emu.requests();
+    /// assert_eq!(log[0].body.as_deref(), Some(&br#"{"title":"docs"}"#[..]));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_log_bodies(&self, on: bool) {
         self.shared.log_bodies.store(on, Ordering::Relaxed);
     }
 
     /// How many HTTP requests have arrived (the next request's `seq`).
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// assert_eq!(emu.request_count(), 0);
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// assert_eq!(emu.request_count(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn request_count(&self) -> u64 {
         self.shared.seq.load(Ordering::Relaxed)
     }
@@ -414,6 +643,17 @@ impl Emulator {
     /// # Errors
     /// [`SeedError::DuplicateTitle`] if the account has a namespace with this title;
     /// [`SeedError::Invalid`] for an empty or too-long title or too many namespaces.
+    ///
+    /// # Example
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let id = emu.create_namespace("acct", "docs").unwrap();
+    /// assert_eq!(id.len(), 32);
+    /// assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    /// assert!(emu.create_namespace("acct", "").is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn create_namespace(&self, account: &str, title: &str) -> Result<String, SeedError> {
         if title.trim().is_empty() || title.chars().count() > store::MAX_TITLE_CHARS {
             return Err(SeedError::Invalid(format!("bad title {title:?}")));
@@ -428,6 +668,15 @@ impl Emulator {
     }
 
     /// One namespace, if it exists.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let id = emu.create_namespace("acct", "docs").unwrap();
+    /// assert_eq!(emu.namespace("acct", &id).map(|n| n.title), Some("docs".to_string()));
+    /// assert_eq!(emu.namespace("other", &id), None); // namespaces belong to one account
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn namespace(&self, account: &str, namespace_id: &str) -> Option<NamespaceInfo> {
         let store = self.shared.store_read();
         store
@@ -436,6 +685,17 @@ impl Emulator {
     }
 
     /// The namespaces of an account, sorted by id.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.create_namespace("acct", "a").unwrap();
+    /// emu.create_namespace("acct", "b").unwrap();
+    /// let list = emu.namespaces("acct");
+    /// assert_eq!(list.len(), 2);
+    /// assert!(list[0].id < list[1].id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn namespaces(&self, account: &str) -> Vec<NamespaceInfo> {
         let store = self.shared.store_read();
         store
@@ -445,6 +705,15 @@ impl Emulator {
     }
 
     /// Deletes a namespace and its keys; `false` if it did not exist.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let id = emu.create_namespace("acct", "docs").unwrap();
+    /// assert!(emu.delete_namespace("acct", &id));
+    /// assert!(!emu.delete_namespace("acct", &id));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn delete_namespace(&self, account: &str, namespace_id: &str) -> bool {
         self.shared
             .store_write()
@@ -459,6 +728,18 @@ impl Emulator {
     /// # Errors
     /// [`SeedError::NamespaceNotFound`], [`SeedError::InvalidKey`], or
     /// [`SeedError::Invalid`] for oversized metadata or value.
+    ///
+    /// # Example
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// use serde_json::json;
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("v1").with_metadata(json!({"a": 1}))).unwrap();
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("v2")).unwrap();
+    /// assert_eq!(emu.entry("acct", &ns, "k"), Some(StoredEntry::new("v2"))); // metadata replaced too
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn put_entry(
         &self,
         account: &str,
@@ -492,6 +773,17 @@ impl Emulator {
     }
 
     /// A live (not expired) entry, if present.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("v")).unwrap();
+    /// assert_eq!(emu.entry("acct", &ns, "k").map(|e| e.value), Some(b"v".to_vec()));
+    /// emu.put_entry("acct", &ns, "old", StoredEntry::new("v").with_expiration(1)).unwrap();
+    /// assert_eq!(emu.entry("acct", &ns, "old"), None); // expired
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn entry(&self, account: &str, namespace_id: &str, key: &str) -> Option<StoredEntry> {
         let now = self.now();
         let store = self.shared.store_read();
@@ -511,6 +803,18 @@ impl Emulator {
     ///
     /// # Errors
     /// [`SeedError::NamespaceNotFound`].
+    ///
+    /// # Example
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// for key in ["b", "a", "Z"] {
+    ///     emu.put_entry("acct", &ns, key, StoredEntry::new("v")).unwrap();
+    /// }
+    /// assert_eq!(emu.keys("acct", &ns).unwrap(), ["Z", "a", "b"]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn keys(&self, account: &str, namespace_id: &str) -> Result<Vec<String>, SeedError> {
         let now = self.now();
         let store = self.shared.store_read();
@@ -529,6 +833,17 @@ impl Emulator {
     ///
     /// # Errors
     /// [`SeedError::NamespaceNotFound`].
+    ///
+    /// # Example
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// assert_eq!(emu.key_count("acct", &ns), Ok(0));
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("v")).unwrap();
+    /// assert_eq!(emu.key_count("acct", &ns), Ok(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn key_count(&self, account: &str, namespace_id: &str) -> Result<usize, SeedError> {
         let now = self.now();
         let store = self.shared.store_read();
@@ -542,6 +857,17 @@ impl Emulator {
     ///
     /// # Errors
     /// [`SeedError::NamespaceNotFound`].
+    ///
+    /// # Example
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("v")).unwrap();
+    /// assert_eq!(emu.delete_key("acct", &ns, "k"), Ok(true));
+    /// assert_eq!(emu.delete_key("acct", &ns, "k"), Ok(false));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn delete_key(
         &self,
         account: &str,

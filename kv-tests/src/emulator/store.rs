@@ -43,6 +43,13 @@ pub struct StoredEntry {
 
 impl StoredEntry {
     /// An entry with this value, no metadata and no expiration.
+    ///
+    /// ```
+    /// use kv_tests::StoredEntry;
+    /// let e = StoredEntry::new(vec![0u8, 1, 2]);
+    /// assert_eq!(e.value, [0, 1, 2]);
+    /// assert_eq!((e.metadata, e.expiration), (None, None));
+    /// ```
     pub fn new(value: impl Into<Vec<u8>>) -> Self {
         StoredEntry {
             value: value.into(),
@@ -52,6 +59,13 @@ impl StoredEntry {
     }
 
     /// Sets the metadata (`Value::Null` means none).
+    ///
+    /// ```
+    /// use kv_tests::StoredEntry;
+    /// use serde_json::{Value, json};
+    /// assert_eq!(StoredEntry::new("v").with_metadata(json!({"n": 1})).metadata, Some(json!({"n": 1})));
+    /// assert_eq!(StoredEntry::new("v").with_metadata(Value::Null).metadata, None);
+    /// ```
     pub fn with_metadata(mut self, metadata: Value) -> Self {
         self.metadata = if metadata.is_null() {
             None
@@ -62,6 +76,12 @@ impl StoredEntry {
     }
 
     /// Sets the absolute expiration (seconds since the UNIX epoch).
+    ///
+    /// ```
+    /// use kv_tests::StoredEntry;
+    /// let e = StoredEntry::new("v").with_expiration(1_900_000_000);
+    /// assert_eq!(e.expiration, Some(1_900_000_000));
+    /// ```
     pub fn with_expiration(mut self, unix_secs: u64) -> Self {
         self.expiration = Some(unix_secs);
         self
@@ -69,6 +89,16 @@ impl StoredEntry {
 }
 
 /// A namespace as the inspection API reports it.
+///
+/// ```
+/// use kv_tests::{Emulator, EmulatorConfig};
+/// let emu = Emulator::start(EmulatorConfig::default())?;
+/// let id = emu.create_namespace("acct", "docs").unwrap();
+/// let info = emu.namespace("acct", &id).unwrap();
+/// assert_eq!((info.id.as_str(), info.title.as_str()), (id.as_str(), "docs"));
+/// assert_eq!(info.jurisdiction, None);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceInfo {
     /// The 32-hex-digit namespace id.
@@ -82,6 +112,17 @@ pub struct NamespaceInfo {
 }
 
 /// Errors of the in-process seeding and inspection API.
+///
+/// ```
+/// use kv_tests::{Emulator, EmulatorConfig, SeedError, StoredEntry};
+/// let emu = Emulator::start(EmulatorConfig::default())?;
+/// let id = emu.create_namespace("acct", "docs").unwrap();
+/// assert!(matches!(emu.create_namespace("acct", "docs"), Err(SeedError::DuplicateTitle(_))));
+/// let err = emu.put_entry("acct", &id, "..", StoredEntry::new("v")).unwrap_err();
+/// assert!(matches!(err, SeedError::InvalidKey(_)));
+/// assert!(matches!(emu.keys("acct", "0000"), Err(SeedError::NamespaceNotFound(_))));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SeedError {
