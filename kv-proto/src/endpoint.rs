@@ -74,14 +74,21 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-fn is_loopback_host(host: &str) -> bool {
+/// True for `localhost`, `127.0.0.0/8` and `::1` (IPv6 brackets allowed): the only hosts a
+/// plain-`http` base URL may name. Transports use it to relax their HTTPS-only rule for the
+/// same hosts.
+///
+/// ```
+/// use kv_proto::is_loopback_host;
+/// assert!(is_loopback_host("localhost") && is_loopback_host("127.0.0.9") && is_loopback_host("[::1]"));
+/// assert!(!is_loopback_host("localhost.evil.com") && !is_loopback_host("10.0.0.1"));
+/// ```
+pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.parse::<std::net::IpAddr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Endpoint {

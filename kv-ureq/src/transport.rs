@@ -10,7 +10,7 @@ use std::io;
 use std::time::Duration;
 
 use http::{Method, Request, Response, header};
-use kv_proto::{Error, TransportErrorKind};
+use kv_proto::{Error, TransportErrorKind, is_loopback_host};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -419,15 +419,6 @@ impl Transport for UreqTransport {
         let (parts, _) = response.into_parts();
         Ok(Response::from_parts(parts, body))
     }
-}
-
-/// True for `localhost`, `127.0.0.0/8` and `::1` (brackets allowed).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn redirect_error(response: &Response<ureq::Body>) -> Error {
