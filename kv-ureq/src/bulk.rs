@@ -46,6 +46,20 @@ impl_plan!(BulkDeletePlan, Key, BulkDelete);
 impl_plan!(BulkGetPlan, Key, BulkGet);
 
 /// A key given as a string that failed validation, so it was never sent.
+///
+/// ```
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// let report = ns.bulk_delete(["ok", "..", "also-ok"]).run()?;
+/// assert_eq!(report.succeeded, 2);
+/// assert_eq!(report.rejected.len(), 1);
+/// assert_eq!(report.rejected[0].key, "..");
+/// assert!(report.rejected[0].error.is_invalid_input());
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RejectedKey {
     /// The key as given (lossless for strings; built with `Display` for others).
@@ -61,6 +75,21 @@ pub struct RejectedKey {
 /// Every key that did not make it is named either in `report.failed` (sent, or refused by
 /// the plan, with its last error) or in [`rejected`](Self::rejected) (not a valid key);
 /// [`failed_keys`](Self::failed_keys) walks both.
+///
+/// ```
+/// use kv_ureq::{BulkWriteItem, Key};
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// let items = ["a", "b", "c"].map(|k| BulkWriteItem::text(Key::new(k).unwrap(), "v").unwrap());
+/// let report = ns.bulk_write(items).run()?;
+/// assert!(report.is_success());
+/// assert_eq!((report.requested, report.succeeded), (3, 3)); // via Deref to BulkReport
+/// assert!(report.rejected.is_empty());
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct JobReport<R> {
     /// The plan's report: counts, failed keys with their errors, requests sent, retries; for
@@ -83,11 +112,33 @@ impl<R> Deref for JobReport<R> {
 
 impl JobReport<BulkReport> {
     /// True if every key was written or deleted and none was rejected.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// assert!(ns.bulk_delete(["a", "b"]).run()?.is_success()); // deleting missing keys succeeds
+    /// assert!(!ns.bulk_delete(["a", ".."]).run()?.is_success()); // ".." is rejected
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn is_success(&self) -> bool {
         self.report.is_success() && self.rejected.is_empty()
     }
 
     /// Every key that did not make it: failed ones, then rejected ones.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let report = ns.bulk_delete(["a", "..", "b", "."]).run()?;
+    /// assert_eq!(report.failed_keys().collect::<Vec<_>>(), ["..", "."]);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn failed_keys(&self) -> impl Iterator<Item = &str> {
         failed_keys(&self.report.failed, &self.rejected)
     }
@@ -95,11 +146,34 @@ impl JobReport<BulkReport> {
 
 impl JobReport<BulkGetReport> {
     /// True if every key was read (present or missing) and none was rejected.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("a", "1")?;
+    /// assert!(ns.bulk_get(["a", "missing"]).run()?.is_success());
+    /// assert!(!ns.bulk_get(["a", ".."]).run()?.is_success());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn is_success(&self) -> bool {
         self.report.is_success() && self.rejected.is_empty()
     }
 
     /// Every key that could not be read: failed ones, then rejected ones.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let report = ns.bulk_get(["a", ".."]).run()?;
+    /// assert_eq!(report.failed_keys().collect::<Vec<_>>(), [".."]);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn failed_keys(&self) -> impl Iterator<Item = &str> {
         failed_keys(&self.report.failed, &self.rejected)
     }
@@ -117,6 +191,16 @@ fn failed_keys<'r>(
 
 /// Something a bulk delete or bulk get accepts as a key: a [`Key`] or a string (see
 /// [`IntoKey`]), with a readable form for the report when it is rejected.
+///
+/// ```
+/// use kv_ureq::{BulkKey, Key};
+/// assert_eq!("..".describe(), "..");
+/// assert_eq!("user/1".into_key_or_rejected().ok(), Some(Key::new("user/1")?));
+/// let rejected = "..".into_key_or_rejected().unwrap_err();
+/// assert_eq!(rejected.key, "..");
+/// assert!(rejected.error.is_invalid_input());
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 pub trait BulkKey: IntoKey {
     /// The key as given, for [`RejectedKey::key`].
     fn describe(&self) -> String;
@@ -284,6 +368,18 @@ macro_rules! job_settings_methods {
         /// Requests in flight at once, each on its own thread over the client's one
         /// connection pool (default [`Client::concurrency`](crate::Client::concurrency);
         /// 0 makes [`run`](Self::run) fail).
+        ///
+        /// ```
+        /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+        /// #     .base_url(emu.base_url())
+        /// #     .build()?;
+        /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        /// let report = ns.bulk_delete((0..20).map(|i| format!("k{i}"))).batch_size(2).concurrency(3).run()?;
+        /// assert_eq!(report.succeeded, 20);
+        /// assert!(ns.bulk_delete(["k"]).concurrency(0).run().is_err());
+        /// # Ok::<(), kv_ureq::Error>(())
+        /// ```
         pub fn concurrency(mut self, n: usize) -> Self {
             self.settings.concurrency = Some(n);
             self
@@ -291,6 +387,17 @@ macro_rules! job_settings_methods {
 
         /// Keys (or items) per request; see [`PlanConfig::with_max_batch_items`] for the
         /// defaults and limits (checked by [`run`](Self::run)).
+        ///
+        /// ```
+        /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+        /// #     .base_url(emu.base_url())
+        /// #     .build()?;
+        /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        /// let report = ns.bulk_delete(["a", "b", "c", "d", "e"]).batch_size(2).run()?;
+        /// assert_eq!(report.requests_sent, 3); // 2 + 2 + 1 keys
+        /// # Ok::<(), kv_ureq::Error>(())
+        /// ```
         pub fn batch_size(mut self, n: usize) -> Self {
             self.settings.config = self.settings.config.with_max_batch_items(n);
             self
@@ -298,6 +405,19 @@ macro_rules! job_settings_methods {
 
         /// Replaces the plan's settings (batch size, body budget, re-sends of unsuccessful
         /// keys and their backoff, stop on error). The jitter seed is kept as given.
+        ///
+        /// ```
+        /// use kv_ureq::PlanConfig;
+        /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+        /// #     .base_url(emu.base_url())
+        /// #     .build()?;
+        /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        /// let config = PlanConfig::new().with_max_batch_items(2).with_max_key_attempts(1);
+        /// let report = ns.bulk_delete(["a", "b", "c"]).config(config).run()?;
+        /// assert_eq!(report.requests_sent, 2);
+        /// # Ok::<(), kv_ureq::Error>(())
+        /// ```
         pub fn config(mut self, config: PlanConfig) -> Self {
             self.settings.config = config;
             self
@@ -309,6 +429,24 @@ macro_rules! job_settings_methods {
         /// one of the job's threads), while that worker holds the job's lock: calls never
         /// overlap and their counts only grow, but other workers wait while it runs, so keep
         /// it short (print, update a bar, send to a channel).
+        ///
+        /// ```
+        /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+        /// #     .base_url(emu.base_url())
+        /// #     .build()?;
+        /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        /// let mut calls = Vec::new();
+        /// let report = ns
+        ///     .bulk_delete(["a", "b", "c"])
+        ///     .batch_size(1)
+        ///     .concurrency(1)
+        ///     .on_progress(|p| calls.push(p.done))
+        ///     .run()?;
+        /// assert_eq!(report.succeeded, 3);
+        /// assert_eq!(calls, [1, 2, 3]);
+        /// # Ok::<(), kv_ureq::Error>(())
+        /// ```
         pub fn on_progress(mut self, f: impl FnMut(&Progress) + Send + 'a) -> Self {
             self.settings.on_progress = Some(Box::new(f));
             self
@@ -442,6 +580,21 @@ impl NamespaceHandle {
 }
 
 /// A bulk write being configured; see [`NamespaceHandle::bulk_write`].
+///
+/// ```
+/// use kv_ureq::{BulkWriteItem, Key};
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// let items = (0..10).map(|i| BulkWriteItem::text(Key::new(format!("k{i}")).unwrap(), "v").unwrap());
+/// let job = ns.bulk_write(items).batch_size(4); // a BulkWriteJob: nothing sent yet
+/// assert_eq!(ns.keys().count(), 0);
+/// assert_eq!(job.run()?.requests_sent, 3);
+/// assert_eq!(ns.keys().count(), 10);
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[must_use = "a bulk job does nothing until .run() is called"]
 pub struct BulkWriteJob<'a, I> {
     ns: &'a NamespaceHandle,
@@ -469,6 +622,21 @@ where
     /// # Errors
     /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
     /// keys are in the report, with their errors.
+    ///
+    /// # Example
+    /// ```
+    /// use kv_ureq::{BulkWriteItem, Key};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let item = BulkWriteItem::text(Key::new("greeting")?, "hello")?;
+    /// let report = ns.bulk_write([item]).run()?;
+    /// assert_eq!(report.succeeded, 1);
+    /// assert_eq!(ns.get_text("greeting")?.as_deref(), Some("hello"));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn run(self) -> Result<JobReport<BulkReport>, Error> {
         let (ns, items) = (self.ns, self.items);
         self.settings.run(
@@ -481,6 +649,20 @@ where
 }
 
 /// A bulk delete being configured; see [`NamespaceHandle::bulk_delete`].
+///
+/// ```
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// ns.put("a", "1")?;
+/// let job = ns.bulk_delete(["a"]); // a BulkDeleteJob: nothing sent yet
+/// assert!(ns.get("a")?.is_some());
+/// job.run()?;
+/// assert_eq!(ns.get("a")?, None);
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[must_use = "a bulk job does nothing until .run() is called"]
 pub struct BulkDeleteJob<'a, I> {
     ns: &'a NamespaceHandle,
@@ -507,6 +689,20 @@ where
     job_settings_methods!();
 
     /// Sends the legacy `DELETE .../bulk` (JSON body) instead of `POST .../bulk/delete`.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("a", "1")?;
+    /// emu.clear_requests();
+    /// ns.bulk_delete(["a"]).legacy_delete_method().run()?;
+    /// assert_eq!(emu.requests()[0].method, "DELETE");
+    /// assert_eq!(ns.get("a")?, None);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn legacy_delete_method(mut self) -> Self {
         self.legacy = true;
         self
@@ -517,6 +713,20 @@ where
     /// # Errors
     /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
     /// and rejected keys are in the report.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("a", "1")?;
+    /// let report = ns.bulk_delete(["a", "never-written"]).run()?;
+    /// assert_eq!(report.succeeded, 2);
+    /// assert_eq!(ns.get("a")?, None);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn run(self) -> Result<JobReport<BulkReport>, Error> {
         let (ns, legacy) = (self.ns, self.legacy);
         let (keys, rejected) = Validated::new(self.keys);
@@ -537,6 +747,19 @@ where
 }
 
 /// A bulk read being configured; see [`NamespaceHandle::bulk_get`].
+///
+/// ```
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// ns.put("a", "1")?;
+/// let report = ns.bulk_get(["a", "b"]).run()?;
+/// assert_eq!(report.values.get("a").and_then(|v| v.as_text()), Some("1"));
+/// assert!(report.values.get("b").is_some_and(|v| v.is_missing()));
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[must_use = "a bulk job does nothing until .run() is called"]
 pub struct BulkGetJob<'a, I> {
     ns: &'a NamespaceHandle,
@@ -566,12 +789,40 @@ where
 
     /// Parses values as JSON (`type: json`); a value that is not JSON fails its whole
     /// request on the server's side.
+    ///
+    /// ```
+    /// use kv_ureq::BulkValue;
+    /// use serde_json::json;
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("cfg", r#"{"debug":true}"#)?;
+    /// let report = ns.bulk_get(["cfg"]).json().run()?;
+    /// assert_eq!(report.values.get("cfg"), Some(&BulkValue::Json(json!({"debug": true}))));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn json(mut self) -> Self {
         self.json = true;
         self
     }
 
     /// Returns each value with its metadata and expiry (`withMetadata: true`).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put_with("a", "1").metadata(json!({"v": 2})).send()?;
+    /// let report = ns.bulk_get(["a"]).with_metadata().run()?;
+    /// let value = &report.values.get("a").unwrap();
+    /// assert_eq!(value.metadata(), Some(&json!({"v": 2})));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn with_metadata(mut self) -> Self {
         self.with_metadata = true;
         self
@@ -582,6 +833,20 @@ where
     /// # Errors
     /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
     /// and rejected keys are in the report.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("a", "1")?;
+    /// let report = ns.bulk_get(["a", "a", "b"]).run()?;
+    /// assert_eq!((report.requested, report.duplicates), (2, 1)); // distinct keys, repeats
+    /// assert_eq!(report.values.len(), 2);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn run(self) -> Result<JobReport<BulkGetReport>, Error> {
         let (ns, json, with_metadata) = (self.ns, self.json, self.with_metadata);
         let (keys, rejected) = Validated::new(self.keys);

@@ -139,6 +139,16 @@ impl Client {
     ///
     /// # Errors
     /// A variable is missing or invalid, or the base URL is not acceptable.
+    ///
+    /// # Example
+    /// ```no_run
+    /// // With CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID set:
+    /// let client = kv_ureq::Client::from_env()?;
+    /// for ns in client.namespaces() {
+    ///     println!("{}", ns?.title);
+    /// }
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn from_env() -> Result<Client, Error> {
         ClientBuilder::from_env()?.build()
     }
@@ -148,6 +158,23 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::from_env`].
+    ///
+    /// # Example
+    /// ```
+    /// use kv_ureq::Client;
+    ///
+    /// let client = Client::from_env_with(|name| match name {
+    ///     "CLOUDFLARE_API_TOKEN" => Some("t0k3n".into()),
+    ///     "CLOUDFLARE_ACCOUNT_ID" => Some("acc123".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(client.endpoint().base_url(), "https://api.cloudflare.com/client/v4");
+    /// // No account id: an error that names the variable.
+    /// let err = Client::from_env_with(|name| (name == "CLOUDFLARE_API_TOKEN").then(|| "t".into()))
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("CLOUDFLARE_ACCOUNT_ID"));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Client, Error> {
         ClientBuilder::from_env_with(lookup)?.build()
     }
@@ -235,6 +262,38 @@ impl Client {
     ///
     /// # Errors
     /// Whatever the transport or [`Operation::parse`] reports.
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use kv_ureq::{AccountId, Auth, Client, Endpoint, Error, Operation};
+    ///
+    /// struct Ping;
+    /// impl Operation for Ping {
+    ///     type Output = u16;
+    ///     fn request(&self, ep: &Endpoint) -> http::Request<Vec<u8>> {
+    ///         ep.build_request(http::Method::GET, ep.namespaces_url(), &[], "application/json", None, Vec::new())
+    ///     }
+    ///     fn max_response_bytes(&self) -> u64 { 1024 }
+    ///     fn parse(&self, r: http::Response<&[u8]>) -> Result<u16, Error> {
+    ///         if r.status().is_server_error() {
+    ///             return Err(Error::new(kv_ureq::ErrorKind::Protocol { message: "busy".into() }));
+    ///         }
+    ///         Ok(r.status().as_u16())
+    ///     }
+    /// }
+    ///
+    /// static SENT: AtomicU32 = AtomicU32::new(0);
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .transport(|_req: http::Request<Vec<u8>>, _max: u64| {
+    ///         SENT.fetch_add(1, Ordering::SeqCst);
+    ///         Ok(http::Response::builder().status(503).body(Vec::new()).unwrap())
+    ///     })
+    ///     .build()?;
+    /// assert!(client.execute_once(&Ping).is_err());
+    /// assert_eq!(SENT.load(Ordering::SeqCst), 1); // sent once, not retried
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn execute_once<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         let request = op.request(&self.inner.endpoint);
         let max = op.max_response_bytes();
@@ -252,6 +311,17 @@ impl Client {
     /// Waits until the shared pacer allows the next request and returns how long it waited
     /// (zero when pacing is off). [`Client::execute`] calls this before every attempt; drivers
     /// that send through [`Client::transport`] directly should call it too.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .base_url("http://127.0.0.1:8787/client/v4") // loopback: pacing off
+    ///     .build()?;
+    /// assert_eq!(client.pace(), Duration::ZERO);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn pace(&self) -> Duration {
         let wait = self
             .inner
@@ -281,21 +351,65 @@ impl Client {
     }
 
     /// The endpoint: base URL, account id, credentials, user agent.
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::new(Auth::api_token("t")?, AccountId::new("acc")?);
+    /// assert_eq!(client.endpoint().account().as_str(), "acc");
+    /// assert_eq!(client.endpoint().base_url(), "https://api.cloudflare.com/client/v4");
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
     }
 
     /// The transport requests go through.
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .transport(|_req: http::Request<Vec<u8>>, _max: u64| {
+    ///         Ok(http::Response::builder().status(418).body(Vec::new()).unwrap())
+    ///     })
+    ///     .build()?;
+    /// let resp = client.transport().send(http::Request::new(Vec::new()), 0)?;
+    /// assert_eq!(resp.status(), 418);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn transport(&self) -> &dyn Transport {
         &*self.inner.transport
     }
 
     /// The retry policy of [`Client::execute`].
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, RetryPolicy};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
+    ///     .build()?;
+    /// assert_eq!(client.retry_policy().max_attempts(), 3);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
 
     /// True if requests are paced (the default against Cloudflare, off for loopback).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let cloudflare = Client::new(Auth::api_token("t")?, AccountId::new("acc")?);
+    /// assert!(cloudflare.is_pacing());
+    /// let local = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .base_url("http://localhost:8787/client/v4")
+    ///     .build()?;
+    /// assert!(!local.is_pacing());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn is_pacing(&self) -> bool {
         self.inner
             .pacer
@@ -305,6 +419,14 @@ impl Client {
     }
 
     /// How many requests a bulk job keeps in flight ([`DEFAULT_CONCURRENCY`] by default).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, DEFAULT_CONCURRENCY};
+    ///
+    /// let client = Client::new(Auth::api_token("t")?, AccountId::new("acc")?);
+    /// assert_eq!(client.concurrency(), DEFAULT_CONCURRENCY);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn concurrency(&self) -> usize {
         self.inner.concurrency
     }
@@ -413,6 +535,19 @@ enum Pacing {
 /// | [`pacing`](Self::pacing) / [`pacer`](Self::pacer) | on (1,200 requests / 5 min) unless the base URL is loopback |
 /// | [`concurrency`](Self::concurrency) | [`DEFAULT_CONCURRENCY`] (4) |
 /// | [`transport`](Self::transport) | a [`UreqTransport`] built from the settings above |
+///
+/// ```
+/// use std::time::Duration;
+/// use kv_ureq::{AccountId, Auth, ClientBuilder};
+///
+/// let client = ClientBuilder::new(Auth::api_token("t")?, AccountId::new("acc")?)
+///     .request_timeout(Duration::from_secs(300))
+///     .user_agent_suffix("my-app/1.2")
+///     .concurrency(2)
+///     .build()?;
+/// assert_eq!(client.concurrency(), 2);
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct ClientBuilder {
     auth: Auth,
@@ -448,6 +583,15 @@ impl fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// The defaults of [`Client::new`].
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, ClientBuilder, DEFAULT_CONCURRENCY};
+    ///
+    /// let client = ClientBuilder::new(Auth::api_token("t")?, AccountId::new("acc")?).build()?;
+    /// assert!(client.is_pacing());
+    /// assert_eq!(client.concurrency(), DEFAULT_CONCURRENCY);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn new(auth: Auth, account_id: AccountId) -> ClientBuilder {
         ClientBuilder {
             auth,
@@ -468,6 +612,18 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// As [`ClientBuilder::from_env_with`].
+    ///
+    /// # Example
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// // Credentials and account from the environment, the rest set here.
+    /// let client = kv_ureq::ClientBuilder::from_env()?
+    ///     .request_timeout(Duration::from_secs(300))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn from_env() -> Result<ClientBuilder, Error> {
         ClientBuilder::from_env_with(|name| std::env::var(name).ok())
     }
@@ -548,6 +704,24 @@ impl ClientBuilder {
 
     /// The API base URL, e.g. an emulator's `http://127.0.0.1:8787/client/v4`. Must be
     /// `https` unless the host is loopback (checked by [`build`](Self::build)).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acct")?)
+    ///     .base_url(emu.base_url())
+    ///     .build()?;
+    /// assert_eq!(client.endpoint().base_url(), emu.base_url());
+    /// assert!(client.namespaces().next().is_none()); // a fresh emulator has no namespaces
+    /// // Plain http is refused for any host that is not loopback.
+    /// let remote = Client::builder(Auth::api_token("t")?, AccountId::new("acct")?)
+    ///     .base_url("http://kv.example.com/client/v4");
+    /// assert!(remote.build().is_err());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -555,6 +729,22 @@ impl ClientBuilder {
 
     /// Budget for DNS, TCP connect and TLS handshake, per attempt (default 10 s; `None` for
     /// no limit). Ignored with a custom [`transport`](Self::transport).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .build()?;
+    /// # let _ = client;
+    /// // `None` waits as long as the OS lets it.
+    /// let patient = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .connect_timeout(None)
+    ///     .build()?;
+    /// # let _ = patient;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = timeout.into();
         self
@@ -562,18 +752,60 @@ impl ClientBuilder {
 
     /// Budget for one whole exchange, body included, per attempt (default 60 s; `None` for no
     /// limit). Raise it for bulk writes near 100 MB. Ignored with a custom transport.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// // Large bulk writes over a slow link need more than the default 60 s.
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .request_timeout(Duration::from_secs(300))
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn request_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.request_timeout = timeout.into();
         self
     }
 
     /// Proxy source (default [`ProxyConfig::FromEnv`]). Ignored with a custom transport.
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, ProxyConfig};
+    ///
+    /// let direct = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .proxy(ProxyConfig::Disabled)
+    ///     .build()?;
+    /// # let _ = direct;
+    /// let bad = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .proxy(ProxyConfig::Url("not a url".into()))
+    ///     .build();
+    /// assert!(bad.is_err());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
         self.proxy = proxy;
         self
     }
 
     /// Appended to the `User-Agent`: `kv-ureq/<version> <suffix>`, e.g. `"my-app/1.2"`.
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, USER_AGENT};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acct")?)
+    ///     .base_url(emu.base_url())
+    ///     .user_agent_suffix("my-app/1.2")
+    ///     .build()?;
+    /// client.namespaces().count();
+    /// let sent = emu.requests()[0].header("user-agent").map(str::to_owned);
+    /// assert_eq!(sent, Some(format!("{USER_AGENT} my-app/1.2")));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.user_agent_suffix = Some(suffix.into());
         self
@@ -581,6 +813,16 @@ impl ClientBuilder {
 
     /// Retry rules of [`Client::execute`] (default [`RetryPolicy::default`];
     /// [`RetryPolicy::none`] turns retries off).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, RetryPolicy};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .build()?;
+    /// assert_eq!(client.retry_policy().max_attempts(), 1);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -588,18 +830,53 @@ impl ClientBuilder {
 
     /// Turns client-side pacing on ([`Pacer::cloudflare_default`]) or off. Without this call,
     /// pacing is on for Cloudflare and off for a loopback base URL (an emulator).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .base_url("http://127.0.0.1:8787/client/v4")
+    ///     .pacing(true) // pace even against an emulator
+    ///     .build()?;
+    /// assert!(client.is_pacing());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn pacing(mut self, on: bool) -> Self {
         self.pacing = if on { Pacing::On } else { Pacing::Off };
         self
     }
 
     /// Paces requests with this pacer (shared by all clones and threads of the client).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client, Pacer};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .base_url("http://127.0.0.1:8787/client/v4")
+    ///     .pacer(Pacer::new(100, Duration::from_secs(60))?)
+    ///     .build()?;
+    /// assert!(client.is_pacing());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn pacer(mut self, pacer: Pacer) -> Self {
         self.pacing = Pacing::Custom(pacer);
         self
     }
 
     /// Requests in flight for bulk jobs (default [`DEFAULT_CONCURRENCY`]; at least 1).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .concurrency(16)
+    ///     .build()?;
+    /// assert_eq!(client.concurrency(), 16);
+    /// let zero = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?).concurrency(0);
+    /// assert!(zero.build().is_err());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n;
         self
@@ -608,6 +885,21 @@ impl ClientBuilder {
     /// Sends through `transport` instead of a [`UreqTransport`]: another HTTP stack, a test
     /// double, or a `UreqTransport` you built yourself. Timeouts and proxy settings of this
     /// builder then do not apply.
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// // A test double that accepts every DELETE.
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .transport(|req: http::Request<Vec<u8>>, _max: u64| {
+    ///         assert_eq!(req.method(), http::Method::DELETE);
+    ///         let ok = r#"{"success":true,"errors":[],"messages":[],"result":null}"#;
+    ///         Ok(http::Response::builder().status(200).body(ok.as_bytes().to_vec()).unwrap())
+    ///     })
+    ///     .build()?;
+    /// client.namespace("abc")?.delete("k")?;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
         self.transport = Some(Arc::new(transport));
         self
@@ -618,6 +910,19 @@ impl ClientBuilder {
     /// # Errors
     /// An unacceptable base URL (not https for a non-loopback host, has a query, ...), a user
     /// agent suffix that is not a valid header value, an invalid proxy URL, or concurrency 0.
+    ///
+    /// # Example
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let ok = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?).build();
+    /// assert!(ok.is_ok());
+    /// let bad = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .user_agent_suffix("bad\nvalue")
+    ///     .build();
+    /// assert!(bad.is_err());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn build(self) -> Result<Client, Error> {
         let mut endpoint = Endpoint::new(self.account, self.auth);
         if let Some(url) = &self.base_url {

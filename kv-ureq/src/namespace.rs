@@ -59,6 +59,19 @@ impl Client {
     ///
     /// # Errors
     /// An invalid id; a missing namespace ([`Error::is_namespace_not_found`]); the API's errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// let id = client.create_namespace("docs")?.id;
+    /// assert_eq!(client.get_namespace(id.as_str())?.title, "docs");
+    /// client.delete_namespace(id.as_str())?;
+    /// assert!(client.get_namespace(id.as_str()).unwrap_err().is_namespace_not_found());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn get_namespace(&self, id: impl IntoNamespaceId) -> Result<Namespace, Error> {
         self.execute(&GetNamespace::new(id.into_namespace_id()?))
     }
@@ -68,6 +81,18 @@ impl Client {
     ///
     /// # Errors
     /// An invalid id or title; the API's errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// let id = client.create_namespace("old-name")?.id;
+    /// client.rename_namespace(id.as_str(), "new-name")?;
+    /// assert_eq!(client.get_namespace(id.as_str())?.title, "new-name");
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn rename_namespace(
         &self,
         id: impl IntoNamespaceId,
@@ -83,6 +108,18 @@ impl Client {
     ///
     /// # Errors
     /// An invalid id; the API's errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// let id = client.create_namespace("scratch")?.id;
+    /// client.delete_namespace(id.as_str())?;
+    /// assert_eq!(client.namespaces().count(), 0);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn delete_namespace(&self, id: impl IntoNamespaceId) -> Result<(), Error> {
         self.execute(&DeleteNamespace::new(id.into_namespace_id()?))
     }
@@ -147,11 +184,32 @@ impl fmt::Debug for NamespaceHandle {
 
 impl NamespaceHandle {
     /// The namespace id.
+    ///
+    /// ```
+    /// let client = kv_ureq::Client::from_env_with(|name| match name {
+    ///     "CLOUDFLARE_API_TOKEN" => Some("t".into()),
+    ///     "CLOUDFLARE_ACCOUNT_ID" => Some("acc".into()),
+    ///     _ => None,
+    /// })?;
+    /// let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+    /// assert_eq!(ns.id().as_str(), "0f2ac74b498b48028cb68387c421e279");
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn id(&self) -> &NamespaceId {
         &self.id
     }
 
     /// The client this handle sends through.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// assert_eq!(ns.client().endpoint().base_url(), emu.base_url());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -160,6 +218,18 @@ impl NamespaceHandle {
     ///
     /// # Errors
     /// A missing namespace ([`Error::is_namespace_not_found`]); the API's errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let info = ns.info()?;
+    /// assert_eq!((info.id.as_str(), info.title.as_str()), (ns.id().as_str(), "docs"));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn info(&self) -> Result<Namespace, Error> {
         self.client.execute(&GetNamespace::new(self.id.clone()))
     }
@@ -169,6 +239,22 @@ impl NamespaceHandle {
     ///
     /// # Errors
     /// An invalid key; a missing namespace; the API's other errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put_with("k", "v").ttl(3600).send()?;
+    /// let value = ns.get("k")?.expect("just written");
+    /// assert_eq!(value.bytes, b"v");
+    /// assert!(value.expiration.is_some());
+    /// assert_eq!(ns.get("missing")?, None);
+    /// assert!(ns.get("..").unwrap_err().is_invalid_input());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn get(&self, key: impl IntoKey) -> Result<Option<Value>, Error> {
         self.client
             .execute(&TryGetValue::new(self.id.clone(), key.into_key()?))
@@ -178,6 +264,19 @@ impl NamespaceHandle {
     ///
     /// # Errors
     /// As [`get`](Self::get).
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("blob", vec![0u8, 255, 7])?;
+    /// assert_eq!(ns.get_bytes("blob")?, Some(vec![0, 255, 7]));
+    /// assert_eq!(ns.get_bytes("missing")?, None);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn get_bytes(&self, key: impl IntoKey) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.get(key)?.map(|v| v.bytes))
     }
@@ -186,6 +285,20 @@ impl NamespaceHandle {
     ///
     /// # Errors
     /// As [`get`](Self::get), and a decode error if the bytes are not UTF-8.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("greeting", "héllo")?;
+    /// assert_eq!(ns.get_text("greeting")?.as_deref(), Some("héllo"));
+    /// ns.put("blob", vec![0xffu8, 0xfe])?;
+    /// assert!(ns.get_text("blob").is_err()); // not UTF-8
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn get_text(&self, key: impl IntoKey) -> Result<Option<String>, Error> {
         match self.get(key)? {
             None => Ok(None),
@@ -197,6 +310,23 @@ impl NamespaceHandle {
     ///
     /// # Errors
     /// As [`get`](Self::get), and a decode error (with the JSON path) if it does not parse.
+    ///
+    /// # Example
+    /// ```
+    /// #[derive(serde::Deserialize, Debug, PartialEq)]
+    /// struct Config {
+    ///     debug: bool,
+    /// }
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("cfg", r#"{"debug":true}"#)?;
+    /// assert_eq!(ns.get_json::<Config>("cfg")?, Some(Config { debug: true }));
+    /// assert_eq!(ns.get_json::<Config>("missing")?, None);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         key: impl IntoKey,
@@ -212,6 +342,20 @@ impl NamespaceHandle {
     ///
     /// # Errors
     /// An invalid key, a value over 25 MiB; the API's errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("k", "first")?;
+    /// ns.put("k", b"second".to_vec())?; // replaces
+    /// assert_eq!(ns.get_text("k")?.as_deref(), Some("second"));
+    /// assert!(ns.put("", "v").unwrap_err().is_invalid_input()); // checked before sending
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn put(&self, key: impl IntoKey, value: impl Into<Vec<u8>>) -> Result<(), Error> {
         self.put_with(key, value).send()
     }
@@ -241,6 +385,20 @@ impl NamespaceHandle {
     ///
     /// # Errors
     /// An invalid key; the API's errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("k", "v")?;
+    /// ns.delete("k")?;
+    /// assert_eq!(ns.get("k")?, None);
+    /// ns.delete("k")?; // already gone: still Ok
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn delete(&self, key: impl IntoKey) -> Result<(), Error> {
         self.client
             .execute(&DeleteValue::new(self.id.clone(), key.into_key()?))
@@ -251,6 +409,22 @@ impl NamespaceHandle {
     /// # Errors
     /// An invalid key; a missing key is an error here ([`Error::is_key_not_found`]), unlike
     /// [`get`](Self::get); the API's other errors.
+    ///
+    /// # Example
+    /// ```
+    /// use serde_json::json;
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put_with("a", "v").metadata(json!({"owner": "me"})).send()?;
+    /// ns.put("b", "v")?;
+    /// assert_eq!(ns.metadata("a")?, Some(json!({"owner": "me"})));
+    /// assert_eq!(ns.metadata("b")?, None);
+    /// assert!(ns.metadata("missing").unwrap_err().is_key_not_found());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn metadata(&self, key: impl IntoKey) -> Result<Option<serde_json::Value>, Error> {
         self.client
             .execute(&GetMetadata::new(self.id.clone(), key.into_key()?))
@@ -277,6 +451,20 @@ impl NamespaceHandle {
     }
 
     /// Every key starting with `prefix`; the same as `keys().prefix(prefix)`.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// for key in ["user:1", "user:2", "order:1"] {
+    ///     ns.put(key, "v")?;
+    /// }
+    /// let names: Vec<String> = ns.keys_with_prefix("user:").map(|k| k.map(|k| k.name)).collect::<Result<_, _>>()?;
+    /// assert_eq!(names, ["user:1", "user:2"]);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn keys_with_prefix(&self, prefix: impl Into<String>) -> Keys {
         self.keys().prefix(prefix)
     }
@@ -287,6 +475,22 @@ impl NamespaceHandle {
 /// Without metadata the value goes as raw bytes; with metadata as multipart (`value` +
 /// `metadata` parts). Option errors (metadata over 1 KiB, TTL under 60 s, a bad key, a value
 /// over 25 MiB) are reported by `send`, before anything is sent.
+///
+/// ```
+/// use serde_json::json;
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// let put = ns.put_with("k", "v").metadata(json!({"v": 1})).ttl(3600); // nothing sent yet
+/// assert_eq!(ns.get("k")?, None);
+/// put.send()?;
+/// assert_eq!(ns.metadata("k")?, Some(json!({"v": 1})));
+/// // Option errors come from `send`, before any request.
+/// assert!(ns.put_with("k", "v").ttl(10).send().unwrap_err().is_invalid_input());
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[must_use = "a Put does nothing until .send() is called"]
 pub struct Put<'a> {
     ns: &'a NamespaceHandle,
@@ -311,24 +515,75 @@ impl fmt::Debug for Put<'_> {
 impl Put<'_> {
     /// Stores metadata: any `Serialize` value (e.g. `serde_json::json!({..})` or a
     /// [`Metadata`]) whose JSON is at most 1024 bytes.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put_with("k", "v").metadata(json!({"tags": ["a", "b"]})).send()?;
+    /// assert_eq!(ns.metadata("k")?, Some(json!({"tags": ["a", "b"]})));
+    /// let too_big = json!({"blob": "x".repeat(2000)});
+    /// assert!(ns.put_with("k", "v").metadata(too_big).send().unwrap_err().is_invalid_input());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn metadata(mut self, metadata: impl serde::Serialize) -> Self {
         self.metadata = Some(Metadata::from_serialize(&metadata));
         self
     }
 
     /// Expires the key `secs` seconds after the write (at least 60).
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put_with("session", "v").ttl(600).send()?;
+    /// let expires = ns.get("session")?.and_then(|v| v.expiration).unwrap();
+    /// assert!(expires >= emu.now() + 590 && expires <= emu.now() + 600);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn ttl(mut self, secs: u64) -> Self {
         self.expiration = Some(Expiration::ttl(secs));
         self
     }
 
     /// Expires the key at `unix_secs` (seconds since the Unix epoch, at least 60 s ahead).
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let at = emu.now() + 3600;
+    /// ns.put_with("k", "v").expire_at(at).send()?;
+    /// assert_eq!(ns.get("k")?.and_then(|v| v.expiration), Some(at));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn expire_at(mut self, unix_secs: u64) -> Self {
         self.expiration = Some(Ok(Expiration::at(unix_secs)));
         self
     }
 
     /// Sets the expiry from an [`Expiration`].
+    ///
+    /// ```
+    /// use kv_ureq::Expiration;
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let at = emu.now() + 3600;
+    /// ns.put_with("k", "v").expiration(Expiration::At(at)).send()?;
+    /// assert_eq!(ns.get("k")?.and_then(|v| v.expiration), Some(at));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn expiration(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(match expiration {
             Expiration::Ttl(s) => Expiration::ttl(s),
@@ -341,6 +596,18 @@ impl Put<'_> {
     ///
     /// # Errors
     /// Any invalid option (see the type's docs); the API's errors.
+    ///
+    /// # Example
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put_with("k", "v").send()?;
+    /// assert_eq!(ns.get_text("k")?.as_deref(), Some("v"));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn send(self) -> Result<(), Error> {
         let mut op = PutValue::new(self.ns.id.clone(), self.key?, self.value)?;
         if let Some(m) = self.metadata {
@@ -360,6 +627,22 @@ impl Put<'_> {
 /// on an empty page) and refuses a repeated cursor. Each page request goes through
 /// [`Client::execute`] (retries, pacing). After an error (also an invalid [`limit`](Self::limit))
 /// the iterator yields that error once and then ends.
+///
+/// ```
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// for i in 0..25 {
+///     ns.put(format!("k{i:02}"), "v")?;
+/// }
+/// let mut keys = ns.keys().limit(10);
+/// let first = keys.next().unwrap()?;
+/// assert_eq!(first.name, "k00");
+/// assert_eq!(keys.count(), 24); // the rest, two more pages
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 pub struct Keys {
     client: Client,
     first: ListKeys,
@@ -379,6 +662,19 @@ impl fmt::Debug for Keys {
 
 impl Keys {
     /// Only keys starting with `prefix`. Call before iterating (it restarts the listing).
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ns.put("a/1", "v")?;
+    /// ns.put("b/1", "v")?;
+    /// let names: Vec<String> = ns.keys().prefix("b/").map(|k| k.map(|k| k.name)).collect::<Result<_, _>>()?;
+    /// assert_eq!(names, ["b/1"]);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.first = self.first.clone().prefix(prefix);
         self.walk.restart();
@@ -387,6 +683,22 @@ impl Keys {
 
     /// Asks for `limit` keys per page (10..=1000; the server's default is 1000). An
     /// out-of-range limit is yielded as the iterator's only item. Call before iterating.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// for i in 0..15 {
+    ///     ns.put(format!("k{i}"), "v")?;
+    /// }
+    /// assert_eq!(ns.keys().limit(10).count(), 15);
+    /// let mut bad = ns.keys().limit(5); // below 10: the only item is the error
+    /// assert!(bad.next().unwrap().unwrap_err().is_invalid_input());
+    /// assert!(bad.next().is_none());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn limit(mut self, limit: u32) -> Self {
         match self.first.clone().limit(limit) {
             Ok(op) => self.first = op,
@@ -397,6 +709,24 @@ impl Keys {
     }
 
     /// Pages fetched so far.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// for i in 0..25 {
+    ///     ns.put(format!("k{i}"), "v")?;
+    /// }
+    /// let mut keys = ns.keys().limit(10);
+    /// assert_eq!(keys.pages_fetched(), 0); // lazy
+    /// keys.next();
+    /// assert_eq!(keys.pages_fetched(), 1);
+    /// keys.by_ref().for_each(drop);
+    /// assert_eq!(keys.pages_fetched(), 3);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn pages_fetched(&self) -> u64 {
         self.walk.pager.as_ref().map_or(0, KeyPager::pages_fetched)
     }
@@ -419,6 +749,18 @@ impl FusedIterator for Keys {}
 ///
 /// Paging follows kv-proto's [`NamespacePager`]; each page goes through [`Client::execute`].
 /// An error is yielded once and ends the iteration.
+///
+/// ```
+/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+/// #     .base_url(emu.base_url())
+/// #     .build()?;
+/// client.create_namespace("a")?;
+/// client.create_namespace("b")?;
+/// let titles: Vec<String> = client.namespaces().map(|n| n.map(|n| n.title)).collect::<Result<_, _>>()?;
+/// assert_eq!(titles.len(), 2);
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 pub struct Namespaces {
     client: Client,
     first: ListNamespaces,
@@ -437,6 +779,24 @@ impl fmt::Debug for Namespaces {
 
 impl Namespaces {
     /// Sorts by id or title. Call before iterating.
+    ///
+    /// ```
+    /// use kv_ureq::NamespaceOrder;
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// for title in ["b", "c", "a"] {
+    ///     client.create_namespace(title)?;
+    /// }
+    /// let titles: Vec<String> = client
+    ///     .namespaces()
+    ///     .order(NamespaceOrder::Title)
+    ///     .map(|n| n.map(|n| n.title))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(titles, ["a", "b", "c"]);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn order(mut self, order: NamespaceOrder) -> Self {
         self.first = self.first.clone().order(order);
         self.walk.restart();
@@ -444,6 +804,25 @@ impl Namespaces {
     }
 
     /// Sort direction. Call before iterating.
+    ///
+    /// ```
+    /// use kv_ureq::{Direction, NamespaceOrder};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// for title in ["b", "c", "a"] {
+    ///     client.create_namespace(title)?;
+    /// }
+    /// let titles: Vec<String> = client
+    ///     .namespaces()
+    ///     .order(NamespaceOrder::Title)
+    ///     .direction(Direction::Desc)
+    ///     .map(|n| n.map(|n| n.title))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(titles, ["c", "b", "a"]);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn direction(mut self, direction: Direction) -> Self {
         self.first = self.first.clone().direction(direction);
         self.walk.restart();
@@ -452,6 +831,20 @@ impl Namespaces {
 
     /// Namespaces per page (5..=100, default 100). An out-of-range value is yielded as the
     /// iterator's only item. Call before iterating.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// for i in 0..7 {
+    ///     client.create_namespace(format!("ns-{i}"))?;
+    /// }
+    /// assert_eq!(client.namespaces().per_page(5).count(), 7); // two pages
+    /// let mut bad = client.namespaces().per_page(1);
+    /// assert!(bad.next().unwrap().unwrap_err().is_invalid_input());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn per_page(mut self, per_page: u32) -> Self {
         match self.first.clone().per_page(per_page) {
             Ok(op) => self.first = op,

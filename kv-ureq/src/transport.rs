@@ -96,6 +96,15 @@ where
 /// `socks-proxy` feature), and `NO_PROXY` / `no_proxy` (comma-separated hosts, `*.suffix`,
 /// `.suffix` or `*`) for hosts that bypass it. Note that ureq uses the one proxy found for both
 /// `http` and `https` targets.
+///
+/// ```
+/// use kv_ureq::ProxyConfig;
+///
+/// assert_eq!(format!("{:?}", ProxyConfig::default()), "FromEnv");
+/// let proxy = ProxyConfig::Url("http://user:secret@proxy.internal:3128".into());
+/// assert!(!format!("{proxy:?}").contains("secret")); // Debug hides the password
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub enum ProxyConfig {
     /// Read the proxy from the environment when the transport is built (the default).
@@ -136,6 +145,18 @@ fn redact_userinfo(url: &str) -> String {
 }
 
 /// Settings of a [`UreqTransport`]; see [`UreqTransport::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use kv_ureq::{ProxyConfig, UreqTransportBuilder};
+///
+/// let transport = UreqTransportBuilder::default()
+///     .request_timeout(Some(Duration::from_secs(30)))
+///     .proxy(ProxyConfig::Disabled)
+///     .build()?;
+/// # let _ = transport;
+/// # Ok::<(), kv_ureq::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct UreqTransportBuilder {
     connect_timeout: Option<Duration>,
@@ -160,6 +181,15 @@ impl Default for UreqTransportBuilder {
 impl UreqTransportBuilder {
     /// Budget for resolving, connecting and the TLS handshake ([`DEFAULT_CONNECT_TIMEOUT`]);
     /// `None` waits forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::UreqTransport;
+    ///
+    /// let transport = UreqTransport::builder().connect_timeout(Some(Duration::from_secs(2))).build()?;
+    /// # let _ = transport;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
@@ -167,12 +197,30 @@ impl UreqTransportBuilder {
 
     /// Budget for one whole exchange including reading the body
     /// ([`DEFAULT_REQUEST_TIMEOUT`]); `None` waits forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::UreqTransport;
+    ///
+    /// let transport = UreqTransport::builder().request_timeout(Some(Duration::from_secs(300))).build()?;
+    /// # let _ = transport;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;
         self
     }
 
     /// Where the proxy comes from ([`ProxyConfig::FromEnv`] by default).
+    ///
+    /// ```
+    /// use kv_ureq::{ProxyConfig, UreqTransport};
+    ///
+    /// assert!(UreqTransport::builder().proxy(ProxyConfig::Disabled).build().is_ok());
+    /// let bad = UreqTransport::builder().proxy(ProxyConfig::Url("::not a url::".into())).build();
+    /// assert!(bad.is_err());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
         self.proxy = proxy;
         self
@@ -180,6 +228,18 @@ impl UreqTransportBuilder {
 
     /// The agent-level `User-Agent` (also sent to an HTTP proxy on `CONNECT`). Requests built
     /// by a [`crate::Client`] carry their own, which wins. Default [`USER_AGENT`].
+    ///
+    /// ```
+    /// use kv_ureq::{Transport, UreqTransport};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    ///
+    /// let transport = UreqTransport::builder().user_agent("my-agent/1").build()?;
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let request = http::Request::get(url).body(Vec::new()).unwrap(); // no User-Agent of its own
+    /// transport.send(request, 1 << 20)?;
+    /// assert_eq!(emu.requests()[0].header("user-agent"), Some("my-agent/1"));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
@@ -187,6 +247,15 @@ impl UreqTransportBuilder {
 
     /// Idle connections kept per host for reuse (default 4; set it to at least the number of
     /// threads sharing the transport).
+    ///
+    /// ```
+    /// use kv_ureq::UreqTransport;
+    ///
+    /// // Bulk jobs at concurrency 16 reuse up to 16 pooled connections.
+    /// let transport = UreqTransport::builder().max_idle_connections_per_host(16).build()?;
+    /// # let _ = transport;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn max_idle_connections_per_host(mut self, n: usize) -> Self {
         self.max_idle_connections_per_host = n.max(1);
         self
@@ -197,6 +266,19 @@ impl UreqTransportBuilder {
     /// # Errors
     /// [`ProxyConfig::Url`] is not a valid proxy URL (the message does not repeat the URL,
     /// which may hold a password).
+    ///
+    /// # Example
+    /// ```
+    /// use kv_ureq::{ProxyConfig, UreqTransport};
+    ///
+    /// assert!(UreqTransport::builder().build().is_ok());
+    /// let err = UreqTransport::builder()
+    ///     .proxy(ProxyConfig::Url("http://user:hunter2@[bad".into()))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(!err.to_string().contains("hunter2"));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn build(self) -> Result<UreqTransport, Error> {
         let proxy = match &self.proxy {
             ProxyConfig::FromEnv => ureq::Proxy::try_from_env(),
@@ -336,6 +418,19 @@ impl Default for UreqTransport {
 impl UreqTransport {
     /// A transport with the defaults: connect timeout 10 s, request timeout 60 s, proxy from
     /// the environment, `User-Agent: kv-ureq/<version>`.
+    ///
+    /// ```
+    /// use kv_ureq::{Transport, UreqTransport};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    ///
+    /// let transport = UreqTransport::new();
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let request = http::Request::get(url).header("authorization", "Bearer t").body(Vec::new()).unwrap();
+    /// let response = transport.send(request, 1 << 20)?;
+    /// assert_eq!(response.status(), 200);
+    /// assert!(std::str::from_utf8(response.body()).unwrap().contains(r#""success":true"#));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn new() -> UreqTransport {
         let defaults = UreqTransportBuilder::default();
         // Only an explicit proxy URL can make `build` fail; the defaults have none.
@@ -345,17 +440,51 @@ impl UreqTransport {
     }
 
     /// A builder for the timeouts, proxy, user agent and pool size.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::UreqTransport;
+    ///
+    /// let transport = UreqTransport::builder().connect_timeout(Some(Duration::from_secs(5))).build()?;
+    /// # let _ = transport;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn builder() -> UreqTransportBuilder {
         UreqTransportBuilder::default()
     }
 
     /// Wraps an agent you configured yourself (TLS roots, resolver, middleware ...). The
     /// status-as-data, no-redirect and HTTPS-only rules above are still applied per request.
+    ///
+    /// ```
+    /// use kv_ureq::{Transport, UreqTransport};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    ///
+    /// let transport = UreqTransport::from_agent(ureq::Agent::new_with_defaults());
+    /// // The agent would turn a 404 into an error; the transport still returns it as data.
+    /// let url = format!("{}/no/such/route", emu.base_url());
+    /// let response = transport.send(http::Request::get(url).body(Vec::new()).unwrap(), 1 << 20)?;
+    /// assert_eq!(response.status(), 404);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn from_agent(agent: ureq::Agent) -> UreqTransport {
         UreqTransport { agent }
     }
 
     /// The underlying agent.
+    ///
+    /// ```
+    /// use kv_ureq::{Transport, UreqTransport};
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    ///
+    /// let transport = UreqTransport::new();
+    /// // A clone of the agent shares the connection pool; wrap it again to send through it.
+    /// let twin = UreqTransport::from_agent(transport.agent().clone());
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let request = http::Request::get(url).header("authorization", "Bearer t").body(Vec::new()).unwrap();
+    /// assert_eq!(twin.send(request, 1 << 20)?.status(), 200);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     pub fn agent(&self) -> &ureq::Agent {
         &self.agent
     }
