@@ -11,6 +11,17 @@ macro_rules! into_validated {
             ///
             /// # Errors
             /// The string breaks the type's rules (an `InvalidInput` error naming the limit).
+            ///
+            /// # Example
+            /// ```
+            /// use kv_ureq::{IntoKey, IntoNamespaceId, IntoTitle, Key};
+            ///
+            /// let key = Key::new("a")?;
+            /// assert_eq!((&key).into_key()?, key); // the validated type passes through
+            /// assert_eq!("ns1".into_namespace_id()?.as_str(), "ns1");
+            /// assert!("x".repeat(513).into_title().unwrap_err().is_invalid_input());
+            /// # Ok::<(), kv_ureq::Error>(())
+            /// ```
             fn $method(self) -> Result<$ty, Error>;
         }
 

@@ -203,10 +203,23 @@ fn failed_keys<'r>(
 /// ```
 pub trait BulkKey: IntoKey {
     /// The key as given, for [`RejectedKey::key`].
+    ///
+    /// ```
+    /// use kv_ureq::{BulkKey, Key};
+    /// assert_eq!("user/1".describe(), "user/1");
+    /// assert_eq!(Key::new("user/1")?.describe(), "user/1");
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     fn describe(&self) -> String;
 
     /// The validated key, or the [`RejectedKey`] entry for it. The default describes the key
     /// first; the string implementations copy it only when it is rejected.
+    ///
+    /// ```
+    /// use kv_ureq::BulkKey;
+    /// assert_eq!(String::from("k").into_key_or_rejected().ok().map(|k| k.into_string()), Some("k".into()));
+    /// assert_eq!(String::new().into_key_or_rejected().unwrap_err().key, "");
+    /// ```
     fn into_key_or_rejected(self) -> Result<Key, RejectedKey>
     where
         Self: Sized,

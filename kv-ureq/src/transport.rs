@@ -68,6 +68,28 @@ pub trait Transport: Send + Sync {
     /// # Errors
     /// A transport failure ([`kv_proto::ErrorKind::Transport`]) or a body over the cap
     /// ([`kv_proto::ErrorKind::ResponseTooLarge`]). An HTTP error status is not an error here.
+    ///
+    /// # Example
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// use kv_ureq::{Transport, UreqTransport};
+    ///
+    /// let emu = Emulator::start(EmulatorConfig::default()).unwrap();
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("0123456789abcdef")).unwrap();
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces/{ns}/values/", emu.base_url());
+    /// let get = |key: &str| {
+    ///     http::Request::get(format!("{url}{key}"))
+    ///         .header("authorization", "Bearer t")
+    ///         .body(Vec::new())
+    ///         .unwrap()
+    /// };
+    /// let transport = UreqTransport::new();
+    /// assert_eq!(transport.send(get("k"), 1024)?.body(), b"0123456789abcdef");
+    /// assert_eq!(transport.send(get("missing"), 1024)?.status(), 404); // data, not an error
+    /// assert!(transport.send(get("k"), 8).unwrap_err().is_too_large());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
     fn send(
         &self,
         request: Request<Vec<u8>>,
