@@ -756,7 +756,9 @@ impl BulkGet {
     }
 
     /// Decode values as JSON (`"type":"json"`). The server fails the whole request (400) if
-    /// any requested value is not valid JSON.
+    /// any requested value is not valid JSON. The request also carries `"withMetadata":true`,
+    /// so that a stored JSON `null` stays distinguishable from a missing key; the metadata is
+    /// dropped from the result unless [`BulkGet::with_metadata`] asked for it.
     ///
     /// ```
     /// use kv_proto::{BulkGet, BulkValue, Key, NamespaceId, Operation};
