@@ -1362,14 +1362,12 @@ impl<'de> DeserializeSeed<'de> for EntrySeed {
     type Value = BulkValue;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<BulkValue, D::Error> {
+        // JSON reads always travel with metadata (`BulkGet::wire_with_metadata`), so a JSON
+        // answer is always an entry object (or `null` for a missing key).
         Ok(match (self.kind, self.with_metadata) {
             (BulkType::Text, false) => match Option::<String>::deserialize(d)? {
                 Some(s) => BulkValue::Text(s),
                 None => BulkValue::Missing,
-            },
-            (BulkType::Json, false) => match serde_json::Value::deserialize(d)? {
-                serde_json::Value::Null => BulkValue::Missing,
-                v => BulkValue::Json(v),
             },
             (BulkType::Text, true) => match Option::<TextEntry>::deserialize(d)? {
                 Some(e) => BulkValue::WithMetadata {
@@ -1379,7 +1377,7 @@ impl<'de> DeserializeSeed<'de> for EntrySeed {
                 },
                 None => BulkValue::Missing,
             },
-            (BulkType::Json, true) => match Option::<JsonEntry>::deserialize(d)? {
+            (BulkType::Json, _) => match Option::<JsonEntry>::deserialize(d)? {
                 Some(e) => BulkValue::WithMetadata {
                     value: BulkPayload::Json(e.value),
                     metadata: e.metadata,
