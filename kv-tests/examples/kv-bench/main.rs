@@ -3,22 +3,18 @@
 //! client's peak RSS while bulk-deleting a million streamed keys.
 //!
 //! ```text
-//! cargo build --release -p kv-tests --bins
-//! cargo run --release -p kv-tests --bin kv-bench -- [--keys N] [--json] [--reps N]
+//! cargo build --release -p kv-tests --bin kv-emulator
+//! cargo run --release -p kv-tests --example kv-bench -- [--keys N] [--json] [--reps N]
 //! ```
 //!
-//! The emulator runs in its own process (`kv-emulator` next to this executable, built with
+//! The emulator runs in its own process (`kv-emulator` in this executable's profile directory, built with
 //! cargo if missing, or `--emulator-url` for one already running) and is killed at the end.
 //! See `kv-tests/PERF.md` for the method and the results.
 #![forbid(unsafe_code)]
 
-#[path = "kv_bench/emu.rs"]
 mod emu;
-#[path = "kv_bench/ours.rs"]
 mod ours;
-#[path = "kv_bench/raw.rs"]
 mod raw;
-#[path = "kv_bench/work.rs"]
 mod work;
 
 use std::io::Write as _;

@@ -1,5 +1,6 @@
-//! The emulator under test, in its own process: spawned from the `kv-emulator` binary next to
-//! this executable (built with cargo if it is missing), killed when the guard drops.
+//! The emulator under test, in its own process: spawned from the `kv-emulator` binary of this
+//! executable's profile directory (built with cargo if it is missing), killed when the guard
+//! drops.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -72,11 +73,14 @@ impl Drop for EmulatorProcess {
     }
 }
 
-/// `kv-emulator` next to this executable; when it is not there, builds it with the same
-/// profile and target directory (`cargo build -p kv-tests --bin kv-emulator`).
+/// `kv-emulator` in this executable's profile directory (`target/<profile>/`, the parent of
+/// `examples/`); when it is not there, builds it with the same profile and target directory
+/// (`cargo build -p kv-tests --bin kv-emulator`).
 fn emulator_path() -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let exe = me.with_file_name(format!("kv-emulator{}", std::env::consts::EXE_SUFFIX));
+    let dir =
+        profile_dir(&me).ok_or_else(|| format!("no profile directory above {}", me.display()))?;
+    let exe = dir.join(format!("kv-emulator{}", std::env::consts::EXE_SUFFIX));
     if exe.is_file() {
         return Ok(exe);
     }
@@ -98,9 +102,19 @@ fn emulator_path() -> Result<PathBuf, String> {
     }
 }
 
+/// `target/<profile>/` for an executable in it or in its `examples/` folder.
+fn profile_dir(me: &Path) -> Option<&Path> {
+    let dir = me.parent()?;
+    if dir.file_name()? == "examples" {
+        dir.parent()
+    } else {
+        Some(dir)
+    }
+}
+
 /// The profile directory (`release`, `debug`, ...) and the target directory above it.
 fn profile_and_target_dir(me: &Path) -> Option<(String, PathBuf)> {
-    let profile_dir = me.parent()?;
+    let profile_dir = profile_dir(me)?;
     let profile = profile_dir.file_name()?.to_str()?.to_owned();
     Some((profile, profile_dir.parent()?.to_path_buf()))
 }
