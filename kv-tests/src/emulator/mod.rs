@@ -1168,3 +1168,33 @@ impl Drop for Emulator {
         self.shutdown_now();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_jitter_is_seeded_and_bounded() {
+        let timing = |seed, jitter| Timing {
+            latency: Duration::from_millis(100),
+            jitter,
+            seed,
+            item_cost: Duration::ZERO,
+            edge_timeout: DEFAULT_EDGE_TIMEOUT,
+            edge_applies: true,
+        };
+        let plain = timing(1, Duration::ZERO);
+        assert!((0..50).all(|seq| plain.latency_for(seq) == Duration::from_millis(100)));
+        let jitter = Duration::from_millis(20);
+        let a: Vec<Duration> = (0..200).map(|s| timing(1, jitter).latency_for(s)).collect();
+        let b: Vec<Duration> = (0..200).map(|s| timing(1, jitter).latency_for(s)).collect();
+        let c: Vec<Duration> = (0..200).map(|s| timing(2, jitter).latency_for(s)).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let (lo, hi) = (Duration::from_millis(100), Duration::from_millis(120));
+        assert!(a.iter().all(|d| (lo..=hi).contains(d)), "{a:?}");
+        // Spread over the range, not stuck at one end.
+        assert!(a.iter().any(|d| *d < lo + jitter / 4));
+        assert!(a.iter().any(|d| *d > hi - jitter / 4));
+    }
+}
