@@ -445,7 +445,7 @@ fn unit(h: u64) -> f64 {
 /// `Retry-After` is sent on every 429 whatever this says.
 ///
 /// ```
-/// use kv_tests::RateLimitHeaders;
+/// use kv_tests::emulator::RateLimitHeaders;
 /// assert_eq!(RateLimitHeaders::default(), RateLimitHeaders::Both);
 /// assert_eq!("ietf".parse::<RateLimitHeaders>(), Ok(RateLimitHeaders::Ietf));
 /// assert!(RateLimitHeaders::Legacy.legacy() && !RateLimitHeaders::Legacy.ietf());
@@ -523,7 +523,8 @@ impl FromStr for RateLimitHeaders {
 ///
 /// ```
 /// use std::time::Duration;
-/// use kv_tests::{RateLimit, RateLimitHeaders};
+/// use kv_tests::RateLimit;
+/// use kv_tests::emulator::RateLimitHeaders;
 /// // Cloudflare's global limit, as documented.
 /// let cf = RateLimit::cloudflare();
 /// assert_eq!((cf.limit, cf.window), (1200, Duration::from_secs(300)));
@@ -574,7 +575,8 @@ impl RateLimit {
     /// at most 200 per second; both header families.
     ///
     /// ```
-    /// use kv_tests::{RateLimit, RateLimitHeaders};
+    /// use kv_tests::RateLimit;
+    /// use kv_tests::emulator::RateLimitHeaders;
     /// assert_eq!(RateLimit::cloudflare().headers, RateLimitHeaders::Both);
     /// ```
     pub fn cloudflare() -> Self {
@@ -613,7 +615,8 @@ impl RateLimit {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use kv_tests::{RateLimit, RateLimitHeaders};
+    /// use kv_tests::RateLimit;
+    /// use kv_tests::emulator::RateLimitHeaders;
     /// let rl = RateLimit::new(5, Duration::from_secs(1)).headers(RateLimitHeaders::None);
     /// assert_eq!(rl.headers, RateLimitHeaders::None);
     /// ```
