@@ -144,6 +144,18 @@ fn help_documents_every_flag() {
         "--rate-window",
         "--log-requests",
         "--max-namespaces",
+        "--like-cloudflare",
+        "--latency",
+        "--latency-jitter",
+        "--bulk-item-cost",
+        "--edge-timeout",
+        "--edge-timeout-writes",
+        "--rate-penalty",
+        "--max-rps",
+        "--ratelimit-headers",
+        "half-body",
+        "success-false",
+        "apply-drop",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
@@ -158,4 +170,74 @@ fn help_documents_every_flag() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+    for bad in [
+        &["--ratelimit-headers", "draft"][..],
+        &["--edge-timeout-writes", "maybe"],
+        &["--latency", "-5"],
+        // A penalty or header choice without any limit is a mistake, not silently ignored.
+        &["--rate-penalty", "5"],
+        &["--ratelimit-headers", "ietf"],
+        &["--rate-limit", "5", "--rate-penalty", "-1"],
+    ] {
+        let out = Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad:?} accepted");
+    }
+}
+
+#[test]
+fn cloudflare_flags_override_the_profile() {
+    let (mut child, base) = spawn(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--like-cloudflare",
+        "--latency",
+        "30",
+        "--rate-limit",
+        "4",
+        "--rate-window",
+        "20",
+        "--rate-penalty",
+        "7",
+        "--ratelimit-headers",
+        "ietf",
+        "--bulk-item-cost",
+        "1000",
+        "--edge-timeout",
+        "40",
+        "--edge-timeout-writes",
+        "discarded",
+    ]);
+    let h = http(&base, "any");
+    let started = Instant::now();
+    let ns = h.create_ns("cf");
+    assert!(started.elapsed() >= Duration::from_millis(30));
+    // 50 items x 1 ms > 40 ms: 524, and discarded.
+    let items: Vec<_> = (0..50)
+        .map(|i| json!({"key": format!("k{i}"), "value": "v"}))
+        .collect();
+    let r = h.json("PUT", &format!("/{ns}/bulk"), &json!(items));
+    assert_eq!(r.status, 524);
+    let r = h.get(&format!("/{ns}/keys"));
+    assert_eq!(r.result(), json!([]));
+    assert_eq!(r.header("ratelimit-policy"), Some("\"default\";q=4;w=20"));
+    assert!(r.header("x-ratelimit-limit").is_none(), "ietf only");
+    assert_eq!(h.get("").status, 200);
+    let r = h.get("");
+    r.error(429, 971);
+    assert_eq!(r.header("retry-after"), Some("7"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // --max-rps alone is a 1 s window.
+    let (mut child, base) = spawn(&["--listen", "127.0.0.1:0", "--max-rps", "2"]);
+    let h = http(&base, "any");
+    let r = h.get("");
+    assert_eq!(r.header("ratelimit-policy"), Some("\"default\";q=2;w=1"));
+    assert_eq!(r.header("x-ratelimit-limit"), Some("2"));
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -371,3 +371,150 @@ fn request_log_records_raw_requests() {
     assert!(emu.requests().is_empty());
     assert!(emu.request_count() >= 4);
 }
+
+#[test]
+fn half_body_is_a_complete_but_cut_json_answer() {
+    let emu = start();
+    let h = Http::new(&emu);
+    let ns = h.create_ns("f");
+    emu.put_entry(ACCOUNT, &ns, "k", StoredEntry::new("value"))
+        .unwrap();
+    let whole = h.get(&format!("/{ns}/keys"));
+    assert_eq!(whole.status, 200);
+    emu.set_faults(FaultPlan::always(FaultKind::HalfBody));
+    let cut = h.get(&format!("/{ns}/keys"));
+    // Same status and content type; a Content-Length that matches the cut body, so the
+    // client reads it to the end without a transport error.
+    assert_eq!(cut.status, 200);
+    assert_eq!(cut.header("content-type"), Some("application/json"));
+    assert_eq!(
+        cut.header("content-length"),
+        Some(cut.body.len().to_string().as_str())
+    );
+    assert_eq!(cut.body, whole.body[..whole.body.len() / 2]);
+    assert!(serde_json::from_slice::<Value>(&cut.body).is_err());
+    // Processed: a bulk write under the fault is applied.
+    let r = h.json(
+        "PUT",
+        &format!("/{ns}/bulk"),
+        &json!([{"key": "b", "value": "v"}]),
+    );
+    assert_eq!(r.status, 200);
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
+    assert_eq!(emu.entry(ACCOUNT, &ns, "b").unwrap().value, b"v");
+    // Value reads (raw bytes, no envelope) never get it.
+    let v = h.get(&format!("/{ns}/values/k"));
+    assert_eq!(v.body, b"value");
+    let log = emu.requests();
+    assert_eq!(log.last().unwrap().fault, None);
+    assert_eq!(log[log.len() - 2].fault, Some(FaultKind::HalfBody));
+}
+
+#[test]
+fn success_false_with_status_200_is_not_processed() {
+    let emu = start();
+    let h = Http::new(&emu);
+    let ns = h.create_ns("f");
+    emu.set_faults(FaultPlan::always(FaultKind::SuccessFalse).scope(FaultScope::Mutating));
+    let r = h.raw("PUT", &format!("/{ns}/values/k"), b"v");
+    // `error` checks success false, result null, messages an array and the code.
+    let msg = r.error(200, 10001);
+    assert!(!msg.is_empty());
+    assert_eq!(r.json()["errors"].as_array().unwrap().len(), 1);
+    assert!(emu.entry(ACCOUNT, &ns, "k").is_none());
+    assert_eq!(
+        emu.requests().last().unwrap().fault,
+        Some(FaultKind::SuccessFalse)
+    );
+    // Out of scope: reads are fine.
+    assert_eq!(h.get(&format!("/{ns}/keys")).status, 200);
+}
+
+#[test]
+fn apply_then_drop_changes_state_but_sends_nothing() {
+    let emu = start();
+    let ns = emu.create_namespace(ACCOUNT, "f").unwrap();
+    emu.put_entry(ACCOUNT, &ns, "gone", StoredEntry::new("x"))
+        .unwrap();
+    emu.set_faults(FaultPlan::always(FaultKind::DropAfterApply));
+    let h = Http::new(&emu);
+    let put = h
+        .agent
+        .put(&h.url(&format!("/{ns}/values/k")))
+        .header("authorization", "Bearer t")
+        .send(&b"v"[..]);
+    assert!(put.is_err(), "{put:?}");
+    assert_eq!(emu.entry(ACCOUNT, &ns, "k").unwrap().value, b"v");
+    // Raw: not a single byte of answer.
+    let path = format!("/client/v4/accounts/{ACCOUNT}/storage/kv/namespaces/{ns}/values/gone");
+    let request = format!(
+        "DELETE {path} HTTP/1.1\r\nHost: emu\r\nAuthorization: Bearer t\r\nConnection: close\r\n\r\n"
+    );
+    let (out, _) = raw_exchange(emu.addr(), &request);
+    assert!(out.is_empty(), "got {:?}", String::from_utf8_lossy(&out));
+    assert!(emu.entry(ACCOUNT, &ns, "gone").is_none());
+    let log = emu.requests();
+    assert_eq!(log.len(), 2);
+    assert!(
+        log.iter()
+            .all(|r| r.status.is_none() && r.fault == Some(FaultKind::DropAfterApply)),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn newer_kinds_are_opt_in_and_deterministic() {
+    // The default mix is still the eight original kinds.
+    assert_eq!(
+        FaultPlan::new(1, 0.5).mix,
+        FaultKind::ALL.map(|k| (k, 1)).to_vec()
+    );
+    assert!(FaultKind::NEWER.iter().all(|k| !FaultKind::ALL.contains(k)));
+
+    /// What the client saw for each of 60 list-keys requests, and what the log says.
+    fn run(seed: u64) -> Vec<(String, Option<FaultKind>)> {
+        let emu = start_with(
+            EmulatorConfig::default()
+                .faults(FaultPlan::new(seed, 0.5).with_mix(FaultKind::NEWER.map(|k| (k, 1)))),
+        );
+        let ns = emu.create_namespace(ACCOUNT, "d").unwrap();
+        let h = Http::new(&emu);
+        let url = h.url(&format!("/{ns}/keys"));
+        let seen: Vec<String> = (0..60)
+            .map(
+                |_| match h.agent.get(&url).header("authorization", "Bearer t").call() {
+                    Err(_) => "no answer".to_owned(),
+                    Ok(mut resp) => {
+                        let status = resp.status().as_u16();
+                        let body = resp.body_mut().read_to_vec().unwrap();
+                        match serde_json::from_slice::<Value>(&body) {
+                            Err(_) => format!("{status} garbled"),
+                            Ok(v) => format!("{status} success={}", v["success"]),
+                        }
+                    }
+                },
+            )
+            .collect();
+        let faults = emu.requests().into_iter().map(|r| r.fault);
+        seen.into_iter().zip(faults).collect()
+    }
+    let a = run(11);
+    assert_eq!(a, run(11));
+    assert_ne!(a, run(12));
+    for (seen, fault) in &a {
+        let expected = match fault {
+            None => "200 success=true",
+            Some(FaultKind::HalfBody) => "200 garbled",
+            Some(FaultKind::SuccessFalse) => "200 success=false",
+            Some(FaultKind::DropAfterApply) => "no answer",
+            Some(other) => panic!("{other} is not in the mix"),
+        };
+        assert_eq!(seen, expected);
+    }
+    for kind in FaultKind::NEWER {
+        assert!(
+            a.iter().any(|(_, f)| *f == Some(kind)),
+            "{kind} never picked: {a:?}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use kv_tests::emulator::RateLimitHeaders;
 use kv_tests::{Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, RateLimit};
 
 /// A local emulator of the Cloudflare Workers KV REST API.
@@ -44,7 +45,8 @@ struct Args {
     seed: u64,
 
     /// Fault kinds and weights, comma-separated: 429, 500, 502, 503, drop, truncate, slow,
-    /// partial, each optionally KIND=WEIGHT (e.g. "429=3,503,partial=2"). Default: all, equal.
+    /// partial, and the opt-in half-body, success-false, apply-drop; each optionally
+    /// KIND=WEIGHT (e.g. "429=3,503,partial=2"). Default: the first eight, equal.
     #[arg(long, value_name = "MIX", value_parser = parse_mix)]
     faults: Option<FaultMix>,
 
@@ -68,12 +70,13 @@ struct Args {
     #[arg(long, default_value_t = 0.5, value_name = "FRACTION")]
     partial_fraction: f64,
 
-    /// Rate-limit mode: allow N requests per window, then answer 429 (code 971) with
-    /// Retry-After until the window ends. Cloudflare's limit is 1200 per 300 s.
+    /// Rate-limit mode: allow N requests in any sliding window, then answer 429 (code 971)
+    /// with Retry-After until a slot frees up (or the --rate-penalty ends). Cloudflare's
+    /// limit is 1200 per 300 s.
     #[arg(long, value_name = "N")]
     rate_limit: Option<u64>,
 
-    /// Rate-limit window in seconds (real time).
+    /// Rate-limit window in seconds (real time, sliding).
     #[arg(long, default_value_t = 300.0, value_name = "SECS")]
     rate_window: f64,
 
@@ -84,6 +87,94 @@ struct Args {
     /// Namespaces allowed per account.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     max_namespaces: usize,
+
+    /// Behave like Cloudflare: --latency 100, --rate-limit 1200 --rate-window 300
+    /// --rate-penalty 300 --max-rps 200, --bulk-item-cost 200, --edge-timeout 100000,
+    /// --ratelimit-headers both. Each of those flags, given too, overrides the profile.
+    #[arg(long)]
+    like_cloudflare: bool,
+
+    /// Delay every answer by MS milliseconds after processing (default 0).
+    #[arg(long, value_name = "MS")]
+    latency: Option<u64>,
+
+    /// Up to MS more milliseconds per answer, picked from --seed and the request number.
+    #[arg(long, value_name = "MS")]
+    latency_jitter: Option<u64>,
+
+    /// Simulated work per item of a bulk write/delete/get, in microseconds (default 0).
+    #[arg(long, value_name = "MICROS")]
+    bulk_item_cost: Option<u64>,
+
+    /// Edge time limit in milliseconds: a request whose simulated work exceeds it is
+    /// answered 524 after this long (default 100000, as on Cloudflare).
+    #[arg(long, value_name = "MS")]
+    edge_timeout: Option<u64>,
+
+    /// Whether a request answered 524 was still applied: applied (default, as when the
+    /// origin finishes after the edge gave up) or discarded.
+    #[arg(long, value_name = "applied|discarded", value_parser = parse_applied)]
+    edge_timeout_writes: Option<bool>,
+
+    /// Once the rate limit is exceeded, refuse every request for SECS (429, code 971);
+    /// Cloudflare: 300. Default 0: refuse only until a slot frees up in the window.
+    #[arg(long, value_name = "SECS")]
+    rate_penalty: Option<f64>,
+
+    /// At most N requests per second (sliding), then 429 (code 971). Alone, it is the rate
+    /// limit (N per 1 s window).
+    #[arg(long, value_name = "N")]
+    max_rps: Option<u64>,
+
+    /// Rate-limit headers sent while a limit is set: none, legacy (x-ratelimit-*), ietf
+    /// (Ratelimit, Ratelimit-Policy) or both (default).
+    #[arg(long, value_name = "FAMILY", value_parser = |s: &str| s.parse::<RateLimitHeaders>())]
+    ratelimit_headers: Option<RateLimitHeaders>,
+}
+
+fn parse_applied(s: &str) -> Result<bool, String> {
+    match s {
+        "applied" => Ok(true),
+        "discarded" => Ok(false),
+        _ => Err("expected applied or discarded".to_owned()),
+    }
+}
+
+/// The rate limit the flags ask for (on top of the profile, if any).
+fn rate_limit_of(args: &Args, profile: Option<RateLimit>) -> Result<Option<RateLimit>, String> {
+    let window = Duration::try_from_secs_f64(args.rate_window)
+        .map_err(|_| "--rate-window must be positive".to_owned())?;
+    let mut limit = match (args.rate_limit, profile) {
+        (Some(n), Some(p)) => Some(RateLimit {
+            limit: n,
+            window,
+            ..p
+        }),
+        (Some(n), None) => Some(RateLimit::new(n, window)),
+        (None, Some(p)) => Some(RateLimit { window, ..p }),
+        (None, None) => args
+            .max_rps
+            .map(|n| RateLimit::new(n, Duration::from_secs(1))),
+    };
+    let Some(rl) = limit.as_mut() else {
+        if args.rate_penalty.is_some() || args.ratelimit_headers.is_some() {
+            return Err(
+                "--rate-penalty and --ratelimit-headers need --rate-limit or --max-rps".to_owned(),
+            );
+        }
+        return Ok(None);
+    };
+    if let Some(p) = args.rate_penalty {
+        rl.penalty = Duration::try_from_secs_f64(p)
+            .map_err(|_| "--rate-penalty must be a number of seconds >= 0".to_owned())?;
+    }
+    if args.max_rps.is_some() {
+        rl.max_rps = args.max_rps;
+    }
+    if let Some(h) = args.ratelimit_headers {
+        rl.headers = h;
+    }
+    Ok(limit)
 }
 
 fn parse_api_key(s: &str) -> Result<(String, String), String> {
@@ -126,6 +217,18 @@ fn main() -> ExitCode {
         eprintln!("kv-emulator: --rate-window must be positive");
         return ExitCode::from(2);
     }
+    let profile = if args.like_cloudflare {
+        EmulatorConfig::like_cloudflare()
+    } else {
+        EmulatorConfig::default()
+    };
+    let rate_limit = match rate_limit_of(&args, profile.rate_limit) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kv-emulator: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut faults = FaultPlan::new(args.seed, args.fault_rate)
         .scope(args.fault_scope)
         .retry_after_secs(args.retry_after)
@@ -140,18 +243,27 @@ fn main() -> ExitCode {
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
     });
+    let ms = Duration::from_millis;
     let config = EmulatorConfig {
         listen: args.listen,
         token: args.token,
         api_key: args.api_key,
         worker_threads: threads,
         faults,
-        rate_limit: args
-            .rate_limit
-            .map(|n| RateLimit::new(n, Duration::from_secs_f64(args.rate_window))),
+        rate_limit,
         log_requests: args.log_requests,
         log_bodies: false,
         max_namespaces: args.max_namespaces,
+        latency: args.latency.map_or(profile.latency, ms),
+        latency_jitter: args.latency_jitter.map_or(profile.latency_jitter, ms),
+        latency_seed: args.seed,
+        bulk_item_cost: args
+            .bulk_item_cost
+            .map_or(profile.bulk_item_cost, Duration::from_micros),
+        edge_timeout: args.edge_timeout.map_or(profile.edge_timeout, ms),
+        edge_timeout_applies: args
+            .edge_timeout_writes
+            .unwrap_or(profile.edge_timeout_applies),
     };
     let emu = match Emulator::start(config) {
         Ok(e) => e,

@@ -151,6 +151,7 @@ impl Op {
             mutating,
             bulk: matches!(self, BulkWrite | BulkDelete | BulkGet),
             partial_ok: matches!(self, BulkWrite | BulkDelete),
+            envelope: self != GetValue,
         }
     }
 
@@ -295,6 +296,44 @@ pub(crate) fn html_error(status: u16, reason: &str) -> Reply {
         content_type: "text/html; charset=UTF-8",
         headers: Vec::new(),
         body: Bytes::from(body),
+    }
+}
+
+/// The 524 a Cloudflare edge sends when the origin took longer than its time limit.
+pub(crate) fn edge_timeout() -> Reply {
+    let body = "<!DOCTYPE html>\n<html><head><title>524: A timeout occurred</title></head>\n<body>\n<h1>A timeout occurred</h1>\n<p>Error code 524</p>\n<p>The origin web server timed out responding to this request.</p>\n<hr><center>cloudflare</center>\n</body></html>\n";
+    Reply {
+        status: 524,
+        content_type: "text/html; charset=UTF-8",
+        headers: Vec::new(),
+        body: Bytes::from_static(body.as_bytes()),
+    }
+}
+
+/// The `success: false` envelope sent with HTTP 200 by the `SuccessFalse` fault.
+pub(crate) fn success_false() -> Reply {
+    err(
+        200,
+        code::VALIDATION,
+        "Request failed (injected fault: success false with HTTP 200)",
+    )
+}
+
+/// The number of items of a bulk request body (array elements for bulk write and delete,
+/// `keys` for bulk get), for the simulated work time; 0 when the body does not parse (the
+/// handler then answers 400 anyway) or the route is not a bulk route.
+pub(crate) fn bulk_item_count(op: Op, body: &[u8]) -> usize {
+    use serde::de::IgnoredAny;
+    #[derive(Deserialize)]
+    struct Keys {
+        keys: Vec<IgnoredAny>,
+    }
+    match op {
+        Op::BulkWrite | Op::BulkDelete => {
+            serde_json::from_slice::<Vec<IgnoredAny>>(body).map_or(0, |v| v.len())
+        }
+        Op::BulkGet => serde_json::from_slice::<Keys>(body).map_or(0, |k| k.keys.len()),
+        _ => 0,
     }
 }
 

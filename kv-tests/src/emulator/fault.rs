@@ -1,5 +1,6 @@
 //! Deterministic fault injection and the rate-limit mode.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -14,6 +15,9 @@ use super::store::splitmix64;
 /// assert_eq!(FaultKind::TooManyRequests.to_string(), "429");
 /// assert_eq!("partial".parse::<FaultKind>(), Ok(FaultKind::PartialBulk));
 /// assert!("teapot".parse::<FaultKind>().is_err());
+/// // The three newer kinds are opt-in: not in `ALL`, but in `EVERY`.
+/// assert_eq!(FaultKind::EVERY.len(), 11);
+/// assert_eq!("apply-drop".parse::<FaultKind>(), Ok(FaultKind::DropAfterApply));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
@@ -37,10 +41,27 @@ pub enum FaultKind {
     /// Bulk write or bulk delete only: answers 200 with some keys in `unsuccessful_keys`;
     /// those keys are really not written (or not deleted). Ignored on other routes.
     PartialBulk,
+    /// The request is processed; the answer keeps its status and headers but its JSON body
+    /// is cut to its first half, with a `Content-Length` matching the cut body, so the client
+    /// reads a complete but unparseable body. Not applied to value reads (raw bytes, where a
+    /// cut body could not be noticed). Opt-in: not in [`FaultKind::ALL`].
+    HalfBody,
+    /// HTTP **200** with a failure envelope:
+    /// `{"success":false,"errors":[{"code":10001,"message":"…"}],"messages":[],"result":null}`.
+    /// The request is not processed. Opt-in: not in [`FaultKind::ALL`].
+    SuccessFalse,
+    /// The request is processed (its state changes happen), then the connection is closed
+    /// without any answer. Opt-in: not in [`FaultKind::ALL`].
+    DropAfterApply,
 }
 
 impl FaultKind {
-    /// Every kind, in declaration order.
+    /// The eight original kinds, in declaration order: the default mix of a [`FaultPlan`].
+    ///
+    /// The newer kinds ([`HalfBody`](FaultKind::HalfBody),
+    /// [`SuccessFalse`](FaultKind::SuccessFalse), [`DropAfterApply`](FaultKind::DropAfterApply))
+    /// are left out so that plans built on this list keep their behaviour; see
+    /// [`FaultKind::EVERY`] and [`FaultKind::NEWER`].
     pub const ALL: [FaultKind; 8] = [
         FaultKind::TooManyRequests,
         FaultKind::InternalServerError,
@@ -52,8 +73,36 @@ impl FaultKind {
         FaultKind::PartialBulk,
     ];
 
+    /// The kinds added after [`FaultKind::ALL`]; opt-in through [`FaultPlan::with_mix`].
+    pub const NEWER: [FaultKind; 3] = [
+        FaultKind::HalfBody,
+        FaultKind::SuccessFalse,
+        FaultKind::DropAfterApply,
+    ];
+
+    /// Every kind there is, in declaration order ([`FaultKind::ALL`] then [`FaultKind::NEWER`]).
+    ///
+    /// ```
+    /// use kv_tests::{FaultKind, FaultPlan};
+    /// let plan = FaultPlan::new(7, 0.1).with_mix(FaultKind::EVERY.map(|k| (k, 1)));
+    /// assert_eq!(plan.mix.len(), 11);
+    /// ```
+    pub const EVERY: [FaultKind; 11] = [
+        FaultKind::TooManyRequests,
+        FaultKind::InternalServerError,
+        FaultKind::BadGateway,
+        FaultKind::ServiceUnavailable,
+        FaultKind::DropConnection,
+        FaultKind::TruncatedBody,
+        FaultKind::SlowResponse,
+        FaultKind::PartialBulk,
+        FaultKind::HalfBody,
+        FaultKind::SuccessFalse,
+        FaultKind::DropAfterApply,
+    ];
+
     /// The short name used by the CLI (`429`, `500`, `502`, `503`, `drop`, `truncate`,
-    /// `slow`, `partial`).
+    /// `slow`, `partial`, `half-body`, `success-false`, `apply-drop`).
     ///
     /// ```
     /// use kv_tests::FaultKind;
@@ -70,6 +119,9 @@ impl FaultKind {
             FaultKind::TruncatedBody => "truncate",
             FaultKind::SlowResponse => "slow",
             FaultKind::PartialBulk => "partial",
+            FaultKind::HalfBody => "half-body",
+            FaultKind::SuccessFalse => "success-false",
+            FaultKind::DropAfterApply => "apply-drop",
         }
     }
 }
@@ -84,11 +136,11 @@ impl FromStr for FaultKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FaultKind::ALL
+        FaultKind::EVERY
             .into_iter()
             .find(|k| k.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown fault kind {s:?}; use 429, 500, 502, 503, drop, truncate, slow or partial")
+                format!("unknown fault kind {s:?}; use 429, 500, 502, 503, drop, truncate, slow, partial, half-body, success-false or apply-drop")
             })
     }
 }
@@ -139,6 +191,8 @@ pub(crate) struct RouteClass {
     pub bulk: bool,
     /// Bulk write or bulk delete: `PartialBulk` applies.
     pub partial_ok: bool,
+    /// The answer is a JSON envelope (every route but value reads): `HalfBody` applies.
+    pub envelope: bool,
 }
 
 /// A deterministic fault plan.
@@ -347,9 +401,11 @@ impl FaultPlan {
             return None;
         }
         let eligible = || {
-            self.mix
-                .iter()
-                .filter(move |&&(k, w)| w > 0 && (k != FaultKind::PartialBulk || class.partial_ok))
+            self.mix.iter().filter(move |&&(k, w)| {
+                w > 0
+                    && (k != FaultKind::PartialBulk || class.partial_ok)
+                    && (k != FaultKind::HalfBody || class.envelope)
+            })
         };
         let total: u64 = eligible().map(|&(_, w)| u64::from(w)).sum();
         if total == 0 {
@@ -384,20 +440,100 @@ fn unit(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Rate-limit mode: at most `limit` requests per fixed `window` of real time.
+/// Which rate-limit header families the emulator sends while a rate limit is set.
 ///
-/// The first window starts with the first request. Past the limit every request is answered
-/// 429 (code 971, `Retry-After` = seconds left in the window, rounded up, at least 1) without
-/// being processed, until the window ends. Every response carries `x-ratelimit-limit` and
-/// `x-ratelimit-remaining`. Real time (not the emulator clock) is used, so a short window
-/// (e.g. 1 s) keeps tests fast.
+/// `Retry-After` is sent on every 429 whatever this says.
+///
+/// ```
+/// use kv_tests::emulator::RateLimitHeaders;
+/// assert_eq!(RateLimitHeaders::default(), RateLimitHeaders::Both);
+/// assert_eq!("ietf".parse::<RateLimitHeaders>(), Ok(RateLimitHeaders::Ietf));
+/// assert!(RateLimitHeaders::Legacy.legacy() && !RateLimitHeaders::Legacy.ietf());
+/// assert!("draft".parse::<RateLimitHeaders>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RateLimitHeaders {
+    /// No rate-limit headers at all (only `Retry-After` on 429s).
+    None,
+    /// `x-ratelimit-limit` and `x-ratelimit-remaining` (Cloudflare's documented pair).
+    Legacy,
+    /// The IETF-draft pair `Ratelimit: "default";r=R;t=T` and
+    /// `Ratelimit-Policy: "default";q=Q;w=W` (Cloudflare's 2025 changelog).
+    Ietf,
+    /// Both families.
+    #[default]
+    Both,
+}
+
+impl RateLimitHeaders {
+    /// Whether `x-ratelimit-limit` / `x-ratelimit-remaining` are sent.
+    pub fn legacy(self) -> bool {
+        matches!(self, RateLimitHeaders::Legacy | RateLimitHeaders::Both)
+    }
+
+    /// Whether `Ratelimit` / `Ratelimit-Policy` are sent.
+    pub fn ietf(self) -> bool {
+        matches!(self, RateLimitHeaders::Ietf | RateLimitHeaders::Both)
+    }
+}
+
+impl FromStr for RateLimitHeaders {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(RateLimitHeaders::None),
+            "legacy" => Ok(RateLimitHeaders::Legacy),
+            "ietf" => Ok(RateLimitHeaders::Ietf),
+            "both" => Ok(RateLimitHeaders::Both),
+            _ => Err(format!(
+                "unknown rate-limit header family {s:?}; use none, legacy, ietf or both"
+            )),
+        }
+    }
+}
+
+/// Rate-limit mode: at most `limit` requests in any sliding `window` of real time.
+///
+/// The window is **sliding**: a request is accepted when fewer than `limit` requests were
+/// accepted in the `window` before it (refused requests do not count). This is at least as
+/// strict as Cloudflare's "1,200 requests per 5 minutes" read either way.
+///
+/// A request over the limit is answered 429 (code 971,
+/// `Please wait and consider throttling your request speed`) and not processed. Then:
+/// - with a [`penalty`](Self::penalty) (Cloudflare: 300 s), **every** request is refused the
+///   same way until the penalty, counted from the first refused request, is over (requests
+///   during the penalty neither extend it nor count);
+/// - without one (the default), requests are refused until the oldest accepted request
+///   leaves the window.
+///
+/// [`max_rps`](Self::max_rps) adds a second cap: at most that many accepted requests in any
+/// sliding second (Cloudflare: 200 per second per IP). Going over it refuses the request
+/// (429/971, `Retry-After: 1`) but does not start the penalty.
+///
+/// `Retry-After` is the seconds until a request can succeed, rounded up, at least 1. Every
+/// answer carries the headers chosen by [`headers`](Self::headers) (default both families):
+/// `x-ratelimit-limit: Q`, `x-ratelimit-remaining: R`, `Ratelimit: "default";r=R;t=T` and
+/// `Ratelimit-Policy: "default";q=Q;w=W`, where Q is `limit`, W the window in whole seconds
+/// (rounded up), R the requests left in the window after this one (0 on a refusal) and T the
+/// seconds until R grows (rounded up): the penalty left, or when the oldest accepted request
+/// leaves the window.
+///
+/// Real time (not the emulator clock) is used, so short windows keep tests fast.
 ///
 /// ```
 /// use std::time::Duration;
 /// use kv_tests::RateLimit;
-/// // Cloudflare's global limit.
-/// let cf = RateLimit::new(1200, Duration::from_secs(300));
-/// assert_eq!(cf.limit, 1200);
+/// use kv_tests::emulator::RateLimitHeaders;
+/// // Cloudflare's global limit, as documented.
+/// let cf = RateLimit::cloudflare();
+/// assert_eq!((cf.limit, cf.window), (1200, Duration::from_secs(300)));
+/// assert_eq!((cf.penalty, cf.max_rps), (Duration::from_secs(300), Some(200)));
+/// // A small one for tests, IETF headers only.
+/// let rl = RateLimit::new(3, Duration::from_secs(1))
+///     .penalty(Duration::from_secs(2))
+///     .headers(RateLimitHeaders::Ietf);
+/// assert_eq!(rl.penalty, Duration::from_secs(2));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -405,72 +541,284 @@ pub struct RateLimit {
     pub limit: u64,
     /// Window length.
     pub window: Duration,
+    /// How long every request is refused once the limit was exceeded; zero (the default):
+    /// only until a slot frees up in the window.
+    pub penalty: Duration,
+    /// At most this many requests in any second; `None` (the default): no per-second cap.
+    pub max_rps: Option<u64>,
+    /// Which header families to send; default [`RateLimitHeaders::Both`].
+    pub headers: RateLimitHeaders,
 }
 
 impl RateLimit {
-    /// `limit` requests per `window`.
+    /// `limit` requests per sliding `window`, no penalty, no per-second cap, both header
+    /// families.
     ///
     /// ```
     /// use std::time::Duration;
     /// use kv_tests::RateLimit;
     /// let rl = RateLimit::new(10, Duration::from_secs(1));
     /// assert_eq!((rl.limit, rl.window), (10, Duration::from_secs(1)));
+    /// assert_eq!((rl.penalty, rl.max_rps), (Duration::ZERO, None));
     /// ```
     pub fn new(limit: u64, window: Duration) -> Self {
-        RateLimit { limit, window }
+        RateLimit {
+            limit,
+            window,
+            penalty: Duration::ZERO,
+            max_rps: None,
+            headers: RateLimitHeaders::Both,
+        }
     }
+
+    /// Cloudflare's documented limits: 1,200 requests per 300 s, then blocked for 300 s;
+    /// at most 200 per second; both header families.
+    ///
+    /// ```
+    /// use kv_tests::RateLimit;
+    /// use kv_tests::emulator::RateLimitHeaders;
+    /// assert_eq!(RateLimit::cloudflare().headers, RateLimitHeaders::Both);
+    /// ```
+    pub fn cloudflare() -> Self {
+        RateLimit::new(1200, Duration::from_secs(300))
+            .penalty(Duration::from_secs(300))
+            .max_rps(Some(200))
+    }
+
+    /// Sets the penalty: once the limit is exceeded, every request is refused this long.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::RateLimit;
+    /// let rl = RateLimit::new(5, Duration::from_secs(1)).penalty(Duration::from_secs(3));
+    /// assert_eq!(rl.penalty, Duration::from_secs(3));
+    /// ```
+    pub fn penalty(mut self, penalty: Duration) -> Self {
+        self.penalty = penalty;
+        self
+    }
+
+    /// Sets (or with `None` removes) the per-second cap.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::RateLimit;
+    /// let rl = RateLimit::new(100, Duration::from_secs(60)).max_rps(Some(5));
+    /// assert_eq!(rl.max_rps, Some(5));
+    /// ```
+    pub fn max_rps(mut self, max_rps: Option<u64>) -> Self {
+        self.max_rps = max_rps;
+        self
+    }
+
+    /// Chooses the header families sent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::RateLimit;
+    /// use kv_tests::emulator::RateLimitHeaders;
+    /// let rl = RateLimit::new(5, Duration::from_secs(1)).headers(RateLimitHeaders::None);
+    /// assert_eq!(rl.headers, RateLimitHeaders::None);
+    /// ```
+    pub fn headers(mut self, headers: RateLimitHeaders) -> Self {
+        self.headers = headers;
+        self
+    }
+}
+
+/// Whole seconds, rounded up.
+pub(crate) fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 /// The running state of the rate limiter.
 #[derive(Debug)]
 pub(crate) struct RateState {
     pub config: RateLimit,
-    window_start: Option<Instant>,
-    count: u64,
+    /// When the accepted requests of the last `window` arrived, oldest first.
+    window_hits: VecDeque<Instant>,
+    /// When the accepted requests of the last second arrived (only with `max_rps`).
+    second_hits: VecDeque<Instant>,
+    /// The end of the running penalty.
+    blocked_until: Option<Instant>,
 }
 
 /// Outcome of one rate-limit check.
 pub(crate) struct RateDecision {
     pub limit: u64,
     pub remaining: u64,
+    /// Seconds until `remaining` grows (the IETF `t`).
+    pub reset_secs: u64,
+    /// The window in whole seconds (the IETF `w`).
+    pub window_secs: u64,
+    /// Which headers to send.
+    pub headers: RateLimitHeaders,
     /// `Some(retry_after_secs)` when the request must be refused.
     pub refuse: Option<u64>,
+}
+
+impl RateDecision {
+    /// The headers of this decision, as chosen by the configuration.
+    pub fn header_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.headers.legacy() {
+            out.push(("x-ratelimit-limit", self.limit.to_string()));
+            out.push(("x-ratelimit-remaining", self.remaining.to_string()));
+        }
+        if self.headers.ietf() {
+            out.push((
+                "ratelimit",
+                format!("\"default\";r={};t={}", self.remaining, self.reset_secs),
+            ));
+            out.push((
+                "ratelimit-policy",
+                format!("\"default\";q={};w={}", self.limit, self.window_secs),
+            ));
+        }
+        out
+    }
+}
+
+/// Drops the instants at least `span` old.
+fn prune(hits: &mut VecDeque<Instant>, now: Instant, span: Duration) {
+    while hits
+        .front()
+        .is_some_and(|&t| now.saturating_duration_since(t) >= span)
+    {
+        hits.pop_front();
+    }
+}
+
+/// Time until the oldest of `hits` is `span` old.
+fn until_oldest_leaves(hits: &VecDeque<Instant>, now: Instant, span: Duration) -> Duration {
+    hits.front().map_or(Duration::ZERO, |&t| {
+        span.saturating_sub(now.saturating_duration_since(t))
+    })
 }
 
 impl RateState {
     pub fn new(config: RateLimit) -> Self {
         RateState {
             config,
-            window_start: None,
-            count: 0,
+            window_hits: VecDeque::new(),
+            second_hits: VecDeque::new(),
+            blocked_until: None,
         }
     }
 
     pub fn check(&mut self, now: Instant) -> RateDecision {
-        let start = match self.window_start {
-            Some(s) if now.duration_since(s) < self.config.window => s,
-            _ => {
-                self.window_start = Some(now);
-                self.count = 0;
-                now
-            }
+        let c = self.config;
+        prune(&mut self.window_hits, now, c.window);
+        prune(&mut self.second_hits, now, Duration::from_secs(1));
+        let window_secs = ceil_secs(c.window).max(1);
+        let refuse = |wait: Duration| RateDecision {
+            limit: c.limit,
+            remaining: 0,
+            reset_secs: ceil_secs(wait).max(1),
+            window_secs,
+            headers: c.headers,
+            refuse: Some(ceil_secs(wait).max(1)),
         };
-        self.count += 1;
-        let limit = self.config.limit;
-        if self.count > limit {
-            let left = self.config.window.saturating_sub(now.duration_since(start));
-            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-            RateDecision {
-                limit,
-                remaining: 0,
-                refuse: Some(secs.max(1)),
+        if let Some(until) = self.blocked_until {
+            if now < until {
+                return refuse(until - now);
             }
-        } else {
-            RateDecision {
-                limit,
-                remaining: limit - self.count,
-                refuse: None,
-            }
+            self.blocked_until = None;
         }
+        let used = self.window_hits.len() as u64;
+        if used >= c.limit {
+            if c.penalty > Duration::ZERO {
+                self.blocked_until = now.checked_add(c.penalty);
+                return refuse(c.penalty);
+            }
+            let wait = until_oldest_leaves(&self.window_hits, now, c.window);
+            return refuse(wait);
+        }
+        if let Some(max) = c.max_rps {
+            if self.second_hits.len() as u64 >= max {
+                let wait = until_oldest_leaves(&self.second_hits, now, Duration::from_secs(1));
+                return refuse(wait);
+            }
+            self.second_hits.push_back(now);
+        }
+        self.window_hits.push_back(now);
+        RateDecision {
+            limit: c.limit,
+            remaining: c.limit - self.window_hits.len() as u64,
+            reset_secs: ceil_secs(until_oldest_leaves(&self.window_hits, now, c.window)),
+            window_secs,
+            headers: c.headers,
+            refuse: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sliding_window_penalty_and_max_rps() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        // 3 per 10 s, sliding.
+        let mut st = RateState::new(RateLimit::new(3, Duration::from_secs(10)));
+        for (i, at) in [0, 4000, 8000].into_iter().enumerate() {
+            let d = st.check(ms(at));
+            assert_eq!(d.refuse, None);
+            assert_eq!(d.remaining, 2 - i as u64);
+        }
+        // Full until the request at 0 is 10 s old.
+        let d = st.check(ms(9000));
+        assert_eq!((d.refuse, d.remaining, d.reset_secs), (Some(1), 0, 1));
+        assert_eq!(st.check(ms(10_000)).refuse, None);
+        // A fixed window starting at 0 would have allowed 3 more at 10 s; sliding does not.
+        assert_eq!(st.check(ms(10_001)).refuse, Some(4));
+
+        // Penalty: once over, refused for the whole penalty, even when the window frees up.
+        let mut st = RateState::new(
+            RateLimit::new(2, Duration::from_secs(1)).penalty(Duration::from_secs(5)),
+        );
+        assert!(st.check(ms(0)).refuse.is_none());
+        assert!(st.check(ms(1)).refuse.is_none());
+        assert_eq!(st.check(ms(2)).refuse, Some(5));
+        assert_eq!(st.check(ms(2500)).refuse, Some(3));
+        assert_eq!(st.check(ms(5001)).refuse, Some(1));
+        let d = st.check(ms(5002));
+        assert_eq!((d.refuse, d.remaining), (None, 1));
+
+        // max_rps: a per-second cap under a roomy window, no penalty from it.
+        let mut st = RateState::new(
+            RateLimit::new(100, Duration::from_secs(60))
+                .penalty(Duration::from_secs(60))
+                .max_rps(Some(2)),
+        );
+        assert!(st.check(ms(0)).refuse.is_none());
+        assert!(st.check(ms(100)).refuse.is_none());
+        assert_eq!(st.check(ms(200)).refuse, Some(1));
+        assert!(st.check(ms(1000)).refuse.is_none());
+        assert_eq!(st.check(ms(1001)).refuse, Some(1)); // 100 and 1000 are in the last second
+        let d = st.check(ms(1100));
+        assert_eq!(d.refuse, None);
+        assert_eq!(d.remaining, 96);
+
+        // Headers.
+        let d = RateDecision {
+            limit: 1200,
+            remaining: 7,
+            reset_secs: 30,
+            window_secs: 300,
+            headers: RateLimitHeaders::Both,
+            refuse: None,
+        };
+        assert_eq!(
+            d.header_pairs(),
+            [
+                ("x-ratelimit-limit", "1200".to_owned()),
+                ("x-ratelimit-remaining", "7".to_owned()),
+                ("ratelimit", "\"default\";r=7;t=30".to_owned()),
+                ("ratelimit-policy", "\"default\";q=1200;w=300".to_owned()),
+            ]
+        );
     }
 }

@@ -20,6 +20,8 @@ pub use fault::{FaultKind, FaultPlan, FaultScope, RateLimit};
 pub use log::RequestRecord;
 pub use store::{NamespaceInfo, SeedError, StoredEntry};
 
+pub use fault::RateLimitHeaders;
+
 use api::AuthConfig;
 use fault::{RateState, RouteClass};
 use store::{Clock, Entry, NsError, Store, check_key, check_metadata};
@@ -56,6 +58,27 @@ pub struct EmulatorConfig {
     pub log_bodies: bool,
     /// Namespaces per account; default 1,000.
     pub max_namespaces: usize,
+    /// Delay added to every answer after the request was processed (network round trip as
+    /// seen from the client); default zero. Applies to every answer, refusals and faults
+    /// included; it is a tokio sleep, so concurrent requests overlap as over the internet.
+    pub latency: Duration,
+    /// Up to this much more delay per answer, picked deterministically from
+    /// [`latency_seed`](Self::latency_seed) and the request's `seq`; default zero.
+    pub latency_jitter: Duration,
+    /// Seed of the latency jitter; default 0.
+    pub latency_seed: u64,
+    /// Simulated origin work per item of a bulk request (bulk write and bulk delete: per
+    /// array element; bulk get: per key), charged before the answer; default zero (no work
+    /// time). The work time counts towards [`edge_timeout`](Self::edge_timeout); latency
+    /// does not.
+    pub bulk_item_cost: Duration,
+    /// The edge's time limit for the origin's work: a request whose simulated work
+    /// (`bulk_item_cost` × items) exceeds it is answered **524** after this long; default
+    /// 100 s as on Cloudflare.
+    pub edge_timeout: Duration,
+    /// Whether a request answered 524 was still applied (`true`, the default: on Cloudflare
+    /// the origin finishes the work after the edge gave up) or not at all (`false`).
+    pub edge_timeout_applies: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -70,9 +93,25 @@ impl Default for EmulatorConfig {
             log_requests: true,
             log_bodies: false,
             max_namespaces: 1000,
+            latency: Duration::ZERO,
+            latency_jitter: Duration::ZERO,
+            latency_seed: 0,
+            bulk_item_cost: Duration::ZERO,
+            edge_timeout: DEFAULT_EDGE_TIMEOUT,
+            edge_timeout_applies: true,
         }
     }
 }
+
+/// Cloudflare's edge time limit for an origin answer (the 524 timeout), 100 s.
+pub const DEFAULT_EDGE_TIMEOUT: Duration = Duration::from_secs(100);
+
+/// The simulated work per bulk item in [`EmulatorConfig::like_cloudflare`]: 200 µs, so a
+/// full 10,000-item bulk write takes 2 s of origin time.
+pub const CLOUDFLARE_BULK_ITEM_COST: Duration = Duration::from_micros(200);
+
+/// The latency of [`EmulatorConfig::like_cloudflare`]: 100 ms per answer.
+pub const CLOUDFLARE_LATENCY: Duration = Duration::from_millis(100);
 
 impl fmt::Debug for EmulatorConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,6 +128,12 @@ impl fmt::Debug for EmulatorConfig {
             .field("log_requests", &self.log_requests)
             .field("log_bodies", &self.log_bodies)
             .field("max_namespaces", &self.max_namespaces)
+            .field("latency", &self.latency)
+            .field("latency_jitter", &self.latency_jitter)
+            .field("latency_seed", &self.latency_seed)
+            .field("bulk_item_cost", &self.bulk_item_cost)
+            .field("edge_timeout", &self.edge_timeout)
+            .field("edge_timeout_applies", &self.edge_timeout_applies)
             .finish()
     }
 }
@@ -189,6 +234,137 @@ impl EmulatorConfig {
         self.worker_threads = n;
         self
     }
+
+    /// A profile that behaves like the real Cloudflare API, as far as timing and limits go:
+    /// [`CLOUDFLARE_LATENCY`] (100 ms) on every answer, [`RateLimit::cloudflare`] (1,200
+    /// requests per sliding 300 s, then 300 s of 429s; at most 200 per second; both header
+    /// families), [`CLOUDFLARE_BULK_ITEM_COST`] per bulk item and the 100 s edge timeout
+    /// (524'd writes applied). Every setting can be changed afterwards with the other
+    /// builder methods.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::{EmulatorConfig, RateLimit};
+    /// let config = EmulatorConfig::like_cloudflare();
+    /// assert_eq!(config.latency, Duration::from_millis(100));
+    /// assert_eq!(config.rate_limit, Some(RateLimit::cloudflare()));
+    /// assert_eq!(config.edge_timeout, Duration::from_secs(100));
+    /// // Scaled down for a test.
+    /// let fast = EmulatorConfig::like_cloudflare()
+    ///     .latency(Duration::from_millis(5))
+    ///     .rate_limit(RateLimit::cloudflare().penalty(Duration::from_secs(1)));
+    /// assert_eq!(fast.rate_limit.unwrap().penalty, Duration::from_secs(1));
+    /// ```
+    pub fn like_cloudflare() -> Self {
+        EmulatorConfig {
+            rate_limit: Some(RateLimit::cloudflare()),
+            latency: CLOUDFLARE_LATENCY,
+            bulk_item_cost: CLOUDFLARE_BULK_ITEM_COST,
+            edge_timeout: DEFAULT_EDGE_TIMEOUT,
+            edge_timeout_applies: true,
+            ..EmulatorConfig::default()
+        }
+    }
+
+    /// Sets the delay added to every answer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::EmulatorConfig;
+    /// let config = EmulatorConfig::default().latency(Duration::from_millis(30));
+    /// assert_eq!(config.latency, Duration::from_millis(30));
+    /// ```
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Sets the maximum extra, seeded delay per answer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::EmulatorConfig;
+    /// let config = EmulatorConfig::default().latency_jitter(Duration::from_millis(10));
+    /// assert_eq!(config.latency_jitter, Duration::from_millis(10));
+    /// ```
+    pub fn latency_jitter(mut self, jitter: Duration) -> Self {
+        self.latency_jitter = jitter;
+        self
+    }
+
+    /// Sets the seed of the latency jitter.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// assert_eq!(EmulatorConfig::default().latency_seed(9).latency_seed, 9);
+    /// ```
+    pub fn latency_seed(mut self, seed: u64) -> Self {
+        self.latency_seed = seed;
+        self
+    }
+
+    /// Sets the simulated work per bulk item.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::EmulatorConfig;
+    /// let config = EmulatorConfig::default().bulk_item_cost(Duration::from_millis(1));
+    /// assert_eq!(config.bulk_item_cost, Duration::from_millis(1));
+    /// ```
+    pub fn bulk_item_cost(mut self, cost: Duration) -> Self {
+        self.bulk_item_cost = cost;
+        self
+    }
+
+    /// Sets the edge time limit (524 past it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::EmulatorConfig;
+    /// assert_eq!(EmulatorConfig::default().edge_timeout, Duration::from_secs(100));
+    /// let config = EmulatorConfig::default().edge_timeout(Duration::from_millis(50));
+    /// assert_eq!(config.edge_timeout, Duration::from_millis(50));
+    /// ```
+    pub fn edge_timeout(mut self, limit: Duration) -> Self {
+        self.edge_timeout = limit;
+        self
+    }
+
+    /// Chooses whether a request answered 524 was still applied.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// assert!(EmulatorConfig::default().edge_timeout_applies);
+    /// assert!(!EmulatorConfig::default().edge_timeout_applies(false).edge_timeout_applies);
+    /// ```
+    pub fn edge_timeout_applies(mut self, applies: bool) -> Self {
+        self.edge_timeout_applies = applies;
+        self
+    }
+}
+
+/// The timing settings, read once per request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub latency: Duration,
+    pub jitter: Duration,
+    pub seed: u64,
+    pub item_cost: Duration,
+    pub edge_timeout: Duration,
+    pub edge_applies: bool,
+}
+
+impl Timing {
+    /// The latency of request `seq`: the base plus its seeded jitter.
+    pub fn latency_for(&self, seq: u64) -> Duration {
+        let span = u64::try_from(self.jitter.as_micros()).unwrap_or(u64::MAX);
+        if span == 0 {
+            return self.latency;
+        }
+        let h = store::splitmix64(self.seed ^ store::splitmix64(seq) ^ 0x1a7e_9c11);
+        self.latency
+            .saturating_add(Duration::from_micros(h % span.saturating_add(1)))
+    }
 }
 
 /// A fault picked for one request, with the plan parameters it needs.
@@ -217,6 +393,7 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RequestRecord>>,
     log_enabled: AtomicBool,
     log_bodies: AtomicBool,
+    timing: Mutex<Timing>,
 }
 
 impl Shared {
@@ -235,6 +412,10 @@ impl Shared {
             retry_after_secs: st.plan.retry_after_secs,
             plan: st.plan.clone(),
         })
+    }
+
+    fn timing(&self) -> Timing {
+        *self.timing.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn store_read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
@@ -330,6 +511,14 @@ impl Emulator {
             log: Mutex::new(Vec::new()),
             log_enabled: AtomicBool::new(config.log_requests),
             log_bodies: AtomicBool::new(config.log_bodies),
+            timing: Mutex::new(Timing {
+                latency: config.latency,
+                jitter: config.latency_jitter,
+                seed: config.latency_seed,
+                item_cost: config.bulk_item_cost,
+                edge_timeout: config.edge_timeout,
+                edge_applies: config.edge_timeout_applies,
+            }),
         });
         let (shutdown, rx) = watch::channel(false);
         runtime.spawn(server::accept_loop(listener, shared.clone(), rx));
@@ -527,6 +716,88 @@ impl Emulator {
             .rate_active
             .store(limit.is_some(), Ordering::Relaxed);
         *st = limit.map(RateState::new);
+    }
+
+    /// The current rate limit, if any.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, RateLimit};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// assert_eq!(emu.rate_limit(), None);
+    /// emu.set_rate_limit(Some(RateLimit::cloudflare()));
+    /// assert_eq!(emu.rate_limit(), Some(RateLimit::cloudflare()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        let st = self.shared.rate.lock().unwrap_or_else(|e| e.into_inner());
+        st.as_ref().map(|s| s.config)
+    }
+
+    // ----- latency, bulk work, edge timeout -----
+
+    /// Sets the delay added to every answer and its maximum seeded jitter (see
+    /// [`EmulatorConfig::latency`]); applies to requests that arrive afterwards.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_latency(Duration::from_millis(40), Duration::ZERO);
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let started = Instant::now();
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// assert!(started.elapsed() >= Duration::from_millis(40));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_latency(&self, latency: Duration, jitter: Duration) {
+        let mut t = self.shared.timing.lock().unwrap_or_else(|e| e.into_inner());
+        t.latency = latency;
+        t.jitter = jitter;
+    }
+
+    /// Sets the simulated work per bulk item (see [`EmulatorConfig::bulk_item_cost`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_bulk_item_cost(Duration::from_micros(50));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_bulk_item_cost(&self, cost: Duration) {
+        self.shared
+            .timing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .item_cost = cost;
+    }
+
+    /// Sets the edge time limit and whether a request answered 524 was still applied (see
+    /// [`EmulatorConfig::edge_timeout`] and [`EmulatorConfig::edge_timeout_applies`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// emu.set_bulk_item_cost(Duration::from_millis(1));
+    /// emu.set_edge_timeout(Duration::from_millis(20), false);
+    /// let ns = emu.create_namespace("acct", "docs").unwrap();
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces/{ns}/bulk", emu.base_url());
+    /// let body: Vec<_> = (0..50).map(|i| serde_json::json!({"key": format!("k{i}"), "value": "v"})).collect();
+    /// let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    /// let resp = agent.put(&url)
+    ///     .header("Authorization", "Bearer t")
+    ///     .header("Content-Type", "application/json")
+    ///     .send(serde_json::to_vec(&body).unwrap())
+    ///     .unwrap();
+    /// assert_eq!(resp.status().as_u16(), 524); // 50 ms of work > 20 ms
+    /// assert_eq!(emu.key_count("acct", &ns), Ok(0)); // and not applied
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_edge_timeout(&self, limit: Duration, applies: bool) {
+        let mut t = self.shared.timing.lock().unwrap_or_else(|e| e.into_inner());
+        t.edge_timeout = limit;
+        t.edge_applies = applies;
     }
 
     // ----- request log -----
@@ -895,5 +1166,35 @@ fn info(id: &str, ns: &store::Namespace) -> NamespaceInfo {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shutdown_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_jitter_is_seeded_and_bounded() {
+        let timing = |seed, jitter| Timing {
+            latency: Duration::from_millis(100),
+            jitter,
+            seed,
+            item_cost: Duration::ZERO,
+            edge_timeout: DEFAULT_EDGE_TIMEOUT,
+            edge_applies: true,
+        };
+        let plain = timing(1, Duration::ZERO);
+        assert!((0..50).all(|seq| plain.latency_for(seq) == Duration::from_millis(100)));
+        let jitter = Duration::from_millis(20);
+        let a: Vec<Duration> = (0..200).map(|s| timing(1, jitter).latency_for(s)).collect();
+        let b: Vec<Duration> = (0..200).map(|s| timing(1, jitter).latency_for(s)).collect();
+        let c: Vec<Duration> = (0..200).map(|s| timing(2, jitter).latency_for(s)).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let (lo, hi) = (Duration::from_millis(100), Duration::from_millis(120));
+        assert!(a.iter().all(|d| (lo..=hi).contains(d)), "{a:?}");
+        // Spread over the range, not stuck at one end.
+        assert!(a.iter().any(|d| *d < lo + jitter / 4));
+        assert!(a.iter().any(|d| *d > hi - jitter / 4));
     }
 }

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
@@ -234,8 +234,7 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<R
         let mut guard = shared.rate.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(state) = guard.as_mut() {
             let d = state.check(Instant::now());
-            extra.push(("x-ratelimit-limit", d.limit.to_string()));
-            extra.push(("x-ratelimit-remaining", d.remaining.to_string()));
+            extra.extend(d.header_pairs());
             if let Some(secs) = d.refuse {
                 rate_limited = true;
                 reply = Some(api::rate_limited(secs));
@@ -259,11 +258,34 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<R
             Some(FaultKind::ServiceUnavailable) => {
                 Some(api::html_error(503, "Service Temporarily Unavailable"))
             }
+            Some(FaultKind::SuccessFalse) => Some(api::success_false()),
             _ => None,
         };
     }
 
     let dropped = fault == Some(FaultKind::DropConnection);
+    let timing = shared.timing();
+
+    // Simulated origin work of a bulk request, and the edge's time limit on it.
+    let mut work = Duration::ZERO;
+    let mut edge_timed_out = false;
+    if reply.is_none()
+        && !dropped
+        && !timing.item_cost.is_zero()
+        && let (Some(op), Collected::Whole(body)) = (op, &collected)
+        && op.class().bulk
+        && api::authorized(&shared.auth, &parts.headers)
+    {
+        let items = u32::try_from(api::bulk_item_count(op, body)).unwrap_or(u32::MAX);
+        work = timing.item_cost.saturating_mul(items);
+        if work > timing.edge_timeout {
+            edge_timed_out = true;
+            work = timing.edge_timeout;
+            if !timing.edge_applies {
+                reply = Some(api::edge_timeout());
+            }
+        }
+    }
     let body_for_log = match (&collected, shared.log_bodies.load(Ordering::Relaxed)) {
         (Collected::Whole(b), true) => Some(b.to_vec()),
         _ => None,
@@ -293,10 +315,18 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<R
                     body,
                     partial,
                 };
-                api::handle(&shared, request).await
+                let answer = api::handle(&shared, request).await;
+                if edge_timed_out {
+                    // Applied, but the edge gave up waiting.
+                    api::edge_timeout()
+                } else {
+                    answer
+                }
             }
         })
     };
+    // Applied, then no answer.
+    let reply = reply.filter(|_| fault != Some(FaultKind::DropAfterApply));
 
     if shared.log_enabled.load(Ordering::Relaxed) {
         let record = RequestRecord {
@@ -318,32 +348,36 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<R
             .push(record);
     }
 
-    let Some(reply) = reply else {
-        return Err(Dropped);
-    };
+    // The origin's work time, then the way back to the client.
+    let mut delay = work.saturating_add(timing.latency_for(seq));
     if fault == Some(FaultKind::SlowResponse)
         && let Some(d) = &decision
     {
-        tokio::time::sleep(d.plan.slow_delay).await;
+        delay = delay.saturating_add(d.plan.slow_delay);
     }
-    Ok(build_response(
-        reply,
-        extra,
-        seq,
-        fault == Some(FaultKind::TruncatedBody),
-    ))
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let Some(reply) = reply else {
+        return Err(Dropped);
+    };
+    Ok(build_response(reply, extra, seq, fault))
 }
 
 fn build_response(
     reply: Reply,
     extra: Vec<(&'static str, String)>,
     seq: u64,
-    truncate: bool,
+    fault: Option<FaultKind>,
 ) -> Response<RespBody> {
+    let truncate = fault == Some(FaultKind::TruncatedBody);
     let len = reply.body.len();
     let body = if truncate {
         let keep = len / 2;
         RespBody::Truncated(Truncated::new(reply.body.slice(..keep)))
+    } else if fault == Some(FaultKind::HalfBody) {
+        // A complete answer (Content-Length from the exact size) of half the bytes.
+        RespBody::Full(Some(reply.body.slice(..len / 2)))
     } else {
         RespBody::Full(Some(reply.body))
     };
