@@ -26,6 +26,7 @@
 pub mod emulator;
 
 pub use emulator::{
-    Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, NamespaceInfo, RateLimit,
-    RequestRecord, SeedError, StoredEntry,
+    CLOUDFLARE_BULK_ITEM_COST, CLOUDFLARE_LATENCY, DEFAULT_EDGE_TIMEOUT, Emulator, EmulatorConfig,
+    FaultKind, FaultPlan, FaultScope, NamespaceInfo, RateLimit, RateLimitHeaders, RequestRecord,
+    SeedError, StoredEntry,
 };
