@@ -100,7 +100,7 @@ pub use bulk_plan::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey, PlanConfig, Poll, Progress,
     Ticket,
 };
-pub use endpoint::{DEFAULT_BASE_URL, Endpoint, encode_component, is_loopback_host};
+pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
 pub use error::{
     ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,
     CODE_NAMESPACE_NOT_FOUND, CODE_RATE_LIMITED, CODE_TITLE_EXISTS, DecodeError, EXCERPT_CHARS,

@@ -166,26 +166,16 @@ impl Pacer {
     /// assert!(waits[1200] >= Duration::from_secs(300));
     /// ```
     pub fn cloudflare_default() -> Pacer {
-        match Config::new(
-            CLOUDFLARE_REQUESTS,
-            CLOUDFLARE_WINDOW,
-            CLOUDFLARE_DEFAULT_BURST,
-        ) {
-            Ok(config) => Pacer {
-                config: Some(config),
-                tat: None,
-            },
-            // Unreachable: the constants are valid. Fall back to the same limit without burst.
-            Err(_) => Pacer {
-                config: Some(Config {
-                    requests: CLOUDFLARE_REQUESTS,
-                    per: CLOUDFLARE_WINDOW,
-                    burst: 1,
-                    interval: Duration::from_millis(250),
-                    tolerance: Duration::ZERO,
-                }),
-                tat: None,
-            },
+        // The constants are a valid configuration (pinned by `cloudflare_default_arithmetic`),
+        // so this is always `Some`.
+        Pacer {
+            config: Config::new(
+                CLOUDFLARE_REQUESTS,
+                CLOUDFLARE_WINDOW,
+                CLOUDFLARE_DEFAULT_BURST,
+            )
+            .ok(),
+            tat: None,
         }
     }
 
@@ -205,19 +195,6 @@ impl Pacer {
             config: None,
             tat: None,
         }
-    }
-
-    /// Same as [`Pacer::unlimited`].
-    ///
-    /// ```
-    /// use kv_proto::Pacer;
-    /// use std::time::{Duration, Instant};
-    /// let mut p = Pacer::disabled();
-    /// assert!(!p.is_enabled());
-    /// assert_eq!(p.reserve(Instant::now()), Duration::ZERO);
-    /// ```
-    pub fn disabled() -> Pacer {
-        Pacer::unlimited()
     }
 
     /// Allows `burst` requests back to back (1..=requests). The sustained rate becomes
@@ -492,7 +469,6 @@ mod tests {
     fn unlimited_never_waits() {
         for mut p in [
             Pacer::unlimited(),
-            Pacer::disabled(),
             Pacer::unlimited().with_burst(0).unwrap(),
         ] {
             let t0 = Instant::now();

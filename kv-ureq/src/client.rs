@@ -936,9 +936,9 @@ impl ClientBuilder {
         check_concurrency(self.concurrency)?;
         let loopback = endpoint.is_loopback();
         let pacer = match self.pacing {
-            Pacing::Auto if loopback => Pacer::disabled(),
+            Pacing::Auto if loopback => Pacer::unlimited(),
             Pacing::Auto | Pacing::On => Pacer::cloudflare_default(),
-            Pacing::Off => Pacer::disabled(),
+            Pacing::Off => Pacer::unlimited(),
             Pacing::Custom(p) => p,
         };
         let (transport, custom): (Arc<dyn Transport>, bool) = match self.transport {
