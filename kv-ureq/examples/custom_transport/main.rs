@@ -9,15 +9,17 @@
 //! It starts the kv-tests emulator in this process and talks to it over loopback (the
 //! transport only does plain `http://` to loopback hosts).
 //!
-//! The drive loop for any operation is four lines (see [`execute`]):
-//! `op.request(&endpoint)` → your bytes on the wire (reading at most
-//! `op.max_response_bytes()`) → `http::Response` → `op.parse(response)`.
+//! Driving an operation is one call (see [`execute`]): `kv_proto::exchange(&op, &endpoint,
+//! transport::send)` builds the request, lets the transport send it with the operation's byte
+//! cap, then checks the cap, reports a redirect, parses and redacts the credentials from any
+//! error. The transport only moves bytes.
 
 mod transport;
 
 use kv_proto::{
     AccountId, Auth, BulkGet, BulkWrite, BulkWriteItem, CreateNamespace, DeleteNamespace, Endpoint,
     Error, GetMetadata, GetValue, Key, KeyPager, ListKeys, Metadata, Operation, PutValue, Title,
+    exchange,
 };
 use serde_json::json;
 
@@ -28,11 +30,9 @@ fn main() {
     }
 }
 
-/// Runs one kv-proto operation over the hand-written transport: build, send, parse.
+/// Runs one kv-proto operation over the hand-written transport.
 fn execute<O: Operation>(endpoint: &Endpoint, op: &O) -> Result<O::Output, Error> {
-    let response = transport::send(op.request(endpoint), op.max_response_bytes())?;
-    let (parts, body) = response.into_parts();
-    op.parse(http::Response::from_parts(parts, &body[..]))
+    exchange(op, endpoint, transport::send)
 }
 
 fn run() -> Result<(), Error> {
