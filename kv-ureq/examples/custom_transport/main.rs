@@ -9,17 +9,15 @@
 //! It starts the kv-tests emulator in this process and talks to it over loopback (the
 //! transport only does plain `http://` to loopback hosts).
 //!
-//! Driving an operation is one call (see [`execute`]): `kv_proto::exchange(&op, &endpoint,
-//! transport::send)` builds the request, lets the transport send it with the operation's byte
-//! cap, then checks the cap, reports a redirect, parses and redacts the credentials from any
-//! error. The transport only moves bytes.
+//! Driving an operation is one call, [`kv_proto::exchange`] (see [`execute`]): kv-proto builds
+//! the request, checks the cap, reports a redirect, parses and redacts; the transport only moves
+//! bytes.
 
 mod transport;
 
 use kv_proto::{
     AccountId, Auth, BulkGet, BulkWrite, BulkWriteItem, CreateNamespace, DeleteNamespace, Endpoint,
     Error, GetMetadata, GetValue, Key, KeyPager, ListKeys, Metadata, Operation, PutValue, Title,
-    exchange,
 };
 use serde_json::json;
 
@@ -32,7 +30,7 @@ fn main() {
 
 /// Runs one kv-proto operation over the hand-written transport.
 fn execute<O: Operation>(endpoint: &Endpoint, op: &O) -> Result<O::Output, Error> {
-    exchange(op, endpoint, transport::send)
+    kv_proto::exchange(op, endpoint, transport::send)
 }
 
 fn run() -> Result<(), Error> {
