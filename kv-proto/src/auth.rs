@@ -1,11 +1,18 @@
-//! Credentials: an API token (preferred) or a Global API Key with its account email.
+//! Credentials: an API token (preferred) or a Global API Key with its account email; the only
+//! place that knows which headers carry them, and the redaction of errors that quote them.
 
 use std::fmt;
 
 use http::HeaderValue;
 use http::header::{AUTHORIZATION, HeaderMap};
 
-use crate::error::{Error, Limit};
+use crate::error::{Error, ErrorKind, Limit, ResponseInfo, ResponseMeta};
+
+/// What a credential becomes in a redacted error.
+const REDACTED: &str = "[redacted]";
+/// Credentials shorter than this are not redacted: replacing every `t` or `abc` in a message
+/// would garble it and protect nothing real.
+const MIN_REDACTED_LEN: usize = 4;
 
 /// How requests authenticate. The secret never appears in `Debug` output and is marked
 /// sensitive on every header it is written to.
@@ -134,6 +141,125 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// `error` with every credential of this `Auth` replaced by `[redacted]` in every message,
+    /// excerpt, path and `cf-ray` it carries.
+    ///
+    /// A hostile or buggy server (or proxy) may quote the request, `Authorization` header
+    /// included, in an error page, an envelope message or a body that fails to decode; a
+    /// transport may quote a header in its failure message. Without this, `Display` and
+    /// `Debug` of the error would repeat the secret into the caller's logs. A credential cut
+    /// short at the end of a truncated excerpt (`"Bearer s3cr…"`) is redacted too.
+    /// [`crate::exchange`] and [`crate::finish`] apply it to every error they return; call it
+    /// yourself if you drive [`crate::Operation::parse`] directly.
+    ///
+    /// Credentials shorter than 4 bytes are left alone.
+    ///
+    /// # Example
+    /// ```
+    /// use kv_proto::{Auth, Error, TransportErrorKind};
+    ///
+    /// let auth = Auth::api_token("s3cr3t-token")?;
+    /// let leaky = Error::transport(TransportErrorKind::Other, "proxy said: Bearer s3cr3t-token?");
+    /// let clean = auth.redact(leaky);
+    /// assert_eq!(clean.to_string().contains("s3cr3t"), false);
+    /// assert!(format!("{clean:?}").contains("[redacted]"));
+    /// assert_eq!(clean.transport_kind(), Some(TransportErrorKind::Other)); // same kind
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    pub fn redact(&self, error: Error) -> Error {
+        let secrets = self.secrets();
+        let shown = format!("{error:?}");
+        if !secrets.iter().any(|s| shown.contains(s)) && !shown.contains('…') {
+            return error;
+        }
+        let clean = |text: &mut String| redact_text(text, &secrets);
+        let clean_meta = |meta: &mut ResponseMeta| {
+            if let Some(ray) = &mut meta.ray_id {
+                clean(ray);
+            }
+        };
+        let clean_infos = |items: &mut Vec<ResponseInfo>| {
+            for info in items {
+                clean(&mut info.message);
+                if let Some(url) = &mut info.documentation_url {
+                    clean(url);
+                }
+                if let Some(source) = &mut info.source {
+                    clean(&mut source.pointer);
+                }
+            }
+        };
+        let mut kind = error.into_kind();
+        // Exhaustive on purpose: a new kind that carries text must be redacted too.
+        match &mut kind {
+            ErrorKind::InvalidInput { message, .. } | ErrorKind::Protocol { message } => {
+                clean(message)
+            }
+            ErrorKind::Api(a) => {
+                clean_meta(&mut a.meta);
+                clean_infos(&mut a.errors);
+                clean_infos(&mut a.messages);
+            }
+            ErrorKind::Http(h) => {
+                clean_meta(&mut h.meta);
+                clean(&mut h.excerpt);
+            }
+            ErrorKind::Decode(d) => {
+                clean_meta(&mut d.meta);
+                clean(&mut d.path);
+                clean(&mut d.message);
+                clean(&mut d.excerpt);
+            }
+            ErrorKind::Transport(t) => clean(&mut t.message),
+            ErrorKind::ResponseTooLarge { .. } => {}
+        }
+        Error::new(kind)
+    }
+
+    /// The credential strings to redact, longest form first: the whole `Bearer <token>` value,
+    /// then the token alone; or the key and the email.
+    fn secrets(&self) -> Vec<&str> {
+        let mut found = Vec::with_capacity(2);
+        match &self.0 {
+            Inner::Token(v) => {
+                if let Ok(s) = v.to_str() {
+                    found.push(s);
+                    found.extend(s.strip_prefix("Bearer "));
+                }
+            }
+            Inner::Key { email, key } => {
+                found.extend(key.to_str().ok());
+                found.extend(email.to_str().ok());
+            }
+        }
+        found.retain(|s| s.len() >= MIN_REDACTED_LEN);
+        found
+    }
+}
+
+/// Replaces each secret in `text` by `[redacted]`; an excerpt cut inside a secret (it ends
+/// with the secret's first characters and `…`) loses that tail too.
+fn redact_text(text: &mut String, secrets: &[&str]) {
+    for s in secrets {
+        if text.contains(s) {
+            *text = text.replace(s, REDACTED);
+        }
+    }
+    let Some(head) = text.strip_suffix('…') else {
+        return;
+    };
+    for s in secrets {
+        let cut = (MIN_REDACTED_LEN..s.len())
+            .rev()
+            .find(|&n| s.is_char_boundary(n) && head.ends_with(&s[..n]));
+        if let Some(n) = cut {
+            *text = format!("{}{REDACTED}…", &head[..head.len() - n]);
+            return;
+        }
+    }
+}
+
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
@@ -160,6 +286,106 @@ mod tests {
         assert_eq!(h["x-auth-key"], "k");
         assert!(h["x-auth-key"].is_sensitive());
         assert!(h.get(AUTHORIZATION).is_none());
+    }
+
+    fn meta(status: u16) -> ResponseMeta {
+        let mut h = HeaderMap::new();
+        h.insert("cf-ray", "ray-Bearer-tok_secret_1".parse().unwrap());
+        ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h)
+    }
+
+    #[test]
+    fn redacts_every_text_of_every_kind() {
+        use crate::error::{ApiError, DecodeError, ErrorSource, HttpError, TransportErrorKind};
+        let auth = Auth::api_token("tok_secret_1").unwrap();
+        let quote = "echo: Authorization: Bearer tok_secret_1; again tok_secret_1";
+        let info = ResponseInfo {
+            code: 1,
+            message: quote.into(),
+            documentation_url: Some(format!("https://x/?t={quote}")),
+            source: Some(ErrorSource {
+                pointer: format!("/{quote}"),
+            }),
+        };
+        let errors = [
+            Error::transport(TransportErrorKind::Other, quote),
+            Error::protocol(quote),
+            Error::invalid_input(Limit::Config, quote),
+            Error::new(ErrorKind::Http(HttpError {
+                meta: meta(502),
+                excerpt: quote.into(),
+            })),
+            Error::new(ErrorKind::Decode(DecodeError {
+                meta: meta(200),
+                path: quote.into(),
+                message: quote.into(),
+                excerpt: quote.into(),
+            })),
+            Error::new(ErrorKind::Api(ApiError {
+                meta: meta(400),
+                errors: vec![info.clone()],
+                messages: vec![info],
+            })),
+        ];
+        for e in errors {
+            let name = |e: &Error| {
+                let shown = format!("{:?}", e.kind());
+                shown[..shown.find([' ', '(']).unwrap()].to_owned()
+            };
+            let before = name(&e);
+            let e = auth.redact(e);
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains("tok_secret"), "{shown}");
+            assert!(shown.contains("[redacted]"), "{shown}");
+            assert_eq!(name(&e), before, "{shown}");
+        }
+        // Nothing to redact: the very same error comes back.
+        let e = auth.redact(Error::protocol("cursor repeated"));
+        assert_eq!(
+            e.to_string(),
+            Error::protocol("cursor repeated").to_string()
+        );
+    }
+
+    #[test]
+    fn redacts_a_credential_cut_by_the_excerpt() {
+        let auth = Auth::api_token("tok_secret_1").unwrap();
+        for cut in ["Bearer tok_s…", "Bearer tok_secret_…", "xx tok_s…", "Bear…"] {
+            let e = auth.redact(Error::new(ErrorKind::Http(crate::error::HttpError {
+                meta: meta(502),
+                excerpt: cut.into(),
+            })));
+            let shown = format!("{e:?}");
+            assert!(!shown.contains("tok_s"), "{cut}: {shown}");
+            assert!(shown.contains("[redacted]…"), "{cut}: {shown}");
+        }
+        // A harmless excerpt that happens to be cut keeps its text.
+        let e = auth.redact(Error::protocol("some long text…"));
+        assert_eq!(
+            e.to_string(),
+            Error::protocol("some long text…").to_string()
+        );
+    }
+
+    #[test]
+    fn redacts_key_and_email() {
+        let auth = Auth::api_key("someone@example.com", "KEY-0123456789").unwrap();
+        let e = auth.redact(Error::protocol(
+            "x-auth-email: someone@example.com x-auth-key: KEY-0123456789",
+        ));
+        let shown = format!("{e} {e:?}");
+        assert!(
+            !shown.contains("someone@") && !shown.contains("KEY-0123"),
+            "{shown}"
+        );
+        // Credentials under 4 bytes are not worth garbling every message for.
+        let short = Auth::api_token("abc").unwrap();
+        assert!(
+            short
+                .redact(Error::protocol("abc"))
+                .to_string()
+                .contains("abc")
+        );
     }
 
     #[test]

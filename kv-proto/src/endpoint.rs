@@ -27,18 +27,6 @@ const STRICT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Percent-encodes a path segment or query value: every byte outside RFC 3986 unreserved
-/// becomes `%XX`, so `/ ? # % space +` and non-ASCII can never change the URL's structure.
-///
-/// ```
-/// use kv_proto::encode_component;
-/// assert_eq!(encode_component("a/b?c#d e+f%2F"), "a%2Fb%3Fc%23d%20e%2Bf%252F");
-/// assert_eq!(encode_component("é~._-"), "%C3%A9~._-");
-/// ```
-pub fn encode_component(s: &str) -> String {
-    utf8_percent_encode(s, STRICT).to_string()
-}
-
 /// Base URL, account and credentials: everything a request needs besides the operation.
 ///
 /// The base URL must be HTTPS unless its host is loopback (`localhost`, `127.0.0.0/8`,

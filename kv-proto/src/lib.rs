@@ -27,6 +27,11 @@
 //! 4. `op.parse(response)` decodes any status into the output or an [`Error`] with predicates
 //!    such as [`Error::is_key_not_found`], [`Error::is_rate_limited`], [`Error::is_retryable`].
 //!
+//! [`exchange`] does steps 2 to 4 around your send function and adds what every shell needs:
+//! the cap check, one error kind for a redirect, and [`Auth::redact`] on every error, so a
+//! server that quotes the token back cannot put it in your logs. [`finish`] is its second
+//! half, for async shells. The example below spells the steps out.
+//!
 //! ```
 //! use kv_proto::{AccountId, Auth, Endpoint, GetValue, Key, NamespaceId, Operation, PutValue};
 //!
@@ -86,6 +91,7 @@ mod de;
 mod endpoint;
 mod envelope;
 mod error;
+mod exchange;
 mod ids;
 mod op;
 mod pace;
@@ -100,13 +106,14 @@ pub use bulk_plan::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey, PlanConfig, Poll, Progress,
     Ticket,
 };
-pub use endpoint::{DEFAULT_BASE_URL, Endpoint, encode_component, is_loopback_host};
+pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
 pub use error::{
     ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,
     CODE_NAMESPACE_NOT_FOUND, CODE_RATE_LIMITED, CODE_TITLE_EXISTS, DecodeError, EXCERPT_CHARS,
     Error, ErrorKind, ErrorSource, HttpError, Limit, ResponseInfo, ResponseMeta, RetryAfter,
     TransportError, TransportErrorKind,
 };
+pub use exchange::{exchange, finish};
 pub use ids::{
     AccountId, Expiration, Key, MAX_ID_CHARS, MAX_KEY_BYTES, MAX_METADATA_BYTES, MAX_TITLE_CHARS,
     MAX_VALUE_BYTES, MIN_TTL_SECS, Metadata, NamespaceId, Title,

@@ -4,7 +4,7 @@
 //! Like the rest of kv-proto it reads no clock: every call takes `now: Instant` from the caller.
 //! See [`Pacer`] for the guarantee and its proof.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::{Error, Limit};
 
@@ -166,26 +166,16 @@ impl Pacer {
     /// assert!(waits[1200] >= Duration::from_secs(300));
     /// ```
     pub fn cloudflare_default() -> Pacer {
-        match Config::new(
-            CLOUDFLARE_REQUESTS,
-            CLOUDFLARE_WINDOW,
-            CLOUDFLARE_DEFAULT_BURST,
-        ) {
-            Ok(config) => Pacer {
-                config: Some(config),
-                tat: None,
-            },
-            // Unreachable: the constants are valid. Fall back to the same limit without burst.
-            Err(_) => Pacer {
-                config: Some(Config {
-                    requests: CLOUDFLARE_REQUESTS,
-                    per: CLOUDFLARE_WINDOW,
-                    burst: 1,
-                    interval: Duration::from_millis(250),
-                    tolerance: Duration::ZERO,
-                }),
-                tat: None,
-            },
+        // The constants are a valid configuration (pinned by `cloudflare_default_arithmetic`),
+        // so this is always `Some`.
+        Pacer {
+            config: Config::new(
+                CLOUDFLARE_REQUESTS,
+                CLOUDFLARE_WINDOW,
+                CLOUDFLARE_DEFAULT_BURST,
+            )
+            .ok(),
+            tat: None,
         }
     }
 
@@ -205,19 +195,6 @@ impl Pacer {
             config: None,
             tat: None,
         }
-    }
-
-    /// Same as [`Pacer::unlimited`].
-    ///
-    /// ```
-    /// use kv_proto::Pacer;
-    /// use std::time::{Duration, Instant};
-    /// let mut p = Pacer::disabled();
-    /// assert!(!p.is_enabled());
-    /// assert_eq!(p.reserve(Instant::now()), Duration::ZERO);
-    /// ```
-    pub fn disabled() -> Pacer {
-        Pacer::unlimited()
     }
 
     /// Allows `burst` requests back to back (1..=requests). The sustained rate becomes
@@ -353,6 +330,51 @@ impl Pacer {
             Some(t) => t.max(target),
             None => target,
         });
+    }
+
+    /// Applies the server's rate-limit answer to the shared schedule: when `error` is a rate
+    /// limit ([`Error::is_rate_limited`]) with a `Retry-After`, pauses every slot until that
+    /// wait is over (see [`Pacer::pause_until`]), so all threads back off together instead of
+    /// each earning its own 429. Returns the instant it holds until, or `None` (any other
+    /// error, no `Retry-After`, or an unlimited pacer).
+    ///
+    /// `now` is the monotonic clock the pacer runs on; `wall_clock` is the same moment as a
+    /// `SystemTime`, needed for a `Retry-After` in HTTP-date form. A shell calls this before it
+    /// sleeps for a retry; when it gives up instead (for example because the wait exceeds
+    /// [`crate::RetryPolicy::with_max_retry_after`]) it leaves the schedule alone, so later
+    /// requests are not held for a wait the caller refused.
+    ///
+    /// ```
+    /// use kv_proto::{Error, GetNamespace, NamespaceId, Operation, Pacer};
+    /// use std::time::{Duration, Instant, SystemTime};
+    ///
+    /// # let op = GetNamespace::new(NamespaceId::new("ns1")?);
+    /// let body = br#"{"success":false,"errors":[{"code":10000,"message":"rate limited"}]}"#;
+    /// let answer = http::Response::builder().status(429).header("retry-after", "30").body(&body[..]).unwrap();
+    /// let err = op.parse(answer).unwrap_err();
+    ///
+    /// let mut pacer = Pacer::cloudflare_default();
+    /// let now = Instant::now();
+    /// assert_eq!(pacer.on_error(&err, now, SystemTime::now()), Some(now + Duration::from_secs(30)));
+    /// assert_eq!(pacer.reserve(now), Duration::from_secs(30)); // every thread waits
+    ///
+    /// // Other errors leave the schedule alone.
+    /// assert_eq!(pacer.on_error(&Error::protocol("x"), now, SystemTime::now()), None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    pub fn on_error(
+        &mut self,
+        error: &Error,
+        now: Instant,
+        wall_clock: SystemTime,
+    ) -> Option<Instant> {
+        if !self.is_enabled() || !error.is_rate_limited() {
+            return None;
+        }
+        let wait = error.retry_after()?.delay_from(wall_clock);
+        let until = now.checked_add(wait)?;
+        self.pause_until(until);
+        Some(until)
     }
 }
 
@@ -492,7 +514,6 @@ mod tests {
     fn unlimited_never_waits() {
         for mut p in [
             Pacer::unlimited(),
-            Pacer::disabled(),
             Pacer::unlimited().with_burst(0).unwrap(),
         ] {
             let t0 = Instant::now();
@@ -502,6 +523,48 @@ mod tests {
             assert_eq!(p.burst(), None);
             assert_eq!(p.interval(), None);
         }
+    }
+
+    #[test]
+    fn a_rate_limit_with_retry_after_holds_the_schedule() {
+        use crate::error::{ErrorKind, HttpError, ResponseMeta};
+        use std::time::UNIX_EPOCH;
+        let answer = |status: u16, retry_after: Option<&str>| {
+            let mut h = http::HeaderMap::new();
+            if let Some(v) = retry_after {
+                h.insert(http::header::RETRY_AFTER, v.parse().unwrap());
+            }
+            let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
+            Error::new(ErrorKind::Http(HttpError {
+                meta,
+                excerpt: String::new(),
+            }))
+        };
+        let t0 = Instant::now();
+        let wall = UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let mut p = Pacer::new(4, MS(1000)).unwrap();
+        // Delta-seconds.
+        assert_eq!(
+            p.on_error(&answer(429, Some("2")), t0, wall),
+            Some(t0 + Duration::from_secs(2))
+        );
+        assert_eq!(p.reserve(t0), Duration::from_secs(2));
+        // HTTP-date form, read against the wall clock given.
+        let mut p = Pacer::new(4, MS(1000)).unwrap();
+        let date = httpdate::fmt_http_date(wall + Duration::from_secs(7));
+        assert_eq!(
+            p.on_error(&answer(429, Some(&date)), t0, wall),
+            Some(t0 + Duration::from_secs(7))
+        );
+        assert_eq!(p.reserve(t0), Duration::from_secs(7));
+        // No Retry-After, not a rate limit, or an unlimited pacer: nothing held.
+        let mut p = Pacer::new(4, MS(1000)).unwrap();
+        assert_eq!(p.on_error(&answer(429, None), t0, wall), None);
+        assert_eq!(p.on_error(&answer(503, Some("60")), t0, wall), None);
+        assert_eq!(p.reserve(t0), Duration::ZERO);
+        let mut u = Pacer::unlimited();
+        assert_eq!(u.on_error(&answer(429, Some("60")), t0, wall), None);
+        assert_eq!(u.reserve(t0), Duration::ZERO);
     }
 
     #[test]

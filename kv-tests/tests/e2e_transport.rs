@@ -15,14 +15,12 @@ use kv_ureq::kv_proto::{
     AccountId, Auth, BulkGet, BulkWriteItem, BulkWritePlan, CreateNamespace, DeleteNamespace,
     DeleteValue, Endpoint, Error, ErrorKind, GetNamespace, GetValue, Key, KeyPager, ListKeys,
     ListNamespaces, NamespaceId, NamespacePager, Operation, PlanConfig, Poll, PutValue, Title,
-    TransportErrorKind, http,
+    TransportErrorKind, exchange, http,
 };
 
-/// The whole drive loop: build, send over the hand-written transport, parse.
+/// The whole drive loop: kv-proto's exchange over the hand-written transport.
 fn execute<O: Operation>(endpoint: &Endpoint, op: &O) -> Result<O::Output, Error> {
-    let response = transport::send(op.request(endpoint), op.max_response_bytes())?;
-    let (parts, body) = response.into_parts();
-    op.parse(http::Response::from_parts(parts, &body[..]))
+    exchange(op, endpoint, transport::send)
 }
 
 #[test]
@@ -243,5 +241,67 @@ fn transport_failures_map_to_transport_kinds() {
             "{url}"
         );
         assert!(!err.is_retryable());
+    }
+}
+
+#[test]
+fn a_redirect_is_one_error_kind_whatever_the_transport() {
+    use kv_ureq::{Client, ProxyConfig, RetryPolicy, Transport, UreqTransport};
+    const MOVED: &[u8] =
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/steal\r\nContent-Length: 0\r\n\r\n";
+    let base = || canned(MOVED).trim_end_matches("/x").to_owned();
+    let endpoint = || {
+        Endpoint::new(
+            AccountId::new(ACCOUNT).unwrap(),
+            Auth::api_token(TOKEN).unwrap(),
+        )
+        .with_base_url(&base())
+        .unwrap()
+    };
+    let ureq = UreqTransport::builder()
+        .proxy(ProxyConfig::Disabled)
+        .build()
+        .unwrap();
+    let client = |transport: Option<fn(_, _) -> _>| {
+        let builder = Client::builder(
+            Auth::api_token(TOKEN).unwrap(),
+            AccountId::new(ACCOUNT).unwrap(),
+        )
+        .base_url(base())
+        .proxy(ProxyConfig::Disabled)
+        .retry_policy(RetryPolicy::none());
+        match transport {
+            Some(t) => builder.transport(t),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    };
+
+    // Both transports hand the 3xx back as data ...
+    assert_eq!(get(&canned(MOVED), 100).unwrap().status(), 302);
+    let request = http::Request::get(canned(MOVED)).body(Vec::new()).unwrap();
+    assert_eq!(ureq.send(request, 100).unwrap().status(), 302);
+
+    // ... and kv-proto turns it into the same error, whichever transport and whichever shell.
+    let op = GetNamespace::new(NamespaceId::new("ns1").unwrap());
+    let errors = [
+        exchange(&op, &endpoint(), transport::send).unwrap_err(),
+        exchange(&op, &endpoint(), |r, max| ureq.send(r, max)).unwrap_err(),
+        client(Some(transport::send))
+            .get_namespace("ns1")
+            .unwrap_err(),
+        client(None).get_namespace("ns1").unwrap_err(),
+    ];
+    for e in errors {
+        assert_eq!(
+            e.transport_kind(),
+            Some(TransportErrorKind::Redirect),
+            "{e:?}"
+        );
+        assert!(!e.is_retryable());
+        let text = e.to_string();
+        assert!(text.contains("302") && text.contains("127.0.0.1"), "{text}");
+        assert!(!text.contains(TOKEN) && !text.contains("steal"), "{text}");
     }
 }

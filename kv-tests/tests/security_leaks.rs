@@ -185,6 +185,89 @@ fn errors_from_a_server_echoing_the_credentials_do_not_repeat_them() {
     );
 }
 
+/// A custom transport (a closure: no network at all) that quotes every credential header of
+/// the request back, in three shapes: an error envelope, an HTML error page, and a 200 whose
+/// body does not decode.
+fn echoing_transport(
+    request: http::Request<Vec<u8>>,
+    _max: u64,
+) -> Result<http::Response<Vec<u8>>, kv_ureq::Error> {
+    let quoted: String = request
+        .headers()
+        .iter()
+        .map(|(name, value)| format!("{name}: {} ", String::from_utf8_lossy(value.as_bytes())))
+        .collect();
+    assert!(
+        quoted.contains("Bearer") || quoted.contains(API_KEY),
+        "{quoted}"
+    );
+    let json = serde_json::to_string(&quoted).unwrap();
+    let (status, body) = match *request.method() {
+        http::Method::DELETE => (
+            400,
+            format!(
+                r#"{{"success":false,"errors":[{{"code":1,"message":{json}}}],"messages":[]}}"#
+            ),
+        ),
+        http::Method::GET => (502, format!("<html><body>{quoted}</body></html>")),
+        _ => (200, format!(r#"{{"success":true,"result":{{"id":{json}"#)),
+    };
+    Ok(http::Response::builder()
+        .status(status)
+        .body(body.into_bytes())
+        .unwrap())
+}
+
+#[test]
+fn a_custom_transport_echoing_the_credentials_gets_redacted_errors() {
+    use kv_ureq::ErrorKind;
+    use kv_ureq::kv_proto::exchange;
+    let kind = |e: &kv_ureq::Error| match e.kind() {
+        ErrorKind::Api(_) => "api",
+        ErrorKind::Http(_) => "http",
+        ErrorKind::Decode(_) => "decode",
+        other => panic!("unexpected {other:?}"),
+    };
+    for auth in auths() {
+        let account = AccountId::new(ACCOUNT).unwrap();
+        let endpoint = Endpoint::new(account.clone(), auth.clone());
+
+        // 1. kv-ureq's client over the custom transport.
+        let client = Client::builder(auth, account)
+            .transport(echoing_transport)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let via_client = [
+            client.delete_namespace(ns()).unwrap_err(),
+            client.get_namespace(ns()).unwrap_err(),
+            client.create_namespace("t").unwrap_err(),
+        ];
+
+        // 2. kv-proto alone: the exchange helper with the same function as `send`.
+        let via_exchange = [
+            exchange(&DeleteNamespace::new(ns()), &endpoint, echoing_transport).unwrap_err(),
+            exchange(&GetNamespace::new(ns()), &endpoint, echoing_transport).unwrap_err(),
+            exchange(
+                &CreateNamespace::new(Title::new("t").unwrap()),
+                &endpoint,
+                echoing_transport,
+            )
+            .unwrap_err(),
+        ];
+
+        for errors in [via_client, via_exchange] {
+            let kinds: Vec<&str> = errors.iter().map(kind).collect();
+            assert_eq!(kinds, ["api", "http", "decode"]);
+            for e in &errors {
+                let shown = format!("{e} {e:?}");
+                assert_clean("custom transport error", &shown);
+                assert!(shown.contains("[redacted]"), "{shown}");
+            }
+        }
+    }
+}
+
 #[test]
 fn the_emulator_log_redacts_what_the_client_sent() {
     let emu = emulator(EmulatorConfig::default().log_bodies(true));

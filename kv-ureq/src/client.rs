@@ -6,13 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use http::Response;
 use kv_proto::{
     AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryDecision, RetryPolicy,
 };
 
 use crate::transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ProxyConfig, Secrets, Transport, USER_AGENT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ProxyConfig, Transport, USER_AGENT,
     UreqTransport,
 };
 
@@ -201,9 +200,10 @@ impl Client {
         }
     }
 
-    /// Runs one operation: paces, sends, parses, and on a retryable error sleeps as the
-    /// [`RetryPolicy`] decides and sends again. A rate-limited answer with `Retry-After` also
-    /// holds back the shared pacer, so other threads wait too.
+    /// Runs one operation: paces, sends, parses ([`Client::execute_once`]), and on a retryable
+    /// error sleeps as the [`RetryPolicy`] decides and sends again. Before each retry the error
+    /// goes to the shared pacer ([`Pacer::on_error`]): a rate-limited answer with `Retry-After`
+    /// holds it back, so other threads wait too.
     ///
     /// # Errors
     /// The last attempt's error once the policy gives up (not retryable, attempts exhausted,
@@ -246,11 +246,11 @@ impl Client {
             let now = SystemTime::now();
             match state.on_error(&err, now) {
                 RetryDecision::Retry(wait) => {
-                    if err.is_rate_limited()
-                        && let Some(after) = err.retry_after()
-                    {
-                        self.hold_pacer(after.delay_from(now));
-                    }
+                    self.inner
+                        .pacer
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .on_error(&err, Instant::now(), now);
                     sleep(wait);
                 }
                 RetryDecision::GiveUp(_) => return Err(err),
@@ -258,10 +258,11 @@ impl Client {
         }
     }
 
-    /// Runs one operation once: paces, sends, parses; no retry.
+    /// Runs one operation once: paces, then [`kv_proto::exchange`] through the transport
+    /// (cap check, redirect, parse, credential redaction); no retry.
     ///
     /// # Errors
-    /// Whatever the transport or [`Operation::parse`] reports.
+    /// Whatever the transport or [`kv_proto::exchange`] reports.
     ///
     /// # Example
     /// ```
@@ -295,17 +296,10 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn execute_once<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        let request = op.request(&self.inner.endpoint);
-        let max = op.max_response_bytes();
         self.pace();
-        let response = self.inner.transport.send(request, max)?;
-        // A custom transport may not enforce the cap; never hand parse more than it allows.
-        if response.body().len() as u64 > max {
-            return Err(Error::response_too_large(max));
-        }
-        let (parts, body) = response.into_parts();
-        op.parse(Response::from_parts(parts, body.as_slice()))
-            .map_err(|e| redact_credentials(e, &self.inner.endpoint))
+        kv_proto::exchange(op, &self.inner.endpoint, |request, max| {
+            self.inner.transport.send(request, max)
+        })
     }
 
     /// Waits until the shared pacer allows the next request and returns how long it waited
@@ -331,17 +325,6 @@ impl Client {
             .reserve(Instant::now());
         sleep(wait);
         wait
-    }
-
-    /// Holds the shared pacer back after a rate-limit answer so that all threads wait.
-    fn hold_pacer(&self, wait: Duration) {
-        if let Some(until) = Instant::now().checked_add(wait) {
-            self.inner
-                .pacer
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pause_until(until);
-        }
     }
 
     /// A fresh jitter seed: differs between requests and between processes.
@@ -446,68 +429,6 @@ pub(crate) fn check_concurrency(n: usize) -> Result<usize, Error> {
 fn sleep(wait: Duration) {
     if !wait.is_zero() {
         std::thread::sleep(wait);
-    }
-}
-
-/// Removes the credentials from an error built from a response body: a hostile or buggy
-/// server may quote the request (its `Authorization` header included) in an error page, an
-/// envelope message or a body that fails to decode, and our `Display`/`Debug` would repeat
-/// it into the caller's logs. Each credential (and a credential cut short at the end of a
-/// truncated excerpt) becomes `[redacted]`.
-fn redact_credentials(error: Error, endpoint: &Endpoint) -> Error {
-    use kv_proto::ErrorKind;
-    let mut headers = http::HeaderMap::new();
-    endpoint.auth().apply(&mut headers);
-    let secrets = Secrets::of(&headers);
-    let shown = format!("{error:?}");
-    if !secrets.found_in(&shown) && !shown.contains('…') {
-        return error;
-    }
-    let clean = |text: &str| -> String {
-        let out = secrets.redact(text);
-        // An excerpt cut inside a credential ends with its first characters and `…`.
-        if let Some(head) = out.strip_suffix('…') {
-            for s in secrets.values() {
-                let cut = (4..s.len())
-                    .rev()
-                    .find(|&n| s.is_char_boundary(n) && head.ends_with(&s[..n]));
-                if let Some(n) = cut {
-                    return format!("{}[redacted]…", &head[..head.len() - n]);
-                }
-            }
-        }
-        out
-    };
-    let infos = |items: &[kv_proto::ResponseInfo]| -> Vec<kv_proto::ResponseInfo> {
-        items
-            .iter()
-            .map(|i| kv_proto::ResponseInfo {
-                code: i.code,
-                message: clean(&i.message),
-                documentation_url: i.documentation_url.as_deref().map(clean),
-                source: i.source.as_ref().map(|s| kv_proto::ErrorSource {
-                    pointer: clean(&s.pointer),
-                }),
-            })
-            .collect()
-    };
-    match error.kind() {
-        ErrorKind::Http(h) => Error::new(ErrorKind::Http(kv_proto::HttpError {
-            meta: h.meta.clone(),
-            excerpt: clean(&h.excerpt),
-        })),
-        ErrorKind::Decode(d) => Error::new(ErrorKind::Decode(kv_proto::DecodeError {
-            meta: d.meta.clone(),
-            path: clean(&d.path),
-            message: clean(&d.message),
-            excerpt: clean(&d.excerpt),
-        })),
-        ErrorKind::Api(a) => Error::new(ErrorKind::Api(kv_proto::ApiError {
-            meta: a.meta.clone(),
-            errors: infos(&a.errors),
-            messages: infos(&a.messages),
-        })),
-        _ => error,
     }
 }
 
@@ -936,9 +857,9 @@ impl ClientBuilder {
         check_concurrency(self.concurrency)?;
         let loopback = endpoint.is_loopback();
         let pacer = match self.pacing {
-            Pacing::Auto if loopback => Pacer::disabled(),
+            Pacing::Auto if loopback => Pacer::unlimited(),
             Pacing::Auto | Pacing::On => Pacer::cloudflare_default(),
-            Pacing::Off => Pacer::disabled(),
+            Pacing::Off => Pacer::unlimited(),
             Pacing::Custom(p) => p,
         };
         let (transport, custom): (Arc<dyn Transport>, bool) = match self.transport {
@@ -949,7 +870,6 @@ impl ClientBuilder {
                         .connect_timeout(self.connect_timeout)
                         .request_timeout(self.request_timeout)
                         .proxy(self.proxy)
-                        .user_agent(user_agent)
                         .max_idle_connections_per_host(self.concurrency.max(4))
                         .build()?,
                 ),

@@ -53,12 +53,14 @@
 //!   [`UreqTransport`] and by any closure
 //!   `Fn(http::Request<Vec<u8>>, u64) -> Result<http::Response<Vec<u8>>, Error> + Send + Sync`
 //!   (a test double, or another HTTP stack).
-//! - [`UreqTransport`] is the default transport: a `ureq::Agent` with 4xx/5xx as data, no
-//!   redirect ever followed (a 3xx is a [`TransportErrorKind::Redirect`] error), HTTPS only
+//! - [`UreqTransport`] is the default transport: a `ureq::Agent` with every status as data, no
+//!   redirect ever followed (kv-proto reports a 3xx as [`TransportErrorKind::Redirect`], from
+//!   any transport), HTTPS only
 //!   except for loopback hosts, connect and request timeouts, the operation's body cap, every
 //!   response header kept, and proxies from the environment.
 //! - [`Client`] holds an [`Endpoint`], a transport, a [`RetryPolicy`] and one shared
-//!   [`Pacer`]. [`Client::execute`] runs any [`Operation`] (pace, send, parse, retry);
+//!   [`Pacer`]. [`Client::execute`] runs any [`Operation`] (pace, [`kv_proto::exchange`],
+//!   retry);
 //!   [`Client::execute_once`] skips the retries. Clones share the pool and the pacer.
 //!
 //! # Configuration

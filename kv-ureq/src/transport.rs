@@ -2,14 +2,15 @@
 //!
 //! A transport moves one `http::Request<Vec<u8>>` to the server and brings back one
 //! `http::Response<Vec<u8>>`, reading at most the operation's byte cap. It makes no protocol
-//! decision: 4xx and 5xx answers are data for `Operation::parse`, retries and pacing happen in
-//! [`crate::Client`], by kv-proto's rules.
+//! decision: every status (3xx, 4xx, 5xx) is data for [`kv_proto::exchange`], which checks the
+//! cap, reports a redirect, parses and redacts; retries and pacing happen in [`crate::Client`],
+//! by kv-proto's rules.
 
 use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use http::{Method, Request, Response, header};
+use http::{Method, Request, Response};
 use kv_proto::{Error, TransportErrorKind, is_loopback_host};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -37,12 +38,15 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// HTTP stacks one-liners.
 ///
 /// A transport must:
-/// - return 4xx and 5xx responses as `Ok` (they carry Cloudflare's error envelope);
+/// - return every status as `Ok`: 4xx and 5xx carry Cloudflare's error envelope, and a 3xx
+///   becomes a [`TransportErrorKind::Redirect`] error in [`kv_proto::exchange`], the same for
+///   every transport;
 /// - never follow redirects (the request carries credentials);
 /// - keep every response header (`retry-after`, `cf-ray`, `expiration`);
 /// - stop reading past `max_response_bytes` and report [`Error::response_too_large`];
 /// - map failures below HTTP to [`Error::transport`] with a [`TransportErrorKind`], so that
-///   [`Error::is_retryable`] works, and never put a credential in a message.
+///   [`Error::is_retryable`] works. (A credential quoted in a message is redacted by
+///   [`kv_proto::exchange`], which is how [`crate::Client`] calls every transport.)
 ///
 /// # Example
 /// ```
@@ -395,8 +399,9 @@ fn literal_addr(uri: &http::Uri) -> Option<std::net::SocketAddr> {
 /// The default [`Transport`]: a `ureq::Agent` (connection pool, rustls or native-tls).
 ///
 /// Whatever the agent's own configuration, every request is sent with 4xx/5xx as data
-/// (`http_status_as_error(false)`), no redirect followed (`max_redirects(0)`; a 3xx becomes a
-/// [`TransportErrorKind::Redirect`] error, so the credentials never go elsewhere) and HTTPS
+/// (`http_status_as_error(false)`), no redirect followed (`max_redirects(0)`: a 3xx comes back
+/// as data, and [`kv_proto::exchange`] reports it as [`TransportErrorKind::Redirect`], so the
+/// credentials never go elsewhere) and HTTPS
 /// required unless the request's host is loopback (`localhost`, `127.0.0.0/8`, `[::1]`).
 /// Bodies are read with the operation's cap (ureq's own default cap of 10 MiB is below KV's
 /// 25 MiB values); a `Content-Length` over the cap fails before any body byte is read. A
@@ -534,7 +539,6 @@ impl Transport for UreqTransport {
         request: Request<Vec<u8>>,
         max_response_bytes: u64,
     ) -> Result<Response<Vec<u8>>, Error> {
-        let secrets = Secrets::of(request.headers());
         let loopback = request.uri().host().is_some_and(is_loopback_host);
         let body_less = request.body().is_empty()
             && matches!(
@@ -546,11 +550,7 @@ impl Transport for UreqTransport {
         } else {
             self.run(request, loopback)
         };
-        let mut response = sent.map_err(|e| secrets.scrub(map_error(e, max_response_bytes)))?;
-
-        if response.status().is_redirection() {
-            return Err(redirect_error(&response));
-        }
+        let mut response = sent.map_err(|e| map_error(e, max_response_bytes))?;
         if response
             .body()
             .content_length()
@@ -563,90 +563,12 @@ impl Transport for UreqTransport {
             .with_config()
             .limit(max_response_bytes.saturating_add(1))
             .read_to_vec()
-            .map_err(|e| secrets.scrub(map_error(e, max_response_bytes)))?;
+            .map_err(|e| map_error(e, max_response_bytes))?;
         if body.len() as u64 > max_response_bytes {
             return Err(Error::response_too_large(max_response_bytes));
         }
         let (parts, _) = response.into_parts();
         Ok(Response::from_parts(parts, body))
-    }
-}
-
-fn redirect_error(response: &Response<ureq::Body>) -> Error {
-    // Name only the target host: a path or query could be long or sensitive.
-    let target = response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|loc| loc.parse::<http::Uri>().ok())
-        .map(|uri| match uri.host() {
-            Some(host) => format!(" to host {host}"),
-            None => " to a path on the same host".to_owned(),
-        })
-        .unwrap_or_default();
-    Error::transport(
-        TransportErrorKind::Redirect,
-        format!(
-            "the server answered HTTP {} (a redirect{target}); redirects are never followed, \
-             so the credentials were not sent on (check the base URL)",
-            response.status().as_u16()
-        ),
-    )
-}
-
-/// The credential header values of a request (and a bearer token on its own), to scrub from
-/// error messages: here defence in depth (no ureq error is known to quote a request header),
-/// and in [`crate::Client`] for errors built from a response body.
-pub(crate) struct Secrets(Vec<String>);
-
-impl Secrets {
-    pub(crate) fn of(headers: &http::HeaderMap) -> Secrets {
-        let mut found = Vec::new();
-        for name in [
-            header::AUTHORIZATION.as_str(),
-            "x-auth-key",
-            "x-auth-email",
-            "x-auth-user-service-key",
-        ] {
-            for value in headers.get_all(name) {
-                if let Ok(s) = value.to_str() {
-                    found.push(s.to_owned());
-                    if let Some(token) = s.strip_prefix("Bearer ") {
-                        found.push(token.to_owned());
-                    }
-                }
-            }
-        }
-        found.retain(|s| s.len() >= 4);
-        Secrets(found)
-    }
-
-    /// The credentials themselves, longer than 3 bytes.
-    pub(crate) fn values(&self) -> &[String] {
-        &self.0
-    }
-
-    /// True if `text` holds a credential.
-    pub(crate) fn found_in(&self, text: &str) -> bool {
-        self.0.iter().any(|s| text.contains(s.as_str()))
-    }
-
-    /// `text` with every credential replaced by `[redacted]`.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.0 {
-            out = out.replace(s.as_str(), "[redacted]");
-        }
-        out
-    }
-
-    fn scrub(&self, error: Error) -> Error {
-        if let kv_proto::ErrorKind::Transport(t) = error.kind()
-            && self.found_in(&t.message)
-        {
-            return Error::transport(t.kind, self.redact(&t.message));
-        }
-        error
     }
 }
 
@@ -804,22 +726,6 @@ mod tests {
         assert!(dns.is_retryable() && dns.is_transport());
         let tls = map_error(ureq::Error::Tls("x"), 1);
         assert!(!tls.is_retryable());
-    }
-
-    #[test]
-    fn secrets_are_scrubbed() {
-        let mut h = http::HeaderMap::new();
-        h.insert(
-            header::AUTHORIZATION,
-            "Bearer sekrit-token".parse().unwrap(),
-        );
-        let s = Secrets::of(&h);
-        let e = s.scrub(Error::transport(
-            TransportErrorKind::Other,
-            "oops sekrit-token leaked",
-        ));
-        assert!(!e.to_string().contains("sekrit"), "{e}");
-        assert!(e.to_string().contains("[redacted]"));
     }
 
     #[test]

@@ -125,6 +125,31 @@ fn a_custom_transport_cannot_exceed_the_cap() {
 }
 
 #[test]
+fn a_3xx_from_a_custom_transport_is_a_redirect_error_and_not_retried() {
+    let moved = Response::builder()
+        .status(308)
+        .header("location", "https://elsewhere.example/steal")
+        .body(b"<html>moved</html>".to_vec())
+        .unwrap();
+    let (t, calls) = scripted(vec![Ok(moved)]);
+    let client = builder()
+        .transport(t)
+        .retry_policy(fast_retries(3))
+        .build()
+        .unwrap();
+    let err = client.execute(&Probe::get("/x")).unwrap_err();
+    // The same kind a UreqTransport's 3xx gives (tests/loopback.rs).
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportErrorKind::Redirect),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("elsewhere.example"), "{err}");
+    assert!(!err.to_string().contains("steal"), "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
 fn retries_until_success() {
     let (t, calls) = scripted(vec![
         Ok(status(503)),

@@ -71,6 +71,27 @@ fn redirect_is_not_followed_and_the_token_stays_home() {
             .load(std::sync::atomic::Ordering::SeqCst),
         0
     );
+    // The transport itself hands the 3xx back as data, like any status; the client's
+    // kv_proto::exchange made it the Redirect error above, as it does for any transport.
+    let t = UreqTransport::builder()
+        .proxy(ProxyConfig::Disabled)
+        .build()
+        .unwrap();
+    let request = http::Request::get(format!("{}/x", origin.base_url()))
+        .body(Vec::new())
+        .unwrap();
+    let response = t.send(request, 100).unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        format!("http://{}/steal", elsewhere.addr)
+    );
+    assert_eq!(
+        elsewhere
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
 }
 
 #[test]

@@ -9,9 +9,9 @@
 //! It starts the kv-tests emulator in this process and talks to it over loopback (the
 //! transport only does plain `http://` to loopback hosts).
 //!
-//! The drive loop for any operation is four lines (see [`execute`]):
-//! `op.request(&endpoint)` → your bytes on the wire (reading at most
-//! `op.max_response_bytes()`) → `http::Response` → `op.parse(response)`.
+//! Driving an operation is one call, [`kv_proto::exchange`] (see [`execute`]): kv-proto builds
+//! the request, checks the cap, reports a redirect, parses and redacts; the transport only moves
+//! bytes.
 
 mod transport;
 
@@ -28,11 +28,9 @@ fn main() {
     }
 }
 
-/// Runs one kv-proto operation over the hand-written transport: build, send, parse.
+/// Runs one kv-proto operation over the hand-written transport.
 fn execute<O: Operation>(endpoint: &Endpoint, op: &O) -> Result<O::Output, Error> {
-    let response = transport::send(op.request(endpoint), op.max_response_bytes())?;
-    let (parts, body) = response.into_parts();
-    op.parse(http::Response::from_parts(parts, &body[..]))
+    kv_proto::exchange(op, endpoint, transport::send)
 }
 
 fn run() -> Result<(), Error> {

@@ -10,7 +10,7 @@
 //! kv-tests end-to-end suite (through `#[path]`), which runs its contract tests over it.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, TcpStream, ToSocketAddrs};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 // Through kv-proto's re-export, so the file compiles wherever kv-proto is a dependency.
@@ -25,9 +25,9 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// Sends `request` over a fresh TCP connection and reads the whole response, keeping at most
 /// `max_response_bytes` of body (a longer body is [`Error::response_too_large`]).
 ///
-/// 4xx and 5xx answers are returned as responses: deciding what they mean is
-/// `Operation::parse`'s job. Failures below HTTP are [`Error::transport`] errors whose kind
-/// lets `Error::is_retryable` work.
+/// Every status (3xx, 4xx, 5xx) is returned as a response: deciding what it means is
+/// `kv_proto::exchange`'s job, which also redacts any credential an error quotes. Failures
+/// below HTTP are [`Error::transport`] errors whose kind lets `Error::is_retryable` work.
 ///
 /// # Errors
 /// A URL that is not `http://` to a loopback address, a connect/read/write failure or
@@ -47,18 +47,16 @@ pub fn send(
     let authority = uri
         .authority()
         .ok_or_else(|| Error::transport(TransportErrorKind::Other, "URL has no host"))?;
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if !loopback {
+    if !kv_proto::is_loopback_host(authority.host()) {
         return Err(Error::transport(
             TransportErrorKind::Other,
             "this transport only talks to loopback hosts",
         ));
     }
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let port = authority.port_u16().unwrap_or(80);
 
     // Request head: origin-form target, Host, the request's own headers, framing.
