@@ -130,10 +130,8 @@ fn put_get_list_round_trip_through_the_emulator() {
                     .map_err(|e| TestCaseError::fail(format!("list {k:?}: {e}")))?;
                 let hit = listed.iter().find(|i| i.name == k);
                 prop_assert!(hit.is_some(), "{:?} not listed: {:?}", k, listed);
-                prop_assert_eq!(
-                    hit.unwrap().metadata.as_ref(),
-                    Some(&serde_json::json!({ "key": k }))
-                );
+                let expected = serde_json::json!({ "key": k });
+                prop_assert_eq!(hit.unwrap().metadata.as_ref(), Some(&expected));
                 ns.delete(k.as_str())
                     .map_err(|e| TestCaseError::fail(format!("delete {k:?}: {e}")))?;
                 prop_assert!(emu.entry(ACCOUNT, &id, &k).is_none());
