@@ -6,107 +6,18 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 
 /// Cloudflare error code: authentication failed (also used for permission problems).
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(403, kv_proto::CODE_AUTH, &[]).is_auth());
-/// assert!(api(405, kv_proto::CODE_AUTH, &[]).is_auth());
-/// ```
 pub const CODE_AUTH: u32 = 10000;
 /// Cloudflare error code: key not found (read value, read metadata).
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(404, kv_proto::CODE_KEY_NOT_FOUND, &[]).is_key_not_found());
-/// ```
 pub const CODE_KEY_NOT_FOUND: u32 = 10009;
 /// Cloudflare error code: the namespace id could not be parsed.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// let e = api(400, kv_proto::CODE_INVALID_NAMESPACE_ID, &[]);
-/// assert_eq!(e.codes(), vec![10011]);
-/// assert!(!e.is_retryable());
-/// ```
 pub const CODE_INVALID_NAMESPACE_ID: u32 = 10011;
 /// Cloudflare error code: namespace not found.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(404, kv_proto::CODE_NAMESPACE_NOT_FOUND, &[]).is_namespace_not_found());
-/// ```
 pub const CODE_NAMESPACE_NOT_FOUND: u32 = 10013;
 /// Cloudflare error code: a namespace with this title already exists.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(400, kv_proto::CODE_TITLE_EXISTS, &[]).has_code(10014));
-/// ```
 pub const CODE_TITLE_EXISTS: u32 = 10014;
 /// Cloudflare error code: the free plan's daily quota is used up (not retryable today).
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// let e = api(429, kv_proto::CODE_DAILY_QUOTA, &[]);
-/// assert!(e.is_quota_exceeded() && e.is_rate_limited() && !e.is_retryable());
-/// ```
 pub const CODE_DAILY_QUOTA: u32 = 10048;
 /// Cloudflare error code: the global API rate limit was hit.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// let e = api(400, kv_proto::CODE_RATE_LIMITED, &[]);
-/// assert!(e.is_rate_limited());
-/// ```
 pub const CODE_RATE_LIMITED: u32 = 971;
 
 /// Every error kv-proto (and the shells built on it) can report.
@@ -379,14 +290,7 @@ impl ResponseMeta {
 /// The server's error envelope, with everything it said.
 ///
 /// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
+/// # use kv_proto::{ErrorKind, __doc_api_error as api};
 /// match api(404, 10009, &[]).kind() {
 ///     ErrorKind::Api(e) => assert_eq!(e.errors[0].code, 10009),
 ///     other => panic!("unexpected {other:?}"),
@@ -510,23 +414,11 @@ fn truncate_chars(s: &str, max: usize) -> String {
 
 impl Error {
     /// Wraps a kind.
-    ///
-    /// ```
-    /// use kv_proto::{Error, ErrorKind};
-    /// let e = Error::new(ErrorKind::ResponseTooLarge { limit: 1024 });
-    /// assert!(e.is_too_large());
-    /// ```
     pub fn new(kind: ErrorKind) -> Error {
         Error(Box::new(kind))
     }
 
     /// An [`ErrorKind::InvalidInput`] error.
-    ///
-    /// ```
-    /// use kv_proto::{Error, Limit};
-    /// let e = Error::invalid_input(Limit::Config, "concurrency must be at least 1");
-    /// assert!(e.is_invalid_input());
-    /// ```
     pub fn invalid_input(limit: Limit, message: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidInput {
             limit,
@@ -549,13 +441,6 @@ impl Error {
     }
 
     /// An [`ErrorKind::Protocol`] error.
-    ///
-    /// ```
-    /// use kv_proto::{Error, ErrorKind};
-    /// let e = Error::protocol("list cursor repeated");
-    /// assert!(matches!(e.kind(), ErrorKind::Protocol { .. }));
-    /// assert!(!e.is_retryable());
-    /// ```
     pub fn protocol(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Protocol {
             message: message.into(),
@@ -563,54 +448,21 @@ impl Error {
     }
 
     /// An [`ErrorKind::ResponseTooLarge`] error.
-    ///
-    /// ```
-    /// use kv_proto::Error;
-    /// let e = Error::response_too_large(1 << 20);
-    /// assert!(e.is_too_large() && !e.is_retryable());
-    /// ```
     pub fn response_too_large(limit: u64) -> Error {
         Error::new(ErrorKind::ResponseTooLarge { limit })
     }
 
     /// The kind, for matching.
-    ///
-    /// ```
-    /// use kv_proto::{ErrorKind, Key};
-    /// assert!(matches!(Key::new("").unwrap_err().kind(), ErrorKind::InvalidInput { .. }));
-    /// ```
     pub fn kind(&self) -> &ErrorKind {
         &self.0
     }
 
     /// Unboxes the kind.
-    ///
-    /// ```
-    /// use kv_proto::{Error, ErrorKind};
-    /// match Error::protocol("oops").into_kind() {
-    ///     ErrorKind::Protocol { message } => assert_eq!(message, "oops"),
-    ///     other => panic!("unexpected {other:?}"),
-    /// }
-    /// ```
     pub fn into_kind(self) -> ErrorKind {
         *self.0
     }
 
     /// Status, ray id and Retry-After of the response that caused this error, if one did.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// let e = api(500, 1, &[("cf-ray", "abc-LHR")]);
-    /// assert_eq!(e.response_meta().map(|m| m.status.as_u16()), Some(500));
-    /// assert!(Error::protocol("x").response_meta().is_none());
-    /// ```
     pub fn response_meta(&self) -> Option<&ResponseMeta> {
         match &*self.0 {
             ErrorKind::Api(e) => Some(&e.meta),
@@ -621,73 +473,21 @@ impl Error {
     }
 
     /// The HTTP status, if a response was received.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert_eq!(api(404, 10009, &[]).status(), Some(http::StatusCode::NOT_FOUND));
-    /// assert_eq!(Error::protocol("x").status(), None);
-    /// ```
     pub fn status(&self) -> Option<StatusCode> {
         self.response_meta().map(|m| m.status)
     }
 
     /// The `cf-ray` id of the response, if any.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert_eq!(api(500, 1, &[("cf-ray", "abc-LHR")]).ray_id(), Some("abc-LHR"));
-    /// ```
     pub fn ray_id(&self) -> Option<&str> {
         self.response_meta().and_then(|m| m.ray_id.as_deref())
     }
 
     /// The server's requested wait, if any.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// use kv_proto::RetryAfter;
-    /// let e = api(429, 971, &[("retry-after", "5")]);
-    /// assert_eq!(e.retry_after(), Some(RetryAfter::Delay(std::time::Duration::from_secs(5))));
-    /// ```
     pub fn retry_after(&self) -> Option<RetryAfter> {
         self.response_meta().and_then(|m| m.retry_after)
     }
 
     /// Every Cloudflare error code in the envelope (empty for other kinds).
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert_eq!(api(404, 10009, &[]).codes(), vec![10009]);
-    /// assert!(Error::protocol("x").codes().is_empty());
-    /// ```
     pub fn codes(&self) -> Vec<u32> {
         match &*self.0 {
             ErrorKind::Api(e) => e.errors.iter().map(|i| i.code).collect(),
@@ -696,36 +496,16 @@ impl Error {
     }
 
     /// True if the envelope carries this Cloudflare error code.
-    ///
-    /// ```
-    /// # use kv_proto::{Error, ErrorKind, ApiError, ResponseInfo, ResponseMeta, CODE_KEY_NOT_FOUND};
-    /// let e = Error::new(ErrorKind::Api(ApiError {
-    ///     meta: ResponseMeta { status: http::StatusCode::NOT_FOUND, ray_id: None, retry_after: None, should_retry: None },
-    ///     errors: vec![ResponseInfo { code: 10009, message: "get: 'key not found'".into(), documentation_url: None, source: None }],
-    ///     messages: vec![],
-    /// }));
-    /// assert!(e.has_code(CODE_KEY_NOT_FOUND) && e.is_key_not_found() && e.is_not_found());
-    /// ```
     pub fn has_code(&self, code: u32) -> bool {
         matches!(&*self.0, ErrorKind::Api(e) if e.errors.iter().any(|i| i.code == code))
     }
 
     /// The input was rejected before sending.
-    ///
-    /// ```
-    /// use kv_proto::Key;
-    /// assert!(Key::new("").unwrap_err().is_invalid_input());
-    /// ```
     pub fn is_invalid_input(&self) -> bool {
         matches!(&*self.0, ErrorKind::InvalidInput { .. })
     }
 
     /// The limit an invalid input broke.
-    ///
-    /// ```
-    /// use kv_proto::{Expiration, Limit};
-    /// assert_eq!(Expiration::ttl(1).unwrap_err().limit(), Some(Limit::ExpirationTtl));
-    /// ```
     pub fn limit(&self) -> Option<Limit> {
         match &*self.0 {
             ErrorKind::InvalidInput { limit, .. } => Some(*limit),
@@ -736,14 +516,7 @@ impl Error {
     /// 404, or a key/namespace-not-found code.
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(404, 0, &[]).is_not_found());
     /// assert!(api(400, 10013, &[]).is_not_found());
     /// assert!(!api(500, 0, &[]).is_not_found());
@@ -755,37 +528,11 @@ impl Error {
     }
 
     /// The key does not exist (or has expired): code 10009.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(404, 10009, &[]).is_key_not_found());
-    /// assert!(!api(404, 10013, &[]).is_key_not_found());
-    /// ```
     pub fn is_key_not_found(&self) -> bool {
         self.has_code(CODE_KEY_NOT_FOUND)
     }
 
     /// The namespace does not exist: code 10013.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(404, 10013, &[]).is_namespace_not_found());
-    /// assert!(!api(404, 10009, &[]).is_namespace_not_found());
-    /// ```
     pub fn is_namespace_not_found(&self) -> bool {
         self.has_code(CODE_NAMESPACE_NOT_FOUND)
     }
@@ -793,14 +540,7 @@ impl Error {
     /// 429 or code 971 (the global rate limit), or 10048 (daily quota).
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(429, 0, &[]).is_rate_limited());
     /// assert!(api(400, 971, &[]).is_rate_limited());
     /// assert!(!api(500, 0, &[]).is_rate_limited());
@@ -812,19 +552,6 @@ impl Error {
     }
 
     /// The free plan's daily quota is exhausted (code 10048): retrying today will not help.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(429, 10048, &[]).is_quota_exceeded());
-    /// assert!(!api(429, 971, &[]).is_quota_exceeded());
-    /// ```
     pub fn is_quota_exceeded(&self) -> bool {
         self.has_code(CODE_DAILY_QUOTA)
     }
@@ -832,14 +559,7 @@ impl Error {
     /// Authentication or permission failure: 401, 403, or code 10000 (also seen with 405).
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(401, 0, &[]).is_auth());
     /// assert!(api(400, 10000, &[]).is_auth());
     /// assert!(!api(404, 10009, &[]).is_auth());
@@ -852,72 +572,27 @@ impl Error {
     }
 
     /// A 5xx status.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(503, 0, &[]).is_server_error());
-    /// assert!(!api(429, 971, &[]).is_server_error());
-    /// ```
     pub fn is_server_error(&self) -> bool {
         self.status().is_some_and(|s| s.is_server_error())
     }
 
     /// The response (or the request, for 413) was too large.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(413, 0, &[]).is_too_large());
-    /// assert!(Error::response_too_large(10).is_too_large());
-    /// ```
     pub fn is_too_large(&self) -> bool {
         matches!(&*self.0, ErrorKind::ResponseTooLarge { .. })
             || self.status() == Some(StatusCode::PAYLOAD_TOO_LARGE)
     }
 
     /// A transport timeout.
-    ///
-    /// ```
-    /// use kv_proto::{Error, TransportErrorKind};
-    /// assert!(Error::transport(TransportErrorKind::Timeout, "t").is_timeout());
-    /// assert!(!Error::transport(TransportErrorKind::Connect, "c").is_timeout());
-    /// ```
     pub fn is_timeout(&self) -> bool {
         self.transport_kind() == Some(TransportErrorKind::Timeout)
     }
 
     /// A transport failure (no complete response).
-    ///
-    /// ```
-    /// use kv_proto::{Error, TransportErrorKind};
-    /// assert!(Error::transport(TransportErrorKind::Tls, "bad cert").is_transport());
-    /// assert!(!Error::protocol("x").is_transport());
-    /// ```
     pub fn is_transport(&self) -> bool {
         matches!(&*self.0, ErrorKind::Transport(_))
     }
 
     /// The class of transport failure, if this is one.
-    ///
-    /// ```
-    /// use kv_proto::{Error, TransportErrorKind};
-    /// let e = Error::transport(TransportErrorKind::Dns, "no such host");
-    /// assert_eq!(e.transport_kind(), Some(TransportErrorKind::Dns));
-    /// assert_eq!(Error::protocol("x").transport_kind(), None);
-    /// ```
     pub fn transport_kind(&self) -> Option<TransportErrorKind> {
         match &*self.0 {
             ErrorKind::Transport(t) => Some(t.kind),
@@ -951,14 +626,7 @@ impl Error {
     /// `x-should-retry` header overrides the status rule.
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(503, 0, &[]).is_retryable());
     /// assert!(api(429, 971, &[]).is_retryable());
     /// assert!(!api(404, 10009, &[]).is_retryable());
@@ -1055,6 +723,32 @@ impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Error {
         Error::new(kind)
     }
+}
+
+/// Doctest support (not part of the API): an [`ErrorKind::Api`] error with `status`, one error
+/// item carrying `code`, and the given response headers. Bad input is replaced, never a panic.
+#[doc(hidden)]
+pub fn __doc_api_error(status: u16, code: u32, headers: &[(&str, &str)]) -> Error {
+    let mut h = http::HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            h.insert(name, value);
+        }
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Error::new(ErrorKind::Api(ApiError {
+        meta: ResponseMeta::from_parts(status, &h),
+        errors: vec![ResponseInfo {
+            code,
+            message: "m".into(),
+            documentation_url: None,
+            source: None,
+        }],
+        messages: vec![],
+    }))
 }
 
 #[cfg(test)]
