@@ -324,25 +324,271 @@ pub struct HttpError {
 
 /// A success response that did not have the expected shape.
 ///
+/// The body may hold stored values and metadata (a bulk get answer, say), so `Display` and
+/// `Debug` never print it: they show the JSON path, the decoder's message with quoted strings
+/// replaced by `"…"` ([`DecodeError::redacted_message`]) and the *shape* of the start of the body
+/// ([`DecodeError::skeleton`]: strings `"…"`, numbers `#`, envelope field names kept). The body
+/// excerpt itself stays available on request: [`DecodeError::excerpt`] or
+/// [`Error::decode_excerpt`].
+///
 /// ```
 /// use kv_proto::{DecodeError, Error, ErrorKind, ResponseMeta};
 /// let meta = ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
 /// let e = Error::new(ErrorKind::Decode(DecodeError {
-///     meta, path: "result.title".into(), message: "expected a string".into(), excerpt: "{}".into(),
+///     meta,
+///     path: "result.title".into(),
+///     message: r#"invalid type: string "hunter2", expected u32"#.into(),
+///     excerpt: r#"{"success":true,"result":{"title":"hunter2"}}"#.into(),
 /// }));
-/// assert_eq!(e.status(), Some(http::StatusCode::OK));
+/// let shown = e.to_string();
+/// assert!(shown.contains("at `result.title`"));
+/// assert!(shown.contains(r#"{"success":true,"result":{"title":"…"}}"#));
+/// assert!(!shown.contains("hunter2") && !format!("{e:?}").contains("hunter2"));
+/// assert!(e.decode_excerpt().unwrap().contains("hunter2")); // opt-in
 /// assert!(!e.is_retryable());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DecodeError {
     /// Status, ray id.
     pub meta: ResponseMeta,
-    /// Where in the JSON the decoder failed (e.g. `result.values.k1.metadata`), if known.
+    /// Where in the JSON the decoder failed (e.g. `result.values.k1.metadata`); `.` is the
+    /// document itself. An empty path is shown as `.`.
     pub path: String,
-    /// The decoder's message.
+    /// The decoder's message, as produced: it may quote a stored value (print
+    /// [`DecodeError::redacted_message`] instead).
     pub message: String,
-    /// The start of the body, lossily decoded, for diagnosis.
+    /// The start of the body (at most [`EXCERPT_CHARS`] characters), lossily decoded: it may
+    /// hold stored values and metadata (print [`DecodeError::skeleton`] instead).
     pub excerpt: String,
+}
+
+impl DecodeError {
+    /// The JSON path of the failure; `.` for the document itself, never empty.
+    pub fn path(&self) -> &str {
+        if self.path.is_empty() {
+            "."
+        } else {
+            &self.path
+        }
+    }
+
+    /// The decoder's message with the content of every quoted string (`"…"` or `` `…` ``)
+    /// replaced by `…`, except field names of the protocol. This is what `Display` prints.
+    ///
+    /// ```
+    /// # let meta = kv_proto::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+    /// let d = kv_proto::DecodeError {
+    ///     meta, path: ".".into(), excerpt: String::new(),
+    ///     message: "invalid type: string \"s3cr3t\", expected `success`".into(),
+    /// };
+    /// assert_eq!(d.redacted_message(), "invalid type: string \"…\", expected `success`");
+    /// ```
+    pub fn redacted_message(&self) -> String {
+        redact_quoted(&self.message)
+    }
+
+    /// The shape of the start of the body: JSON punctuation, `true`/`false`/`null` and the
+    /// field names of the protocol kept; every other string shown as `"…"`, every number as
+    /// `#`, anything else (HTML, text) as `…`. This is what `Display` prints of the body.
+    ///
+    /// ```
+    /// # let meta = kv_proto::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+    /// let d = kv_proto::DecodeError {
+    ///     meta, path: ".".into(), message: String::new(),
+    ///     excerpt: r#"{"success":true,"result":{"values":{"user:1":"pin 1234"},"n":[1,2.5"#.into(),
+    /// };
+    /// assert_eq!(d.skeleton(), r#"{"success":true,"result":{"values":{"…":"…"},"…":[#,#"#);
+    /// ```
+    pub fn skeleton(&self) -> String {
+        skeleton(&self.excerpt)
+    }
+
+    /// The start of the body as received (the `excerpt` field). Opt-in: it may hold stored
+    /// values and metadata, so never log it where user data must not go.
+    pub fn excerpt(&self) -> &str {
+        &self.excerpt
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the excerpt nor the raw message: they may quote stored values.
+        f.debug_struct("DecodeError")
+            .field("meta", &self.meta)
+            .field("path", &self.path())
+            .field("message", &self.redacted_message())
+            .field("skeleton", &self.skeleton())
+            .field("excerpt_chars", &self.excerpt.chars().count())
+            .finish()
+    }
+}
+
+/// Field names of the protocol, kept as they are in a [`DecodeError::skeleton`] and in a
+/// [`DecodeError::redacted_message`]: they describe the shape, not stored data.
+const STRUCTURAL_NAMES: &[&str] = &[
+    "success",
+    "errors",
+    "messages",
+    "result",
+    "result_info",
+    "code",
+    "message",
+    "documentation_url",
+    "source",
+    "pointer",
+    "count",
+    "cursor",
+    "page",
+    "per_page",
+    "total_count",
+    "total_pages",
+    "values",
+    "value",
+    "metadata",
+    "expiration",
+    "name",
+    "id",
+    "title",
+    "supports_url_encoding",
+    "successful_key_count",
+    "unsuccessful_keys",
+];
+
+fn is_structural_name(s: &str) -> bool {
+    STRUCTURAL_NAMES.contains(&s)
+}
+
+/// See [`DecodeError::redacted_message`]. Handles backslash escapes inside double quotes (serde
+/// prints strings with `{:?}`), and an unterminated quote (redacted to the end).
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' && c != '`' {
+            out.push(c);
+            continue;
+        }
+        let mut inner = String::new();
+        let mut closed = false;
+        while let Some(d) = chars.next() {
+            if d == c {
+                closed = true;
+                break;
+            }
+            if c == '"' && d == '\\' {
+                inner.push(d);
+                if let Some(e) = chars.next() {
+                    inner.push(e);
+                }
+                continue;
+            }
+            inner.push(d);
+        }
+        out.push(c);
+        let numeric = !inner.is_empty()
+            && inner.len() <= 24
+            && inner
+                .chars()
+                .all(|d| d.is_ascii_digit() || "-+.eE".contains(d));
+        if is_structural_name(&inner) || (c == '`' && numeric) {
+            out.push_str(&inner);
+        } else {
+            out.push('…');
+        }
+        if closed {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// See [`DecodeError::skeleton`]. A lenient scan, not a parser: the excerpt is often cut short
+/// or not JSON at all.
+fn skeleton(text: &str) -> String {
+    // Per open container: is it an object, and is the next string in it a key?
+    let mut stack: Vec<(bool, bool)> = Vec::new();
+    let mut out = String::with_capacity(text.len().min(EXCERPT_CHARS * 2));
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' | '[' => {
+                stack.push((c == '{', c == '{'));
+                out.push(c);
+            }
+            '}' | ']' => {
+                stack.pop();
+                out.push(c);
+            }
+            ',' => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 = top.0;
+                }
+                out.push(c);
+            }
+            ':' => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 = false;
+                }
+                out.push(c);
+            }
+            '"' => {
+                let mut inner = String::new();
+                let mut closed = false;
+                while let Some(d) = chars.next() {
+                    match d {
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => {
+                            inner.push(d);
+                            if let Some(e) = chars.next() {
+                                inner.push(e);
+                            }
+                        }
+                        _ => inner.push(d),
+                    }
+                }
+                let is_key = stack.last().is_some_and(|top| top.1);
+                out.push('"');
+                if closed && is_key && is_structural_name(&inner) {
+                    out.push_str(&inner);
+                } else {
+                    out.push('…');
+                }
+                if closed {
+                    out.push('"');
+                }
+            }
+            c if c.is_whitespace() => {}
+            c if c == '-' || c.is_ascii_digit() => {
+                while chars
+                    .peek()
+                    .is_some_and(|d| d.is_ascii_digit() || "+-.eE".contains(*d))
+                {
+                    chars.next();
+                }
+                out.push('#');
+            }
+            c if c.is_ascii_alphabetic() => {
+                let mut word = String::from(c);
+                while let Some(d) = chars.next_if(|d| d.is_ascii_alphanumeric()) {
+                    word.push(d);
+                }
+                if matches!(word.as_str(), "true" | "false" | "null") {
+                    out.push_str(&word);
+                } else if !out.ends_with('…') {
+                    out.push('…');
+                }
+            }
+            _ => {
+                if !out.ends_with('…') {
+                    out.push('…');
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A failure below HTTP, reported by a transport.
@@ -592,6 +838,15 @@ impl Error {
         matches!(&*self.0, ErrorKind::Transport(_))
     }
 
+    /// The start of the body of a [`ErrorKind::Decode`] error, as received. Opt-in: it may
+    /// hold stored values and metadata, which `Display` and `Debug` never print.
+    pub fn decode_excerpt(&self) -> Option<&str> {
+        match &*self.0 {
+            ErrorKind::Decode(d) => Some(d.excerpt()),
+            _ => None,
+        }
+    }
+
     /// The class of transport failure, if this is one.
     pub fn transport_kind(&self) -> Option<TransportErrorKind> {
         match &*self.0 {
@@ -692,14 +947,11 @@ impl fmt::Display for Error {
                     "could not decode the HTTP {} response",
                     e.meta.status.as_u16()
                 )?;
-                if !e.path.is_empty() {
-                    write!(f, " at `{}`", e.path)?;
-                }
-                write!(f, ": {}", e.message)?;
+                write!(f, " at `{}`: {}", e.path(), e.redacted_message())?;
                 if !e.excerpt.is_empty() {
-                    write!(f, " (body starts {:?})", e.excerpt)?;
+                    write!(f, " (body shape: {})", e.skeleton())?;
                 }
-                Ok(())
+                write_ray(f, &e.meta)
             }
             ErrorKind::ResponseTooLarge { limit } => {
                 write!(f, "response body larger than the {limit}-byte limit")
@@ -832,5 +1084,70 @@ mod tests {
         let body = vec![0xffu8; 10_000];
         let e = excerpt(&body);
         assert!(e.chars().count() <= EXCERPT_CHARS + 1);
+    }
+    #[test]
+    fn skeleton_keeps_shape_and_protocol_names_only() {
+        let cases = [
+            (
+                r#"{"success":true,"errors":[],"result":{"values":{"k1":{"value":"s3cr3t","metadata":{"pin":1234}}}}}"#,
+                r#"{"success":true,"errors":[],"result":{"values":{"…":{"value":"…","metadata":{"…":#}}}}}"#,
+            ),
+            // Cut inside a string, escapes, a string value equal to a field name.
+            (
+                r#"{"result":"result","message":"a\"b","x":"unterminated"#,
+                r#"{"result":"…","message":"…","…":"…"#,
+            ),
+            (r#"[1, -2.5e3, null, false]"#, "[#,#,null,false]"),
+            ("<html><body>captive portal</body>", "…"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(skeleton(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn redacted_message_hides_quoted_values() {
+        let cases = [
+            (
+                r#"invalid type: string "hunter2", expected u32 at line 1 column 9"#,
+                r#"invalid type: string "…", expected u32 at line 1 column 9"#,
+            ),
+            ("missing field `values`", "missing field `values`"),
+            (
+                "unknown variant `s3cr3t`, expected `a`",
+                "unknown variant `…`, expected `…`",
+            ),
+            (
+                "invalid type: integer `5`, expected a string",
+                "invalid type: integer `5`, expected a string",
+            ),
+            (
+                r#"string "with \" quote" and "unterminated"#,
+                r#"string "…" and "…"#,
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact_quoted(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn decode_display_and_debug_never_print_the_excerpt() {
+        let e = Error::new(ErrorKind::Decode(DecodeError {
+            meta: ResponseMeta::from_parts(StatusCode::OK, &http::HeaderMap::new()),
+            path: String::new(),
+            message: r#"invalid type: string "topsecret", expected u64"#.into(),
+            excerpt: r#"{"success":true,"result":"topsecret"}"#.into(),
+        }));
+        for shown in [e.to_string(), format!("{e:?}"), format!("{:#?}", e.kind())] {
+            assert!(!shown.contains("topsecret"), "{shown}");
+        }
+        assert!(e.to_string().contains("at `.`"), "{e}");
+        assert_eq!(
+            e.decode_excerpt(),
+            Some(r#"{"success":true,"result":"topsecret"}"#)
+        );
+        assert_eq!(Error::protocol("x").decode_excerpt(), None);
     }
 }

@@ -49,7 +49,7 @@ impl Value {
     /// ```
     pub fn text(&self) -> Result<&str, Error> {
         std::str::from_utf8(&self.bytes)
-            .map_err(|e| self.decode_error(String::new(), e.to_string()))
+            .map_err(|e| self.decode_error(".".to_owned(), e.to_string()))
     }
 
     /// The bytes parsed as JSON into `T`.
