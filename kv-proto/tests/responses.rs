@@ -788,3 +788,50 @@ fn decode_errors_of_a_bulk_get_never_print_stored_values() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn try_get_value_is_missing_only_on_a_404_with_10009() {
+    const KEY_NOT_FOUND: &str = r#"{"success":false,"errors":[{"code":10009,"message":"get: 'key not found'"}],"messages":[],"result":null}"#;
+    let op = TryGetValue::new(ns(), key("k"));
+    // 404 + 10009: missing.
+    assert_eq!(op.parse(resp(404, &[], KEY_NOT_FOUND)).unwrap(), None);
+    // The same envelope under a 5xx is a failed read: an error, and a retryable one.
+    for status in [500, 502, 503] {
+        let e = op.parse(resp(status, &[], KEY_NOT_FOUND)).unwrap_err();
+        assert!(e.is_server_error() && e.is_retryable(), "{status}: {e:?}");
+        assert!(e.is_key_not_found(), "the code is still reported");
+    }
+    // Under any other non-404 status, too (never a success).
+    for status in [400, 403, 409, 429] {
+        assert!(
+            op.parse(resp(status, &[], KEY_NOT_FOUND)).is_err(),
+            "{status}"
+        );
+    }
+    // A 404 without 10009 (namespace missing, or no detail) stays an error.
+    assert!(op.parse(resp(404, &[], r#"{"success":false,"errors":[{"code":10013,"message":"get: 'namespace not found'"}],"messages":[],"result":null}"#)).unwrap_err().is_namespace_not_found());
+    assert!(
+        op.parse(resp(
+            404,
+            &[],
+            r#"{"success":false,"errors":[],"messages":[],"result":null}"#
+        ))
+        .is_err()
+    );
+    // A 200 is the stored bytes, even when they look like a 10009 envelope.
+    let v = op.parse(resp(200, &[], KEY_NOT_FOUND)).unwrap().unwrap();
+    assert_eq!(v.bytes, KEY_NOT_FOUND.as_bytes());
+    // GetValue and GetMetadata report the 5xx as an error as well.
+    assert!(
+        GetValue::new(ns(), key("k"))
+            .parse(resp(500, &[], KEY_NOT_FOUND))
+            .unwrap_err()
+            .is_retryable()
+    );
+    assert!(
+        GetMetadata::new(ns(), key("k"))
+            .parse(resp(500, &[], KEY_NOT_FOUND))
+            .unwrap_err()
+            .is_retryable()
+    );
+}
