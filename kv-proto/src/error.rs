@@ -874,11 +874,13 @@ impl Error {
         }
     }
 
-    /// Whether sending the same request again may succeed.
+    /// Whether sending the same request again may succeed, whatever the request.
     ///
     /// Yes for connection failures, timeouts, resets, 408, 409, 429 and 5xx; no for invalid
-    /// input, 400/401/403/404/413, decode failures and daily-quota exhaustion (10048). A server's
-    /// `x-should-retry` header overrides the status rule.
+    /// input, 400/401/403/404/413, garbled 2xx answers and daily-quota exhaustion (10048). A
+    /// server's `x-should-retry` header overrides the status rule. Garbled 2xx answers
+    /// ([`Error::is_garbled`]) are transient only for idempotent requests: retry drivers ask
+    /// [`Error::is_retryable_for`].
     ///
     /// ```
     /// # use kv_proto::{Error, __doc_api_error as api};
@@ -911,7 +913,96 @@ impl Error {
             _ => false,
         }
     }
+
+    /// A 2xx answer that is garbled or contradicts itself, so says nothing definite about
+    /// the request:
+    ///
+    /// - a body that could not be decoded ([`ErrorKind::Decode`] under a 2xx: cut short,
+    ///   not JSON, the wrong shape);
+    /// - an envelope with `success: false` under a 2xx that names no error, or only codes
+    ///   without a definite meaning (unknown or generic ones).
+    ///
+    /// A 2xx `success: false` carrying a definite code is *not* garbled: authentication
+    /// (10000), not found (10009, 10013), a bad namespace id (10011), title exists (10014), the
+    /// daily quota (10048), the documented validation codes (10001, 10012, 10019, 10021, 10029,
+    /// 10034, 10047) and "no route" (7000, 7003) say what is wrong with the request and are
+    /// final. So is any answer with `x-should-retry: false`.
+    ///
+    /// Re-sending a request after a garbled answer is safe only if it is idempotent: see
+    /// [`Error::is_retryable_for`].
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId, Operation};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?);
+    /// let parse = |status: u16, body: &'static str| {
+    ///     op.parse(http::Response::builder().status(status).body(body.as_bytes()).unwrap()).unwrap_err()
+    /// };
+    /// assert!(parse(200, r#"{"success":true,"result":[{"na"#).is_garbled()); // cut short
+    /// assert!(parse(200, r#"{"success":false,"errors":[]}"#).is_garbled()); // says nothing
+    /// assert!(parse(200, r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}"#).is_auth());
+    /// assert!(!parse(200, r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}"#).is_garbled());
+    /// assert!(!parse(502, "<html>bad gateway</html>").is_garbled()); // not a 2xx: is_retryable
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    pub fn is_garbled(&self) -> bool {
+        let (meta, definite) = match &*self.0 {
+            ErrorKind::Decode(d) => (&d.meta, false),
+            ErrorKind::Api(a) => (
+                &a.meta,
+                a.errors.iter().any(|i| DEFINITE_CODES.contains(&i.code)),
+            ),
+            _ => return false,
+        };
+        meta.status.is_success() && meta.should_retry != Some(false) && !definite
+    }
+
+    /// Whether a retry driver may send the request that failed with this error again, given
+    /// whether the operation is idempotent ([`crate::Operation::is_idempotent`]).
+    ///
+    /// - Idempotent: [`Error::is_retryable`] or [`Error::is_garbled`] (re-sending the same
+    ///   read, write or delete after a garbled answer has the same effect as sending it once).
+    /// - Not idempotent (namespace creation): only failures that are retryable *and* prove the
+    ///   request was never processed ([`Error::is_unprocessed`]: DNS and connect failures, a
+    ///   429 that is not the daily quota). A timeout, a reset, a 5xx or a garbled answer may
+    ///   come after the server acted.
+    ///
+    /// The per-route table is in [`crate::RetryPolicy`].
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// let timeout = Error::transport(TransportErrorKind::Timeout, "timed out");
+    /// assert!(timeout.is_retryable_for(true) && !timeout.is_retryable_for(false));
+    /// let refused = Error::transport(TransportErrorKind::Connect, "refused");
+    /// assert!(refused.is_retryable_for(false));
+    /// ```
+    pub fn is_retryable_for(&self, idempotent: bool) -> bool {
+        if idempotent {
+            self.is_retryable() || self.is_garbled()
+        } else {
+            self.is_retryable() && self.is_unprocessed()
+        }
+    }
 }
+
+/// Cloudflare codes that say something definite about the request even inside a 2xx
+/// `success: false` (see [`Error::is_garbled`]): re-sending it cannot change the answer.
+const DEFINITE_CODES: &[u32] = &[
+    CODE_AUTH,
+    10001, // invalid input (body validation)
+    CODE_KEY_NOT_FOUND,
+    CODE_INVALID_NAMESPACE_ID,
+    10012, // invalid request body (bulk routes)
+    CODE_NAMESPACE_NOT_FOUND,
+    CODE_TITLE_EXISTS,
+    10019, // title missing
+    10021, // validation error on writes
+    10029, // bulk get key count
+    10034, // invalid expiration_ttl
+    10047, // multipart PUT without `metadata`
+    CODE_DAILY_QUOTA,
+    7000, // no route for that URI
+    7003, // could not route (bad object identifier)
+];
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
