@@ -593,13 +593,24 @@ fn skeleton(text: &str) -> String {
 
 /// A failure below HTTP, reported by a transport.
 ///
+/// Besides the class and the transport's message, it says (when the transport knows) at
+/// which stage of the exchange the failure came and, for a timeout, which limit fired and its
+/// value; `Display` names them.
+///
 /// ```
-/// use kv_proto::{Error, ErrorKind, TransportErrorKind};
-/// let e = Error::transport(TransportErrorKind::ConnectionClosed, "reset by peer");
+/// use kv_proto::{Error, ErrorKind, TimeoutLimit, TransportErrorKind, TransportStage};
+/// use std::time::Duration;
+///
+/// let e = Error::transport(TransportErrorKind::ConnectionClosed, "reset by peer")
+///     .with_transport_stage(TransportStage::ReadingBody);
 /// match e.kind() {
-///     ErrorKind::Transport(t) => assert_eq!(t.message, "reset by peer"),
+///     ErrorKind::Transport(t) => assert_eq!(t.stage, Some(TransportStage::ReadingBody)),
 ///     other => panic!("unexpected {other:?}"),
 /// }
+/// assert!(e.to_string().contains("while reading the response body"), "{e}");
+///
+/// let e = Error::timeout(TimeoutLimit::Connect, Some(Duration::from_secs(2)), "timed out");
+/// assert!(e.to_string().contains("the connect timeout (2s) elapsed"), "{e}");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
@@ -607,6 +618,68 @@ pub struct TransportError {
     pub kind: TransportErrorKind,
     /// The transport's own description (never containing credentials).
     pub message: String,
+    /// Where in the exchange the failure came, if the transport knows.
+    pub stage: Option<TransportStage>,
+    /// For a timeout: which limit fired, if the transport knows.
+    pub timeout: Option<TimeoutLimit>,
+    /// For a timeout: the value of that limit, if the transport knows.
+    pub timeout_after: Option<Duration>,
+}
+
+/// The stage of an HTTP exchange at which a transport failed (a connection closed, a timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportStage {
+    /// Writing the request: its head or its body.
+    SendingRequest,
+    /// The request was written; waiting for or reading the response status and headers.
+    AwaitingHeaders,
+    /// The headers arrived; reading the response body.
+    ReadingBody,
+}
+
+impl fmt::Display for TransportStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportStage::SendingRequest => "sending the request",
+            TransportStage::AwaitingHeaders => "awaiting the response headers",
+            TransportStage::ReadingBody => "reading the response body",
+        })
+    }
+}
+
+/// Which time limit a transport timeout hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutLimit {
+    /// Resolving the host name.
+    Resolve,
+    /// Setting up the connection (connect, TLS handshake, proxy).
+    Connect,
+    /// The whole exchange, from sending the request to the end of the body.
+    Request,
+    /// Sending the request (head or body).
+    Send,
+    /// Receiving the response status and headers.
+    ResponseHeaders,
+    /// Receiving the response body.
+    ResponseBody,
+    /// A single read or write on the socket.
+    SocketIo,
+}
+
+impl fmt::Display for TimeoutLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutLimit::Resolve => "the name-resolution timeout",
+            TimeoutLimit::Connect => "the connect timeout",
+            TimeoutLimit::Request => "the request timeout",
+            TimeoutLimit::Send => "the send timeout",
+            TimeoutLimit::ResponseHeaders => "the response-headers timeout",
+            TimeoutLimit::ResponseBody => "the response-body timeout",
+            TimeoutLimit::SocketIo => "the socket read/write timeout",
+        })
+    }
 }
 
 /// Classes of transport failure.
@@ -683,7 +756,43 @@ impl Error {
         Error::new(ErrorKind::Transport(TransportError {
             kind,
             message: message.into(),
+            stage: None,
+            timeout: None,
+            timeout_after: None,
         }))
+    }
+
+    /// A [`TransportErrorKind::Timeout`] error naming the limit that fired and, if known, its
+    /// value.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TimeoutLimit};
+    /// use std::time::Duration;
+    /// let e = Error::timeout(TimeoutLimit::Request, Some(Duration::from_secs(30)), "timed out");
+    /// assert!(e.is_timeout() && e.is_retryable());
+    /// assert!(e.to_string().contains("the request timeout (30s) elapsed"), "{e}");
+    /// ```
+    pub fn timeout(
+        limit: TimeoutLimit,
+        after: Option<Duration>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::new(ErrorKind::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            message: message.into(),
+            stage: None,
+            timeout: Some(limit),
+            timeout_after: after,
+        }))
+    }
+
+    /// Records the stage of the exchange a transport error came at; other errors are returned
+    /// unchanged.
+    pub fn with_transport_stage(mut self, stage: TransportStage) -> Error {
+        if let ErrorKind::Transport(t) = &mut *self.0 {
+            t.stage = Some(stage);
+        }
+        self
     }
 
     /// An [`ErrorKind::Protocol`] error.
@@ -845,6 +954,19 @@ impl Error {
             ErrorKind::Decode(d) => Some(d.excerpt()),
             _ => None,
         }
+    }
+
+    /// The transport failure's details, if this is one.
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match &*self.0 {
+            ErrorKind::Transport(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The stage of the exchange a transport failure came at, if known.
+    pub fn transport_stage(&self) -> Option<TransportStage> {
+        self.transport_error().and_then(|t| t.stage)
     }
 
     /// The class of transport failure, if this is one.
@@ -1047,7 +1169,18 @@ impl fmt::Display for Error {
             ErrorKind::ResponseTooLarge { limit } => {
                 write!(f, "response body larger than the {limit}-byte limit")
             }
-            ErrorKind::Transport(t) => write!(f, "transport error ({:?}): {}", t.kind, t.message),
+            ErrorKind::Transport(t) => {
+                write!(f, "transport error ({:?})", t.kind)?;
+                match (t.timeout, t.timeout_after) {
+                    (Some(limit), Some(after)) => write!(f, ": {limit} ({after:?}) elapsed")?,
+                    (Some(limit), None) => write!(f, ": {limit} elapsed")?,
+                    (None, _) => {}
+                }
+                if let Some(stage) = t.stage {
+                    write!(f, " while {stage}")?;
+                }
+                write!(f, ": {}", t.message)
+            }
             ErrorKind::Protocol { message } => write!(f, "protocol error: {message}"),
         }
     }

@@ -107,7 +107,7 @@ pub use error::{
     ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,
     CODE_NAMESPACE_NOT_FOUND, CODE_RATE_LIMITED, CODE_TITLE_EXISTS, DecodeError, EXCERPT_CHARS,
     Error, ErrorKind, ErrorSource, HttpError, Limit, ResponseInfo, ResponseMeta, RetryAfter,
-    TransportError, TransportErrorKind,
+    TimeoutLimit, TransportError, TransportErrorKind, TransportStage,
 };
 pub use ids::{
     AccountId, Expiration, Key, MAX_ID_CHARS, MAX_KEY_BYTES, MAX_METADATA_BYTES, MAX_TITLE_CHARS,

@@ -239,6 +239,15 @@ enum Class {
     Final,
 }
 
+/// A scripted answer: name, status, headers, body, and its class.
+type Case = (
+    &'static str,
+    u16,
+    Vec<(&'static str, &'static str)>,
+    String,
+    Class,
+);
+
 fn envelope_failure(code: Option<u32>) -> String {
     let errors = code.map_or(String::new(), |c| {
         format!(r#"{{"code":{c},"message":"m"}}"#)
@@ -250,7 +259,7 @@ fn envelope_failure(code: Option<u32>) -> String {
 fn retry_decisions_per_route_and_error_class() {
     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let cut = r#"{"success":true,"errors":[],"messages":[],"result":{"values":{"k0":"#.to_owned();
-    let cases: Vec<(&str, u16, Vec<(&'static str, &'static str)>, String, Class)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "cut JSON under 200",
             200,

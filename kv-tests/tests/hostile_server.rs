@@ -664,3 +664,123 @@ fn redirects_are_not_followed_and_the_token_stays_home() {
         elsewhere.heads()
     );
 }
+
+#[test]
+fn connection_closed_names_the_stage() {
+    use kv_ureq::kv_proto::TransportStage;
+    let body = br#"{"success":true,"errors":[],"messages":[],"result":{"id":"abc","title":"t"}}"#;
+
+    // Reads the request head, then closes: no status line ever comes.
+    let before_headers = Scripted::start(|_c: &mut Conn| {});
+    let client = client_for(&before_headers);
+    let err = bounded("close before headers", move || {
+        client.get_namespace(NS).unwrap_err()
+    });
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportErrorKind::ConnectionClosed),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.transport_stage(),
+        Some(TransportStage::AwaitingHeaders),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("while awaiting the response headers"),
+        "{err}"
+    );
+
+    // Headers and half the announced body, then closes.
+    let mid_body = Scripted::start(move |c: &mut Conn| {
+        let mut r = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n".to_vec();
+        r.extend_from_slice(body);
+        let _ = c.send(&r);
+    });
+    let client = client_for(&mid_body);
+    let err = bounded("close mid-body", move || {
+        client.get_namespace(NS).unwrap_err()
+    });
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportErrorKind::ConnectionClosed),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.transport_stage(),
+        Some(TransportStage::ReadingBody),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("while reading the response body"),
+        "{err}"
+    );
+
+    // Reads the head of a 40 MB bulk write, then closes without reading its body: the
+    // client is still writing when the connection goes.
+    let while_sending = Scripted::start(|_c: &mut Conn| {});
+    let client = client_for(&while_sending);
+    let items: Vec<BulkWriteItem> = (0..40)
+        .map(|i| {
+            BulkWriteItem::text(Key::new(format!("k{i}")).unwrap(), "x".repeat(1 << 20)).unwrap()
+        })
+        .collect();
+    let op = BulkWrite::new(NamespaceId::new(NS).unwrap(), items).unwrap();
+    let err = bounded("close while sending", move || {
+        client.execute(&op).unwrap_err()
+    });
+    assert!(err.is_transport(), "{err:?}");
+    assert_eq!(
+        err.transport_stage(),
+        Some(TransportStage::SendingRequest),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("while sending the request"),
+        "{err}"
+    );
+}
+
+#[test]
+fn timeouts_name_the_limit() {
+    use kv_ureq::kv_proto::{TimeoutLimit, TransportStage};
+    // Headers at once, then the body never comes.
+    let stall = Scripted::start(|c: &mut Conn| {
+        let _ = c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{");
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let client = builder(&stall.base_url())
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let err = bounded("stalled body", move || {
+        client.get_namespace(NS).unwrap_err()
+    });
+    assert!(err.is_timeout(), "{err:?}");
+    let t = err.transport_error().unwrap();
+    assert_eq!(t.timeout, Some(TimeoutLimit::Request), "{err:?}");
+    assert_eq!(t.timeout_after, Some(Duration::from_millis(400)), "{err:?}");
+    assert_eq!(t.stage, Some(TransportStage::ReadingBody), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("the request timeout (400ms) elapsed while reading the response body"),
+        "{err}"
+    );
+
+    // No answer at all.
+    let silent = Scripted::start(|_c: &mut Conn| std::thread::sleep(Duration::from_secs(3)));
+    let client = builder(&silent.base_url())
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let err = bounded("silent", move || client.get_namespace(NS).unwrap_err());
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("the request timeout (400ms) elapsed"),
+        "{err}"
+    );
+}
