@@ -373,7 +373,8 @@ impl DecodeError {
     }
 
     /// The decoder's message with the content of every quoted string (`"…"` or `` `…` ``)
-    /// replaced by `…`, except field names of the protocol. This is what `Display` prints.
+    /// replaced by `…`, except field names of the protocol, and numbers and JSON punctuation
+    /// in backquotes. This is what `Display` prints.
     ///
     /// ```
     /// # let meta = kv_proto::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
@@ -490,7 +491,9 @@ fn redact_quoted(message: &str) -> String {
             && inner
                 .chars()
                 .all(|d| d.is_ascii_digit() || "-+.eE".contains(d));
-        if is_structural_name(&inner) || (c == '`' && numeric) {
+        // serde_json's syntax messages quote JSON punctuation: "expected `,` or `}`".
+        let punctuation = !inner.is_empty() && inner.chars().all(|d| ",:{}[]".contains(d));
+        if is_structural_name(&inner) || (c == '`' && (numeric || punctuation)) {
             out.push_str(&inner);
         } else {
             out.push('…');
@@ -1338,6 +1341,10 @@ mod tests {
                 r#"invalid type: string "…", expected u32 at line 1 column 9"#,
             ),
             ("missing field `values`", "missing field `values`"),
+            (
+                "expected `,` or `}` at line 1 column 9",
+                "expected `,` or `}` at line 1 column 9",
+            ),
             (
                 "unknown variant `s3cr3t`, expected `a`",
                 "unknown variant `…`, expected `…`",
