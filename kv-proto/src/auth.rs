@@ -295,6 +295,28 @@ mod tests {
     }
 
     #[test]
+    fn redaction_keeps_the_stage_and_timeout_of_a_transport_error() {
+        use crate::error::{TimeoutLimit, TransportStage};
+        use std::time::Duration;
+        let auth = Auth::api_token("tok_secret_1").unwrap();
+        let err = Error::timeout(
+            TimeoutLimit::Request,
+            Some(Duration::from_millis(400)),
+            "gave up on Bearer tok_secret_1",
+        )
+        .with_transport_stage(TransportStage::ReadingBody);
+        let clean = auth.redact(err);
+        assert!(
+            !format!("{clean} {clean:?}").contains("tok_secret_1"),
+            "{clean:?}"
+        );
+        let t = clean.transport_error().unwrap();
+        assert_eq!(t.stage, Some(TransportStage::ReadingBody));
+        assert_eq!(t.timeout, Some(TimeoutLimit::Request));
+        assert_eq!(t.timeout_after, Some(Duration::from_millis(400)));
+    }
+
+    #[test]
     fn redacts_every_text_of_every_kind() {
         use crate::error::{ApiError, DecodeError, ErrorSource, HttpError, TransportErrorKind};
         let auth = Auth::api_token("tok_secret_1").unwrap();

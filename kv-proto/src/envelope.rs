@@ -159,15 +159,20 @@ fn meta_of(response: &http::Response<&[u8]>) -> ResponseMeta {
     ResponseMeta::from_parts(response.status(), response.headers())
 }
 
-/// A [`ErrorKind::Decode`] error for this response, with a JSON path (may be empty).
+/// A [`ErrorKind::Decode`] error for this response, with a JSON path (empty means `.`).
 pub(crate) fn decode_failure(
     response: &http::Response<&[u8]>,
     path: impl Into<String>,
     message: impl Into<String>,
 ) -> Error {
+    let path = path.into();
     Error::new(ErrorKind::Decode(DecodeError {
         meta: meta_of(response),
-        path: path.into(),
+        path: if path.is_empty() {
+            ".".to_owned()
+        } else {
+            path
+        },
         message: message.into(),
         excerpt: excerpt(response.body()),
     }))
@@ -267,11 +272,47 @@ where
     }
 }
 
-/// The JSON path a tracked decode failed at, empty for the document root (which
-/// `serde_path_to_error` writes as `.`).
+/// The JSON path a tracked decode failed at: `.` for the document itself, else segments
+/// such as `result.values.k1` or `result[3].name`.
+///
+/// `serde_path_to_error` writes `?` for a segment it could not name (a map key that failed to
+/// parse, as in a body cut after `{"success":true,`): such segments are left out, so the path
+/// names the innermost known container. A map key that is not a plain identifier is quoted
+/// (`result.values["a.b"]`), and cut to [`PATH_KEY_CHARS`] characters.
 pub(crate) fn failure_path(track: serde_path_to_error::Track) -> String {
-    let path = track.path().to_string();
-    if path == "." { String::new() } else { path }
+    use serde_path_to_error::Segment;
+    let path = track.path();
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => push_key(&mut out, key),
+            Segment::Enum { variant } => push_key(&mut out, variant),
+            Segment::Unknown => {}
+        }
+    }
+    if out.is_empty() { ".".to_owned() } else { out }
+}
+
+/// Longest map key kept in a decode error's path, in characters.
+const PATH_KEY_CHARS: usize = 64;
+
+fn push_key(out: &mut String, key: &str) {
+    let plain = !key.is_empty()
+        && key.len() <= PATH_KEY_CHARS
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(key);
+    } else {
+        let cut: String = key.chars().take(PATH_KEY_CHARS).collect();
+        let ellipsis = if cut.len() < key.len() { "…" } else { "" };
+        out.push_str(&format!("[{cut:?}{ellipsis}]"));
+    }
 }
 
 /// Decodes an envelope whose `result` must be present and non-null.

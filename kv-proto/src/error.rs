@@ -6,107 +6,18 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 
 /// Cloudflare error code: authentication failed (also used for permission problems).
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(403, kv_proto::CODE_AUTH, &[]).is_auth());
-/// assert!(api(405, kv_proto::CODE_AUTH, &[]).is_auth());
-/// ```
 pub const CODE_AUTH: u32 = 10000;
 /// Cloudflare error code: key not found (read value, read metadata).
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(404, kv_proto::CODE_KEY_NOT_FOUND, &[]).is_key_not_found());
-/// ```
 pub const CODE_KEY_NOT_FOUND: u32 = 10009;
 /// Cloudflare error code: the namespace id could not be parsed.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// let e = api(400, kv_proto::CODE_INVALID_NAMESPACE_ID, &[]);
-/// assert_eq!(e.codes(), vec![10011]);
-/// assert!(!e.is_retryable());
-/// ```
 pub const CODE_INVALID_NAMESPACE_ID: u32 = 10011;
 /// Cloudflare error code: namespace not found.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(404, kv_proto::CODE_NAMESPACE_NOT_FOUND, &[]).is_namespace_not_found());
-/// ```
 pub const CODE_NAMESPACE_NOT_FOUND: u32 = 10013;
 /// Cloudflare error code: a namespace with this title already exists.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// assert!(api(400, kv_proto::CODE_TITLE_EXISTS, &[]).has_code(10014));
-/// ```
 pub const CODE_TITLE_EXISTS: u32 = 10014;
 /// Cloudflare error code: the free plan's daily quota is used up (not retryable today).
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// let e = api(429, kv_proto::CODE_DAILY_QUOTA, &[]);
-/// assert!(e.is_quota_exceeded() && e.is_rate_limited() && !e.is_retryable());
-/// ```
 pub const CODE_DAILY_QUOTA: u32 = 10048;
 /// Cloudflare error code: the global API rate limit was hit.
-///
-/// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
-/// let e = api(400, kv_proto::CODE_RATE_LIMITED, &[]);
-/// assert!(e.is_rate_limited());
-/// ```
 pub const CODE_RATE_LIMITED: u32 = 971;
 
 /// Every error kv-proto (and the shells built on it) can report.
@@ -379,14 +290,7 @@ impl ResponseMeta {
 /// The server's error envelope, with everything it said.
 ///
 /// ```
-/// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-/// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-/// #     let mut h = http::HeaderMap::new();
-/// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-/// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-/// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-/// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-/// # }
+/// # use kv_proto::{ErrorKind, __doc_api_error as api};
 /// match api(404, 10009, &[]).kind() {
 ///     ErrorKind::Api(e) => assert_eq!(e.errors[0].code, 10009),
 ///     other => panic!("unexpected {other:?}"),
@@ -420,36 +324,296 @@ pub struct HttpError {
 
 /// A success response that did not have the expected shape.
 ///
+/// The body may hold stored values and metadata (a bulk get answer, say), so `Display` and
+/// `Debug` never print it: they show the JSON path, the decoder's message with quoted strings
+/// replaced by `"…"` ([`DecodeError::redacted_message`]) and the *shape* of the start of the body
+/// ([`DecodeError::skeleton`]: strings `"…"`, numbers `#`, envelope field names kept). The body
+/// excerpt itself stays available on request: [`DecodeError::excerpt`] or
+/// [`Error::decode_excerpt`].
+///
 /// ```
 /// use kv_proto::{DecodeError, Error, ErrorKind, ResponseMeta};
 /// let meta = ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
 /// let e = Error::new(ErrorKind::Decode(DecodeError {
-///     meta, path: "result.title".into(), message: "expected a string".into(), excerpt: "{}".into(),
+///     meta,
+///     path: "result.title".into(),
+///     message: r#"invalid type: string "hunter2", expected u32"#.into(),
+///     excerpt: r#"{"success":true,"result":{"title":"hunter2"}}"#.into(),
 /// }));
-/// assert_eq!(e.status(), Some(http::StatusCode::OK));
+/// let shown = e.to_string();
+/// assert!(shown.contains("at `result.title`"));
+/// assert!(shown.contains(r#"{"success":true,"result":{"title":"…"}}"#));
+/// assert!(!shown.contains("hunter2") && !format!("{e:?}").contains("hunter2"));
+/// assert!(e.decode_excerpt().unwrap().contains("hunter2")); // opt-in
 /// assert!(!e.is_retryable());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DecodeError {
     /// Status, ray id.
     pub meta: ResponseMeta,
-    /// Where in the JSON the decoder failed (e.g. `result.values.k1.metadata`), if known.
+    /// Where in the JSON the decoder failed (e.g. `result.values.k1.metadata`); `.` is the
+    /// document itself. An empty path is shown as `.`.
     pub path: String,
-    /// The decoder's message.
+    /// The decoder's message, as produced: it may quote a stored value (print
+    /// [`DecodeError::redacted_message`] instead).
     pub message: String,
-    /// The start of the body, lossily decoded, for diagnosis.
+    /// The start of the body (at most [`EXCERPT_CHARS`] characters), lossily decoded: it may
+    /// hold stored values and metadata (print [`DecodeError::skeleton`] instead).
     pub excerpt: String,
+}
+
+impl DecodeError {
+    /// The JSON path of the failure; `.` for the document itself, never empty.
+    pub fn path(&self) -> &str {
+        if self.path.is_empty() {
+            "."
+        } else {
+            &self.path
+        }
+    }
+
+    /// The decoder's message with the content of every quoted string (`"…"` or `` `…` ``)
+    /// replaced by `…`, except field names of the protocol, and numbers and JSON punctuation
+    /// in backquotes. This is what `Display` prints.
+    ///
+    /// ```
+    /// # let meta = kv_proto::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+    /// let d = kv_proto::DecodeError {
+    ///     meta, path: ".".into(), excerpt: String::new(),
+    ///     message: "invalid type: string \"s3cr3t\", expected `success`".into(),
+    /// };
+    /// assert_eq!(d.redacted_message(), "invalid type: string \"…\", expected `success`");
+    /// ```
+    pub fn redacted_message(&self) -> String {
+        redact_quoted(&self.message)
+    }
+
+    /// The shape of the start of the body: JSON punctuation, `true`/`false`/`null` and the
+    /// field names of the protocol kept; every other string shown as `"…"`, every number as
+    /// `#`, anything else (HTML, text) as `…`. This is what `Display` prints of the body.
+    ///
+    /// ```
+    /// # let meta = kv_proto::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+    /// let d = kv_proto::DecodeError {
+    ///     meta, path: ".".into(), message: String::new(),
+    ///     excerpt: r#"{"success":true,"result":{"values":{"user:1":"pin 1234"},"n":[1,2.5"#.into(),
+    /// };
+    /// assert_eq!(d.skeleton(), r#"{"success":true,"result":{"values":{"…":"…"},"…":[#,#"#);
+    /// ```
+    pub fn skeleton(&self) -> String {
+        skeleton(&self.excerpt)
+    }
+
+    /// The start of the body as received (the `excerpt` field). Opt-in: it may hold stored
+    /// values and metadata, so never log it where user data must not go.
+    pub fn excerpt(&self) -> &str {
+        &self.excerpt
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the excerpt nor the raw message: they may quote stored values.
+        f.debug_struct("DecodeError")
+            .field("meta", &self.meta)
+            .field("path", &self.path())
+            .field("message", &self.redacted_message())
+            .field("skeleton", &self.skeleton())
+            .field("excerpt_chars", &self.excerpt.chars().count())
+            .finish()
+    }
+}
+
+/// Field names of the protocol, kept as they are in a [`DecodeError::skeleton`] and in a
+/// [`DecodeError::redacted_message`]: they describe the shape, not stored data.
+const STRUCTURAL_NAMES: &[&str] = &[
+    "success",
+    "errors",
+    "messages",
+    "result",
+    "result_info",
+    "code",
+    "message",
+    "documentation_url",
+    "source",
+    "pointer",
+    "count",
+    "cursor",
+    "page",
+    "per_page",
+    "total_count",
+    "total_pages",
+    "values",
+    "value",
+    "metadata",
+    "expiration",
+    "name",
+    "id",
+    "title",
+    "supports_url_encoding",
+    "successful_key_count",
+    "unsuccessful_keys",
+];
+
+fn is_structural_name(s: &str) -> bool {
+    STRUCTURAL_NAMES.contains(&s)
+}
+
+/// See [`DecodeError::redacted_message`]. Handles backslash escapes inside double quotes (serde
+/// prints strings with `{:?}`), and an unterminated quote (redacted to the end).
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' && c != '`' {
+            out.push(c);
+            continue;
+        }
+        let mut inner = String::new();
+        let mut closed = false;
+        while let Some(d) = chars.next() {
+            if d == c {
+                closed = true;
+                break;
+            }
+            if c == '"' && d == '\\' {
+                inner.push(d);
+                if let Some(e) = chars.next() {
+                    inner.push(e);
+                }
+                continue;
+            }
+            inner.push(d);
+        }
+        out.push(c);
+        let numeric = !inner.is_empty()
+            && inner.len() <= 24
+            && inner
+                .chars()
+                .all(|d| d.is_ascii_digit() || "-+.eE".contains(d));
+        // serde_json's syntax messages quote JSON punctuation: "expected `,` or `}`".
+        let punctuation = !inner.is_empty() && inner.chars().all(|d| ",:{}[]".contains(d));
+        if is_structural_name(&inner) || (c == '`' && (numeric || punctuation)) {
+            out.push_str(&inner);
+        } else {
+            out.push('…');
+        }
+        if closed {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// See [`DecodeError::skeleton`]. A lenient scan, not a parser: the excerpt is often cut short
+/// or not JSON at all.
+fn skeleton(text: &str) -> String {
+    // Per open container: is it an object, and is the next string in it a key?
+    let mut stack: Vec<(bool, bool)> = Vec::new();
+    let mut out = String::with_capacity(text.len().min(EXCERPT_CHARS * 2));
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' | '[' => {
+                stack.push((c == '{', c == '{'));
+                out.push(c);
+            }
+            '}' | ']' => {
+                stack.pop();
+                out.push(c);
+            }
+            ',' => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 = top.0;
+                }
+                out.push(c);
+            }
+            ':' => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 = false;
+                }
+                out.push(c);
+            }
+            '"' => {
+                let mut inner = String::new();
+                let mut closed = false;
+                while let Some(d) = chars.next() {
+                    match d {
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => {
+                            inner.push(d);
+                            if let Some(e) = chars.next() {
+                                inner.push(e);
+                            }
+                        }
+                        _ => inner.push(d),
+                    }
+                }
+                let is_key = stack.last().is_some_and(|top| top.1);
+                out.push('"');
+                if closed && is_key && is_structural_name(&inner) {
+                    out.push_str(&inner);
+                } else {
+                    out.push('…');
+                }
+                if closed {
+                    out.push('"');
+                }
+            }
+            c if c.is_whitespace() => {}
+            c if c == '-' || c.is_ascii_digit() => {
+                while chars
+                    .peek()
+                    .is_some_and(|d| d.is_ascii_digit() || "+-.eE".contains(*d))
+                {
+                    chars.next();
+                }
+                out.push('#');
+            }
+            c if c.is_ascii_alphabetic() => {
+                let mut word = String::from(c);
+                while let Some(d) = chars.next_if(|d| d.is_ascii_alphanumeric()) {
+                    word.push(d);
+                }
+                if matches!(word.as_str(), "true" | "false" | "null") {
+                    out.push_str(&word);
+                } else if !out.ends_with('…') {
+                    out.push('…');
+                }
+            }
+            _ => {
+                if !out.ends_with('…') {
+                    out.push('…');
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A failure below HTTP, reported by a transport.
 ///
+/// Besides the class and the transport's message, it says (when the transport knows) at
+/// which stage of the exchange the failure came and, for a timeout, which limit fired and its
+/// value; `Display` names them.
+///
 /// ```
-/// use kv_proto::{Error, ErrorKind, TransportErrorKind};
-/// let e = Error::transport(TransportErrorKind::ConnectionClosed, "reset by peer");
+/// use kv_proto::{Error, ErrorKind, TimeoutLimit, TransportErrorKind, TransportStage};
+/// use std::time::Duration;
+///
+/// let e = Error::transport(TransportErrorKind::ConnectionClosed, "reset by peer")
+///     .with_transport_stage(TransportStage::ReadingBody);
 /// match e.kind() {
-///     ErrorKind::Transport(t) => assert_eq!(t.message, "reset by peer"),
+///     ErrorKind::Transport(t) => assert_eq!(t.stage, Some(TransportStage::ReadingBody)),
 ///     other => panic!("unexpected {other:?}"),
 /// }
+/// assert!(e.to_string().contains("while reading the response body"), "{e}");
+///
+/// let e = Error::timeout(TimeoutLimit::Connect, Some(Duration::from_secs(2)), "timed out");
+/// assert!(e.to_string().contains("the connect timeout (2s) elapsed"), "{e}");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
@@ -457,6 +621,68 @@ pub struct TransportError {
     pub kind: TransportErrorKind,
     /// The transport's own description (never containing credentials).
     pub message: String,
+    /// Where in the exchange the failure came, if the transport knows.
+    pub stage: Option<TransportStage>,
+    /// For a timeout: which limit fired, if the transport knows.
+    pub timeout: Option<TimeoutLimit>,
+    /// For a timeout: the value of that limit, if the transport knows.
+    pub timeout_after: Option<Duration>,
+}
+
+/// The stage of an HTTP exchange at which a transport failed (a connection closed, a timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportStage {
+    /// Writing the request: its head or its body.
+    SendingRequest,
+    /// The request was written; waiting for or reading the response status and headers.
+    AwaitingHeaders,
+    /// The headers arrived; reading the response body.
+    ReadingBody,
+}
+
+impl fmt::Display for TransportStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportStage::SendingRequest => "sending the request",
+            TransportStage::AwaitingHeaders => "awaiting the response headers",
+            TransportStage::ReadingBody => "reading the response body",
+        })
+    }
+}
+
+/// Which time limit a transport timeout hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutLimit {
+    /// Resolving the host name.
+    Resolve,
+    /// Setting up the connection (connect, TLS handshake, proxy).
+    Connect,
+    /// The whole exchange, from sending the request to the end of the body.
+    Request,
+    /// Sending the request (head or body).
+    Send,
+    /// Receiving the response status and headers.
+    ResponseHeaders,
+    /// Receiving the response body.
+    ResponseBody,
+    /// A single read or write on the socket.
+    SocketIo,
+}
+
+impl fmt::Display for TimeoutLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutLimit::Resolve => "the name-resolution timeout",
+            TimeoutLimit::Connect => "the connect timeout",
+            TimeoutLimit::Request => "the request timeout",
+            TimeoutLimit::Send => "the send timeout",
+            TimeoutLimit::ResponseHeaders => "the response-headers timeout",
+            TimeoutLimit::ResponseBody => "the response-body timeout",
+            TimeoutLimit::SocketIo => "the socket read/write timeout",
+        })
+    }
 }
 
 /// Classes of transport failure.
@@ -510,23 +736,11 @@ fn truncate_chars(s: &str, max: usize) -> String {
 
 impl Error {
     /// Wraps a kind.
-    ///
-    /// ```
-    /// use kv_proto::{Error, ErrorKind};
-    /// let e = Error::new(ErrorKind::ResponseTooLarge { limit: 1024 });
-    /// assert!(e.is_too_large());
-    /// ```
     pub fn new(kind: ErrorKind) -> Error {
         Error(Box::new(kind))
     }
 
     /// An [`ErrorKind::InvalidInput`] error.
-    ///
-    /// ```
-    /// use kv_proto::{Error, Limit};
-    /// let e = Error::invalid_input(Limit::Config, "concurrency must be at least 1");
-    /// assert!(e.is_invalid_input());
-    /// ```
     pub fn invalid_input(limit: Limit, message: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidInput {
             limit,
@@ -545,17 +759,46 @@ impl Error {
         Error::new(ErrorKind::Transport(TransportError {
             kind,
             message: message.into(),
+            stage: None,
+            timeout: None,
+            timeout_after: None,
         }))
     }
 
-    /// An [`ErrorKind::Protocol`] error.
+    /// A [`TransportErrorKind::Timeout`] error naming the limit that fired and, if known, its
+    /// value.
     ///
     /// ```
-    /// use kv_proto::{Error, ErrorKind};
-    /// let e = Error::protocol("list cursor repeated");
-    /// assert!(matches!(e.kind(), ErrorKind::Protocol { .. }));
-    /// assert!(!e.is_retryable());
+    /// use kv_proto::{Error, TimeoutLimit};
+    /// use std::time::Duration;
+    /// let e = Error::timeout(TimeoutLimit::Request, Some(Duration::from_secs(30)), "timed out");
+    /// assert!(e.is_timeout() && e.is_retryable());
+    /// assert!(e.to_string().contains("the request timeout (30s) elapsed"), "{e}");
     /// ```
+    pub fn timeout(
+        limit: TimeoutLimit,
+        after: Option<Duration>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::new(ErrorKind::Transport(TransportError {
+            kind: TransportErrorKind::Timeout,
+            message: message.into(),
+            stage: None,
+            timeout: Some(limit),
+            timeout_after: after,
+        }))
+    }
+
+    /// Records the stage of the exchange a transport error came at; other errors are returned
+    /// unchanged.
+    pub fn with_transport_stage(mut self, stage: TransportStage) -> Error {
+        if let ErrorKind::Transport(t) = &mut *self.0 {
+            t.stage = Some(stage);
+        }
+        self
+    }
+
+    /// An [`ErrorKind::Protocol`] error.
     pub fn protocol(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Protocol {
             message: message.into(),
@@ -563,54 +806,21 @@ impl Error {
     }
 
     /// An [`ErrorKind::ResponseTooLarge`] error.
-    ///
-    /// ```
-    /// use kv_proto::Error;
-    /// let e = Error::response_too_large(1 << 20);
-    /// assert!(e.is_too_large() && !e.is_retryable());
-    /// ```
     pub fn response_too_large(limit: u64) -> Error {
         Error::new(ErrorKind::ResponseTooLarge { limit })
     }
 
     /// The kind, for matching.
-    ///
-    /// ```
-    /// use kv_proto::{ErrorKind, Key};
-    /// assert!(matches!(Key::new("").unwrap_err().kind(), ErrorKind::InvalidInput { .. }));
-    /// ```
     pub fn kind(&self) -> &ErrorKind {
         &self.0
     }
 
     /// Unboxes the kind.
-    ///
-    /// ```
-    /// use kv_proto::{Error, ErrorKind};
-    /// match Error::protocol("oops").into_kind() {
-    ///     ErrorKind::Protocol { message } => assert_eq!(message, "oops"),
-    ///     other => panic!("unexpected {other:?}"),
-    /// }
-    /// ```
     pub fn into_kind(self) -> ErrorKind {
         *self.0
     }
 
     /// Status, ray id and Retry-After of the response that caused this error, if one did.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// let e = api(500, 1, &[("cf-ray", "abc-LHR")]);
-    /// assert_eq!(e.response_meta().map(|m| m.status.as_u16()), Some(500));
-    /// assert!(Error::protocol("x").response_meta().is_none());
-    /// ```
     pub fn response_meta(&self) -> Option<&ResponseMeta> {
         match &*self.0 {
             ErrorKind::Api(e) => Some(&e.meta),
@@ -621,73 +831,21 @@ impl Error {
     }
 
     /// The HTTP status, if a response was received.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert_eq!(api(404, 10009, &[]).status(), Some(http::StatusCode::NOT_FOUND));
-    /// assert_eq!(Error::protocol("x").status(), None);
-    /// ```
     pub fn status(&self) -> Option<StatusCode> {
         self.response_meta().map(|m| m.status)
     }
 
     /// The `cf-ray` id of the response, if any.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert_eq!(api(500, 1, &[("cf-ray", "abc-LHR")]).ray_id(), Some("abc-LHR"));
-    /// ```
     pub fn ray_id(&self) -> Option<&str> {
         self.response_meta().and_then(|m| m.ray_id.as_deref())
     }
 
     /// The server's requested wait, if any.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// use kv_proto::RetryAfter;
-    /// let e = api(429, 971, &[("retry-after", "5")]);
-    /// assert_eq!(e.retry_after(), Some(RetryAfter::Delay(std::time::Duration::from_secs(5))));
-    /// ```
     pub fn retry_after(&self) -> Option<RetryAfter> {
         self.response_meta().and_then(|m| m.retry_after)
     }
 
     /// Every Cloudflare error code in the envelope (empty for other kinds).
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert_eq!(api(404, 10009, &[]).codes(), vec![10009]);
-    /// assert!(Error::protocol("x").codes().is_empty());
-    /// ```
     pub fn codes(&self) -> Vec<u32> {
         match &*self.0 {
             ErrorKind::Api(e) => e.errors.iter().map(|i| i.code).collect(),
@@ -696,36 +854,16 @@ impl Error {
     }
 
     /// True if the envelope carries this Cloudflare error code.
-    ///
-    /// ```
-    /// # use kv_proto::{Error, ErrorKind, ApiError, ResponseInfo, ResponseMeta, CODE_KEY_NOT_FOUND};
-    /// let e = Error::new(ErrorKind::Api(ApiError {
-    ///     meta: ResponseMeta { status: http::StatusCode::NOT_FOUND, ray_id: None, retry_after: None, should_retry: None },
-    ///     errors: vec![ResponseInfo { code: 10009, message: "get: 'key not found'".into(), documentation_url: None, source: None }],
-    ///     messages: vec![],
-    /// }));
-    /// assert!(e.has_code(CODE_KEY_NOT_FOUND) && e.is_key_not_found() && e.is_not_found());
-    /// ```
     pub fn has_code(&self, code: u32) -> bool {
         matches!(&*self.0, ErrorKind::Api(e) if e.errors.iter().any(|i| i.code == code))
     }
 
     /// The input was rejected before sending.
-    ///
-    /// ```
-    /// use kv_proto::Key;
-    /// assert!(Key::new("").unwrap_err().is_invalid_input());
-    /// ```
     pub fn is_invalid_input(&self) -> bool {
         matches!(&*self.0, ErrorKind::InvalidInput { .. })
     }
 
     /// The limit an invalid input broke.
-    ///
-    /// ```
-    /// use kv_proto::{Expiration, Limit};
-    /// assert_eq!(Expiration::ttl(1).unwrap_err().limit(), Some(Limit::ExpirationTtl));
-    /// ```
     pub fn limit(&self) -> Option<Limit> {
         match &*self.0 {
             ErrorKind::InvalidInput { limit, .. } => Some(*limit),
@@ -736,14 +874,7 @@ impl Error {
     /// 404, or a key/namespace-not-found code.
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(404, 0, &[]).is_not_found());
     /// assert!(api(400, 10013, &[]).is_not_found());
     /// assert!(!api(500, 0, &[]).is_not_found());
@@ -755,37 +886,11 @@ impl Error {
     }
 
     /// The key does not exist (or has expired): code 10009.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(404, 10009, &[]).is_key_not_found());
-    /// assert!(!api(404, 10013, &[]).is_key_not_found());
-    /// ```
     pub fn is_key_not_found(&self) -> bool {
         self.has_code(CODE_KEY_NOT_FOUND)
     }
 
     /// The namespace does not exist: code 10013.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(404, 10013, &[]).is_namespace_not_found());
-    /// assert!(!api(404, 10009, &[]).is_namespace_not_found());
-    /// ```
     pub fn is_namespace_not_found(&self) -> bool {
         self.has_code(CODE_NAMESPACE_NOT_FOUND)
     }
@@ -793,14 +898,7 @@ impl Error {
     /// 429 or code 971 (the global rate limit), or 10048 (daily quota).
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(429, 0, &[]).is_rate_limited());
     /// assert!(api(400, 971, &[]).is_rate_limited());
     /// assert!(!api(500, 0, &[]).is_rate_limited());
@@ -812,19 +910,6 @@ impl Error {
     }
 
     /// The free plan's daily quota is exhausted (code 10048): retrying today will not help.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(429, 10048, &[]).is_quota_exceeded());
-    /// assert!(!api(429, 971, &[]).is_quota_exceeded());
-    /// ```
     pub fn is_quota_exceeded(&self) -> bool {
         self.has_code(CODE_DAILY_QUOTA)
     }
@@ -832,14 +917,7 @@ impl Error {
     /// Authentication or permission failure: 401, 403, or code 10000 (also seen with 405).
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(401, 0, &[]).is_auth());
     /// assert!(api(400, 10000, &[]).is_auth());
     /// assert!(!api(404, 10009, &[]).is_auth());
@@ -852,72 +930,49 @@ impl Error {
     }
 
     /// A 5xx status.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(503, 0, &[]).is_server_error());
-    /// assert!(!api(429, 971, &[]).is_server_error());
-    /// ```
     pub fn is_server_error(&self) -> bool {
         self.status().is_some_and(|s| s.is_server_error())
     }
 
     /// The response (or the request, for 413) was too large.
-    ///
-    /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
-    /// assert!(api(413, 0, &[]).is_too_large());
-    /// assert!(Error::response_too_large(10).is_too_large());
-    /// ```
     pub fn is_too_large(&self) -> bool {
         matches!(&*self.0, ErrorKind::ResponseTooLarge { .. })
             || self.status() == Some(StatusCode::PAYLOAD_TOO_LARGE)
     }
 
     /// A transport timeout.
-    ///
-    /// ```
-    /// use kv_proto::{Error, TransportErrorKind};
-    /// assert!(Error::transport(TransportErrorKind::Timeout, "t").is_timeout());
-    /// assert!(!Error::transport(TransportErrorKind::Connect, "c").is_timeout());
-    /// ```
     pub fn is_timeout(&self) -> bool {
         self.transport_kind() == Some(TransportErrorKind::Timeout)
     }
 
     /// A transport failure (no complete response).
-    ///
-    /// ```
-    /// use kv_proto::{Error, TransportErrorKind};
-    /// assert!(Error::transport(TransportErrorKind::Tls, "bad cert").is_transport());
-    /// assert!(!Error::protocol("x").is_transport());
-    /// ```
     pub fn is_transport(&self) -> bool {
         matches!(&*self.0, ErrorKind::Transport(_))
     }
 
+    /// The start of the body of a [`ErrorKind::Decode`] error, as received. Opt-in: it may
+    /// hold stored values and metadata, which `Display` and `Debug` never print.
+    pub fn decode_excerpt(&self) -> Option<&str> {
+        match &*self.0 {
+            ErrorKind::Decode(d) => Some(d.excerpt()),
+            _ => None,
+        }
+    }
+
+    /// The transport failure's details, if this is one.
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match &*self.0 {
+            ErrorKind::Transport(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The stage of the exchange a transport failure came at, if known.
+    pub fn transport_stage(&self) -> Option<TransportStage> {
+        self.transport_error().and_then(|t| t.stage)
+    }
+
     /// The class of transport failure, if this is one.
-    ///
-    /// ```
-    /// use kv_proto::{Error, TransportErrorKind};
-    /// let e = Error::transport(TransportErrorKind::Dns, "no such host");
-    /// assert_eq!(e.transport_kind(), Some(TransportErrorKind::Dns));
-    /// assert_eq!(Error::protocol("x").transport_kind(), None);
-    /// ```
     pub fn transport_kind(&self) -> Option<TransportErrorKind> {
         match &*self.0 {
             ErrorKind::Transport(t) => Some(t.kind),
@@ -944,21 +999,16 @@ impl Error {
         }
     }
 
-    /// Whether sending the same request again may succeed.
+    /// Whether sending the same request again may succeed, whatever the request.
     ///
     /// Yes for connection failures, timeouts, resets, 408, 409, 429 and 5xx; no for invalid
-    /// input, 400/401/403/404/413, decode failures and daily-quota exhaustion (10048). A server's
-    /// `x-should-retry` header overrides the status rule.
+    /// input, 400/401/403/404/413, garbled 2xx answers and daily-quota exhaustion (10048). A
+    /// server's `x-should-retry` header overrides the status rule. Garbled 2xx answers
+    /// ([`Error::is_garbled`]) are transient only for idempotent requests: retry drivers ask
+    /// [`Error::is_retryable_for`].
     ///
     /// ```
-    /// # use kv_proto::{ApiError, Error, ErrorKind, ResponseInfo, ResponseMeta};
-    /// # fn api(status: u16, code: u32, headers: &[(&'static str, &str)]) -> Error {
-    /// #     let mut h = http::HeaderMap::new();
-    /// #     for (k, v) in headers { h.insert(*k, v.parse().unwrap()); }
-    /// #     let meta = ResponseMeta::from_parts(http::StatusCode::from_u16(status).unwrap(), &h);
-    /// #     let errors = vec![ResponseInfo { code, message: "m".into(), documentation_url: None, source: None }];
-    /// #     Error::new(ErrorKind::Api(ApiError { meta, errors, messages: vec![] }))
-    /// # }
+    /// # use kv_proto::{Error, __doc_api_error as api};
     /// assert!(api(503, 0, &[]).is_retryable());
     /// assert!(api(429, 971, &[]).is_retryable());
     /// assert!(!api(404, 10009, &[]).is_retryable());
@@ -988,7 +1038,96 @@ impl Error {
             _ => false,
         }
     }
+
+    /// A 2xx answer that is garbled or contradicts itself, so says nothing definite about
+    /// the request:
+    ///
+    /// - a body that could not be decoded ([`ErrorKind::Decode`] under a 2xx: cut short,
+    ///   not JSON, the wrong shape);
+    /// - an envelope with `success: false` under a 2xx that names no error, or only codes
+    ///   without a definite meaning (unknown or generic ones).
+    ///
+    /// A 2xx `success: false` carrying a definite code is *not* garbled: authentication
+    /// (10000), not found (10009, 10013), a bad namespace id (10011), title exists (10014), the
+    /// daily quota (10048), the documented validation codes (10001, 10012, 10019, 10021, 10029,
+    /// 10034, 10047) and "no route" (7000, 7003) say what is wrong with the request and are
+    /// final. So is any answer with `x-should-retry: false`.
+    ///
+    /// Re-sending a request after a garbled answer is safe only if it is idempotent: see
+    /// [`Error::is_retryable_for`].
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, NamespaceId, Operation};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?);
+    /// let parse = |status: u16, body: &'static str| {
+    ///     op.parse(http::Response::builder().status(status).body(body.as_bytes()).unwrap()).unwrap_err()
+    /// };
+    /// assert!(parse(200, r#"{"success":true,"result":[{"na"#).is_garbled()); // cut short
+    /// assert!(parse(200, r#"{"success":false,"errors":[]}"#).is_garbled()); // says nothing
+    /// assert!(parse(200, r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}"#).is_auth());
+    /// assert!(!parse(200, r#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}]}"#).is_garbled());
+    /// assert!(!parse(502, "<html>bad gateway</html>").is_garbled()); // not a 2xx: is_retryable
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    pub fn is_garbled(&self) -> bool {
+        let (meta, definite) = match &*self.0 {
+            ErrorKind::Decode(d) => (&d.meta, false),
+            ErrorKind::Api(a) => (
+                &a.meta,
+                a.errors.iter().any(|i| DEFINITE_CODES.contains(&i.code)),
+            ),
+            _ => return false,
+        };
+        meta.status.is_success() && meta.should_retry != Some(false) && !definite
+    }
+
+    /// Whether a retry driver may send the request that failed with this error again, given
+    /// whether the operation is idempotent ([`crate::Operation::is_idempotent`]).
+    ///
+    /// - Idempotent: [`Error::is_retryable`] or [`Error::is_garbled`] (re-sending the same
+    ///   read, write or delete after a garbled answer has the same effect as sending it once).
+    /// - Not idempotent (namespace creation): only failures that are retryable *and* prove the
+    ///   request was never processed ([`Error::is_unprocessed`]: DNS and connect failures, a
+    ///   429 that is not the daily quota). A timeout, a reset, a 5xx or a garbled answer may
+    ///   come after the server acted.
+    ///
+    /// The per-route table is in [`crate::RetryPolicy`].
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// let timeout = Error::transport(TransportErrorKind::Timeout, "timed out");
+    /// assert!(timeout.is_retryable_for(true) && !timeout.is_retryable_for(false));
+    /// let refused = Error::transport(TransportErrorKind::Connect, "refused");
+    /// assert!(refused.is_retryable_for(false));
+    /// ```
+    pub fn is_retryable_for(&self, idempotent: bool) -> bool {
+        if idempotent {
+            self.is_retryable() || self.is_garbled()
+        } else {
+            self.is_retryable() && self.is_unprocessed()
+        }
+    }
 }
+
+/// Cloudflare codes that say something definite about the request even inside a 2xx
+/// `success: false` (see [`Error::is_garbled`]): re-sending it cannot change the answer.
+const DEFINITE_CODES: &[u32] = &[
+    CODE_AUTH,
+    10001, // invalid input (body validation)
+    CODE_KEY_NOT_FOUND,
+    CODE_INVALID_NAMESPACE_ID,
+    10012, // invalid request body (bulk routes)
+    CODE_NAMESPACE_NOT_FOUND,
+    CODE_TITLE_EXISTS,
+    10019, // title missing
+    10021, // validation error on writes
+    10029, // bulk get key count
+    10034, // invalid expiration_ttl
+    10047, // multipart PUT without `metadata`
+    CODE_DAILY_QUOTA,
+    7000, // no route for that URI
+    7003, // could not route (bad object identifier)
+];
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1024,19 +1163,27 @@ impl fmt::Display for Error {
                     "could not decode the HTTP {} response",
                     e.meta.status.as_u16()
                 )?;
-                if !e.path.is_empty() {
-                    write!(f, " at `{}`", e.path)?;
-                }
-                write!(f, ": {}", e.message)?;
+                write!(f, " at `{}`: {}", e.path(), e.redacted_message())?;
                 if !e.excerpt.is_empty() {
-                    write!(f, " (body starts {:?})", e.excerpt)?;
+                    write!(f, " (body shape: {})", e.skeleton())?;
                 }
-                Ok(())
+                write_ray(f, &e.meta)
             }
             ErrorKind::ResponseTooLarge { limit } => {
                 write!(f, "response body larger than the {limit}-byte limit")
             }
-            ErrorKind::Transport(t) => write!(f, "transport error ({:?}): {}", t.kind, t.message),
+            ErrorKind::Transport(t) => {
+                write!(f, "transport error ({:?})", t.kind)?;
+                match (t.timeout, t.timeout_after) {
+                    (Some(limit), Some(after)) => write!(f, ": {limit} ({after:?}) elapsed")?,
+                    (Some(limit), None) => write!(f, ": {limit} elapsed")?,
+                    (None, _) => {}
+                }
+                if let Some(stage) = t.stage {
+                    write!(f, " while {stage}")?;
+                }
+                write!(f, ": {}", t.message)
+            }
             ErrorKind::Protocol { message } => write!(f, "protocol error: {message}"),
         }
     }
@@ -1055,6 +1202,32 @@ impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Error {
         Error::new(kind)
     }
+}
+
+/// Doctest support (not part of the API): an [`ErrorKind::Api`] error with `status`, one error
+/// item carrying `code`, and the given response headers. Bad input is replaced, never a panic.
+#[doc(hidden)]
+pub fn __doc_api_error(status: u16, code: u32, headers: &[(&str, &str)]) -> Error {
+    let mut h = http::HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            h.insert(name, value);
+        }
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Error::new(ErrorKind::Api(ApiError {
+        meta: ResponseMeta::from_parts(status, &h),
+        errors: vec![ResponseInfo {
+            code,
+            message: "m".into(),
+            documentation_url: None,
+            source: None,
+        }],
+        messages: vec![],
+    }))
 }
 
 #[cfg(test)]
@@ -1138,5 +1311,74 @@ mod tests {
         let body = vec![0xffu8; 10_000];
         let e = excerpt(&body);
         assert!(e.chars().count() <= EXCERPT_CHARS + 1);
+    }
+    #[test]
+    fn skeleton_keeps_shape_and_protocol_names_only() {
+        let cases = [
+            (
+                r#"{"success":true,"errors":[],"result":{"values":{"k1":{"value":"s3cr3t","metadata":{"pin":1234}}}}}"#,
+                r#"{"success":true,"errors":[],"result":{"values":{"…":{"value":"…","metadata":{"…":#}}}}}"#,
+            ),
+            // Cut inside a string, escapes, a string value equal to a field name.
+            (
+                r#"{"result":"result","message":"a\"b","x":"unterminated"#,
+                r#"{"result":"…","message":"…","…":"…"#,
+            ),
+            (r#"[1, -2.5e3, null, false]"#, "[#,#,null,false]"),
+            ("<html><body>captive portal</body>", "…"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(skeleton(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn redacted_message_hides_quoted_values() {
+        let cases = [
+            (
+                r#"invalid type: string "hunter2", expected u32 at line 1 column 9"#,
+                r#"invalid type: string "…", expected u32 at line 1 column 9"#,
+            ),
+            ("missing field `values`", "missing field `values`"),
+            (
+                "expected `,` or `}` at line 1 column 9",
+                "expected `,` or `}` at line 1 column 9",
+            ),
+            (
+                "unknown variant `s3cr3t`, expected `a`",
+                "unknown variant `…`, expected `…`",
+            ),
+            (
+                "invalid type: integer `5`, expected a string",
+                "invalid type: integer `5`, expected a string",
+            ),
+            (
+                r#"string "with \" quote" and "unterminated"#,
+                r#"string "…" and "…"#,
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact_quoted(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn decode_display_and_debug_never_print_the_excerpt() {
+        let e = Error::new(ErrorKind::Decode(DecodeError {
+            meta: ResponseMeta::from_parts(StatusCode::OK, &http::HeaderMap::new()),
+            path: String::new(),
+            message: r#"invalid type: string "topsecret", expected u64"#.into(),
+            excerpt: r#"{"success":true,"result":"topsecret"}"#.into(),
+        }));
+        for shown in [e.to_string(), format!("{e:?}"), format!("{:#?}", e.kind())] {
+            assert!(!shown.contains("topsecret"), "{shown}");
+        }
+        assert!(e.to_string().contains("at `.`"), "{e}");
+        assert_eq!(
+            e.decode_excerpt(),
+            Some(r#"{"success":true,"result":"topsecret"}"#)
+        );
+        assert_eq!(Error::protocol("x").decode_excerpt(), None);
     }
 }

@@ -107,11 +107,13 @@ pub use bulk_plan::{
     Ticket,
 };
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
+#[doc(hidden)]
+pub use error::__doc_api_error;
 pub use error::{
     ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,
     CODE_NAMESPACE_NOT_FOUND, CODE_RATE_LIMITED, CODE_TITLE_EXISTS, DecodeError, EXCERPT_CHARS,
     Error, ErrorKind, ErrorSource, HttpError, Limit, ResponseInfo, ResponseMeta, RetryAfter,
-    TransportError, TransportErrorKind,
+    TimeoutLimit, TransportError, TransportErrorKind, TransportStage,
 };
 pub use exchange::{exchange, finish};
 pub use ids::{

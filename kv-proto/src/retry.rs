@@ -6,10 +6,9 @@
 //! request counter). The same inputs always give the same decision, so the policy is testable
 //! without sleeping.
 //!
-//! Which errors are retried is decided by [`Error::is_retryable`] alone (connection failures,
-//! timeouts, resets, 408, 409, 429, 5xx, `x-should-retry: true`; never invalid input,
-//! 400/401/403/404/413, decode failures or the daily quota, code 10048). This module only decides
-//! *when*.
+//! Which errors are retried is decided by [`Error::is_retryable_for`], given whether the
+//! operation is idempotent (the table per route is on [`RetryPolicy`]); this module decides
+//! *when*, and when to stop.
 
 use std::time::{Duration, SystemTime};
 
@@ -97,6 +96,47 @@ pub const DEFAULT_JITTER: f64 = 0.25;
 /// - **Jitter** only shortens the backoff (by up to 25 %, as in the Stainless SDKs), so the
 ///   documented cap is a real upper bound and concurrent clients spread out.
 ///
+/// # What is retried, per route
+///
+/// Error classes (each bounded by `max_attempts` and the `Retry-After` cap, like any retry):
+///
+/// - **transient**: connection failures, timeouts, resets, invalid HTTP, 408, 409, 429
+///   (not the daily quota, 10048) and 5xx; `x-should-retry` overrides the status
+///   ([`Error::is_retryable`]);
+/// - **unprocessed**, a subset of transient: DNS and connect failures, 429
+///   ([`Error::is_unprocessed`]);
+/// - **garbled**: a 2xx body that does not decode (cut short, not JSON, wrong shape), or a 2xx
+///   `success: false` naming no error or only unknown/generic codes ([`Error::is_garbled`]);
+/// - **final**, never retried: invalid input, 400/401/403/404/405/413, a 2xx `success: false`
+///   with a definite code (auth 10000, not found 10009/10013, 10011, 10014, validation
+///   codes...), the daily quota (10048), a response over the size cap, a protocol violation,
+///   TLS and redirect failures.
+///
+/// | route | operation | idempotent? | retried after |
+/// |---|---|---|---|
+/// | `GET /namespaces` | [`ListNamespaces`](crate::ListNamespaces) | yes | transient, garbled |
+/// | `POST /namespaces` | [`CreateNamespace`](crate::CreateNamespace) | **no**: a second create of a processed one fails with 10014 | **unprocessed only**; never a timeout, reset, 5xx or garbled answer |
+/// | `GET /namespaces/{id}` | [`GetNamespace`](crate::GetNamespace) | yes | transient, garbled |
+/// | `PUT /namespaces/{id}` | [`RenameNamespace`](crate::RenameNamespace) | yes (same title) | transient, garbled |
+/// | `DELETE /namespaces/{id}` | [`DeleteNamespace`](crate::DeleteNamespace) | yes¹ | transient, garbled |
+/// | `GET …/keys` | [`ListKeys`](crate::ListKeys) | yes | transient, garbled |
+/// | `GET …/values/{key}` | [`GetValue`](crate::GetValue), [`TryGetValue`](crate::TryGetValue) | yes | transient² |
+/// | `PUT …/values/{key}` | [`PutValue`](crate::PutValue) | yes (same bytes overwrite) | transient, garbled |
+/// | `DELETE …/values/{key}` | [`DeleteValue`](crate::DeleteValue) | yes (deleting a missing key succeeds) | transient, garbled |
+/// | `GET …/metadata/{key}` | [`GetMetadata`](crate::GetMetadata) | yes | transient, garbled |
+/// | `PUT …/bulk` | [`BulkWrite`](crate::BulkWrite) | yes (same values) | transient, garbled |
+/// | `POST …/bulk/delete` | [`BulkDelete`](crate::BulkDelete) | yes | transient, garbled |
+/// | `POST …/bulk/get` | [`BulkGet`](crate::BulkGet) | yes | transient, garbled |
+///
+/// ¹ If a processed delete's answer is lost, the retry is told 404 / 10013 (final): the
+/// namespace is gone either way. ² A 2xx value read is the stored bytes, never decoded, so it
+/// cannot be garbled; a 404 with 10009 is "missing" for [`TryGetValue`](crate::TryGetValue)
+/// and final for [`GetValue`](crate::GetValue).
+///
+/// [`RetryPolicy::decide_for`] and [`RetryState::idempotent`] take the operation's
+/// [`is_idempotent`](crate::Operation::is_idempotent); [`RetryPolicy::decide`] assumes an
+/// idempotent request.
+///
 /// # Example
 /// ```
 /// use kv_proto::{Error, RetryDecision, RetryPolicy, TransportErrorKind};
@@ -152,7 +192,7 @@ pub enum RetryDecision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GiveUpReason {
-    /// [`Error::is_retryable`] says sending again cannot help.
+    /// [`Error::is_retryable_for`] says sending again cannot help, or may not be safe.
     NotRetryable,
     /// The attempt that failed was the last one allowed.
     AttemptsExhausted,
@@ -380,8 +420,9 @@ impl RetryPolicy {
     /// `error`. `now` resolves an HTTP-date `Retry-After`; `jitter_seed` should differ between
     /// requests (and stay the same across one request's attempts) so concurrent clients spread.
     ///
-    /// Order of rules: not [`Error::is_retryable`] → give up; `attempt >= max_attempts` → give
-    /// up; server-requested wait above `max_retry_after` → give up; otherwise retry after
+    /// Assumes an idempotent request (see [`RetryPolicy::decide_for`]). Order of rules: not
+    /// [`Error::is_retryable_for`]`(true)` (transient or garbled) → give up;
+    /// `attempt >= max_attempts` → give up; server-requested wait above `max_retry_after` → give up; otherwise retry after
     /// `max(server wait, jittered backoff)`, and at least `min_rate_limited_delay` for a
     /// rate-limit answer.
     ///
@@ -408,9 +449,11 @@ impl RetryPolicy {
     }
 
     /// Like [`RetryPolicy::decide`], for an operation that may not be idempotent
-    /// ([`crate::Operation::is_idempotent`]). A non-idempotent request is retried only when the
-    /// failure proves it was never processed ([`Error::is_unprocessed`]: DNS or connect
-    /// failures, 429); a timeout or 5xx gives up with [`GiveUpReason::NotRetryable`].
+    /// ([`crate::Operation::is_idempotent`]); which errors are retried is
+    /// [`Error::is_retryable_for`]`(idempotent)`. An idempotent request is also retried after
+    /// a garbled 2xx answer; a non-idempotent one only when the failure proves it was never
+    /// processed ([`Error::is_unprocessed`]: DNS or connect failures, 429), so a timeout, a 5xx
+    /// or a garbled answer gives up with [`GiveUpReason::NotRetryable`].
     ///
     /// ```
     /// use kv_proto::{Error, GiveUpReason, RetryDecision, RetryPolicy, TransportErrorKind};
@@ -433,7 +476,7 @@ impl RetryPolicy {
         jitter_seed: u64,
     ) -> RetryDecision {
         let attempt = attempt.max(1);
-        if !error.is_retryable() || (!idempotent && !error.is_unprocessed()) {
+        if !error.is_retryable_for(idempotent) {
             return RetryDecision::GiveUp(GiveUpReason::NotRetryable);
         }
         if attempt >= self.max_attempts {

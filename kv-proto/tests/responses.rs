@@ -675,3 +675,163 @@ fn wrong_shape_2xx_is_decode_with_path_and_excerpt() {
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Decode(d) if d.excerpt.contains("captive")));
 }
+
+#[test]
+fn decode_path_is_dot_at_the_root_and_never_a_question_mark() {
+    let root_cases: [&'static str; 4] = [
+        "",
+        "[1,2]",
+        r#"{"success":true,"errors":[],"messages":[],"result":null} trailing"#,
+        "<html>captive portal</html>",
+    ];
+    for body in root_cases {
+        let e = ListKeys::new(ns()).parse(ok(body)).unwrap_err();
+        match e.kind() {
+            ErrorKind::Decode(d) => assert_eq!(d.path(), ".", "{body:?}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("at `.`"), "{e}");
+    }
+    // Cut while a key is expected: serde_path_to_error says `?`; we name the container.
+    let e = ListKeys::new(ns())
+        .parse(ok(r#"{"success":true,"#))
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Decode(d) if d.path() == "."),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains('?'), "{e}");
+    let e = BulkGet::new(ns(), vec![key("k1")])
+        .unwrap()
+        .parse(ok(r#"{"success":true,"result":{"values":{"k1":"v","#))
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Decode(d) if d.path() == "result.values"),
+        "{e:?}"
+    );
+    // Nested paths; keys that are not plain identifiers are quoted.
+    let e = BulkGet::new(ns(), vec![key("user/1.a")])
+        .unwrap()
+        .parse(ok(r#"{"success":true,"result":{"values":{"user/1.a":7}}}"#))
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Decode(d) if d.path() == r#"result.values["user/1.a"]"#),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains(r#"at `result.values["user/1.a"]`"#),
+        "{e}"
+    );
+    let e = kv_proto::Value {
+        bytes: b"not json".to_vec(),
+        expiration: None,
+    }
+    .json::<u32>()
+    .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Decode(d) if d.path() == "."),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn decode_errors_of_a_bulk_get_never_print_stored_values() {
+    const SECRET: &str = "sk_live_9f8e7d6c5b4a";
+    const META: &str = "ssn-078-05-1120";
+    let bodies: [&'static str; 3] = [
+        // A value of the wrong type next to a secret.
+        r#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":{"value":"sk_live_9f8e7d6c5b4a","metadata":{"id":"ssn-078-05-1120"},"expiration":"soon"}}}}"#,
+        // Cut in the middle of the secret.
+        r#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":{"value":"sk_live_9f8e7d6c5b4a","metadata":{"id":"ssn-078-05-1120"}},"b":{"value":"sk_live_9f8e7d6c5b4a"#,
+        // The secret where a number belongs: serde quotes it in its message.
+        r#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":{"value":"x","metadata":null,"expiration":"sk_live_9f8e7d6c5b4a"}}}}"#,
+    ];
+    let op = BulkGet::new(ns(), vec![key("a"), key("b")])
+        .unwrap()
+        .json()
+        .with_metadata();
+    for body in bodies {
+        let e = op.parse(ok(body)).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Decode(_)), "{e:?}");
+        for shown in [e.to_string(), format!("{e:?}"), format!("{e:#?}")] {
+            assert!(!shown.contains(SECRET), "{shown}");
+            assert!(!shown.contains(META), "{shown}");
+            assert!(!shown.contains("sk_live"), "{shown}");
+        }
+        assert!(e.to_string().contains("at `result.values."), "{e}");
+        // The shape is there: envelope names, punctuation, elided strings.
+        assert!(
+            e.to_string().contains(r#"{"success":true,"errors":[],"#),
+            "{e}"
+        );
+        // Opt-in: the excerpt itself.
+        assert!(e.decode_excerpt().unwrap().contains(SECRET));
+        match e.kind() {
+            ErrorKind::Decode(d) => {
+                assert!(d.excerpt().contains(SECRET));
+                assert!(!d.skeleton().contains(SECRET));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // serde quotes a bad string in its raw message; the redacted one does not.
+    let e = GetNamespace::new(ns())
+        .parse(ok(r#"{"success":true,"result":{"id":"a","title":"t","supports_url_encoding":"sk_live_9f8e7d6c5b4a"}}"#))
+        .unwrap_err();
+    assert!(!e.to_string().contains(SECRET), "{e}");
+    assert!(!format!("{e:?}").contains(SECRET), "{e:?}");
+    match e.kind() {
+        ErrorKind::Decode(d) => {
+            assert!(d.message.contains(SECRET), "{}", d.message);
+            assert!(!d.redacted_message().contains(SECRET));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn try_get_value_is_missing_only_on_a_404_with_10009() {
+    const KEY_NOT_FOUND: &str = r#"{"success":false,"errors":[{"code":10009,"message":"get: 'key not found'"}],"messages":[],"result":null}"#;
+    let op = TryGetValue::new(ns(), key("k"));
+    // 404 + 10009: missing.
+    assert_eq!(op.parse(resp(404, &[], KEY_NOT_FOUND)).unwrap(), None);
+    // The same envelope under a 5xx is a failed read: an error, and a retryable one.
+    for status in [500, 502, 503] {
+        let e = op.parse(resp(status, &[], KEY_NOT_FOUND)).unwrap_err();
+        assert!(e.is_server_error() && e.is_retryable(), "{status}: {e:?}");
+        assert!(e.is_key_not_found(), "the code is still reported");
+    }
+    // Under any other non-404 status, too (never a success).
+    for status in [400, 403, 409, 429] {
+        assert!(
+            op.parse(resp(status, &[], KEY_NOT_FOUND)).is_err(),
+            "{status}"
+        );
+    }
+    // A 404 without 10009 (namespace missing, or no detail) stays an error.
+    assert!(op.parse(resp(404, &[], r#"{"success":false,"errors":[{"code":10013,"message":"get: 'namespace not found'"}],"messages":[],"result":null}"#)).unwrap_err().is_namespace_not_found());
+    assert!(
+        op.parse(resp(
+            404,
+            &[],
+            r#"{"success":false,"errors":[],"messages":[],"result":null}"#
+        ))
+        .is_err()
+    );
+    // A 200 is the stored bytes, even when they look like a 10009 envelope.
+    let v = op.parse(resp(200, &[], KEY_NOT_FOUND)).unwrap().unwrap();
+    assert_eq!(v.bytes, KEY_NOT_FOUND.as_bytes());
+    // GetValue and GetMetadata report the 5xx as an error as well.
+    assert!(
+        GetValue::new(ns(), key("k"))
+            .parse(resp(500, &[], KEY_NOT_FOUND))
+            .unwrap_err()
+            .is_retryable()
+    );
+    assert!(
+        GetMetadata::new(ns(), key("k"))
+            .parse(resp(500, &[], KEY_NOT_FOUND))
+            .unwrap_err()
+            .is_retryable()
+    );
+}

@@ -664,3 +664,255 @@ fn redirects_are_not_followed_and_the_token_stays_home() {
         elsewhere.heads()
     );
 }
+
+#[test]
+fn connection_closed_names_the_stage() {
+    use kv_ureq::kv_proto::TransportStage;
+    let body = br#"{"success":true,"errors":[],"messages":[],"result":{"id":"abc","title":"t"}}"#;
+
+    // Reads the request head, then closes: no status line ever comes.
+    let before_headers = Scripted::start(|_c: &mut Conn| {});
+    let client = client_for(&before_headers);
+    let err = bounded("close before headers", move || {
+        client.get_namespace(NS).unwrap_err()
+    });
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportErrorKind::ConnectionClosed),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.transport_stage(),
+        Some(TransportStage::AwaitingHeaders),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("while awaiting the response headers"),
+        "{err}"
+    );
+
+    // Headers and half the announced body, then closes.
+    let mid_body = Scripted::start(move |c: &mut Conn| {
+        let mut r = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n".to_vec();
+        r.extend_from_slice(body);
+        let _ = c.send(&r);
+    });
+    let client = client_for(&mid_body);
+    let err = bounded("close mid-body", move || {
+        client.get_namespace(NS).unwrap_err()
+    });
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportErrorKind::ConnectionClosed),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.transport_stage(),
+        Some(TransportStage::ReadingBody),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("while reading the response body"),
+        "{err}"
+    );
+
+    // Reads the head of a 40 MB bulk write, then closes without reading its body: the
+    // client is still writing when the connection goes.
+    let while_sending = Scripted::start(|_c: &mut Conn| {});
+    let client = client_for(&while_sending);
+    let items: Vec<BulkWriteItem> = (0..40)
+        .map(|i| {
+            BulkWriteItem::text(Key::new(format!("k{i}")).unwrap(), "x".repeat(1 << 20)).unwrap()
+        })
+        .collect();
+    let op = BulkWrite::new(NamespaceId::new(NS).unwrap(), items).unwrap();
+    let err = bounded("close while sending", move || {
+        client.execute(&op).unwrap_err()
+    });
+    assert!(err.is_transport(), "{err:?}");
+    assert_eq!(
+        err.transport_stage(),
+        Some(TransportStage::SendingRequest),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("while sending the request"),
+        "{err}"
+    );
+}
+
+#[test]
+fn timeouts_name_the_limit() {
+    use kv_ureq::kv_proto::{TimeoutLimit, TransportStage};
+    // Headers at once, then the body never comes.
+    let stall = Scripted::start(|c: &mut Conn| {
+        let _ = c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{");
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let client = builder(&stall.base_url())
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let err = bounded("stalled body", move || {
+        client.get_namespace(NS).unwrap_err()
+    });
+    assert!(err.is_timeout(), "{err:?}");
+    let t = err.transport_error().unwrap();
+    assert_eq!(t.timeout, Some(TimeoutLimit::Request), "{err:?}");
+    assert_eq!(t.timeout_after, Some(Duration::from_millis(400)), "{err:?}");
+    assert_eq!(t.stage, Some(TransportStage::ReadingBody), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("the request timeout (400ms) elapsed while reading the response body"),
+        "{err}"
+    );
+
+    // No answer at all.
+    let silent = Scripted::start(|_c: &mut Conn| std::thread::sleep(Duration::from_secs(3)));
+    let client = builder(&silent.base_url())
+        .retry_policy(RetryPolicy::none())
+        .request_timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let err = bounded("silent", move || client.get_namespace(NS).unwrap_err());
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("the request timeout (400ms) elapsed"),
+        "{err}"
+    );
+}
+
+/// A server answering its n-th request with `script[n]` (the last entry once past the end),
+/// counting requests.
+fn scripted_answers(script: Vec<(&'static str, Vec<u8>)>) -> (Scripted, Arc<Mutex<usize>>) {
+    let count = Arc::new(Mutex::new(0usize));
+    let n = count.clone();
+    let srv = Scripted::start(move |c: &mut Conn| {
+        let i = {
+            let mut n = n.lock().unwrap();
+            *n += 1;
+            *n - 1
+        };
+        let (status, body) = &script[i.min(script.len() - 1)];
+        c.respond(status, &[("Content-Type", "application/json")], body);
+    });
+    (srv, count)
+}
+
+#[test]
+fn garbled_answers_are_retried_for_idempotent_requests_only() {
+    use kv_ureq::kv_proto::{BulkDelete, BulkGet};
+    let fast = |srv: &Scripted| {
+        builder(&srv.base_url())
+            .retry_policy(rel_common::fast_retries(3))
+            .build()
+            .unwrap()
+    };
+    let ns_id = NamespaceId::new(NS).unwrap();
+    let keys: Vec<Key> = (0..1000)
+        .map(|i| Key::new(format!("k{i}")).unwrap())
+        .collect();
+    let bulk_ok =
+        br#"{"success":true,"errors":[],"messages":[],"result":{"successful_key_count":1000,"unsuccessful_keys":[]}}"#.to_vec();
+    let cut = br#"{"success":true,"errors":[],"messages":[],"result":{"successful_key_co"#.to_vec();
+    let says_nothing = br#"{"success":false,"errors":[],"messages":[],"result":null}"#.to_vec();
+
+    // Bulk delete of 1,000 keys: a cut body, then a body that contradicts itself, then success.
+    let (srv, count) = scripted_answers(vec![
+        ("200 OK", cut.clone()),
+        ("200 OK", says_nothing.clone()),
+        ("200 OK", bulk_ok.clone()),
+    ]);
+    let (c, op) = (
+        fast(&srv),
+        BulkDelete::new(ns_id.clone(), keys.clone()).unwrap(),
+    );
+    let r = bounded("bulk delete", move || c.execute(&op)).unwrap();
+    assert_eq!(r.successful_key_count, 1000);
+    assert_eq!(*count.lock().unwrap(), 3);
+
+    // Bulk get of 100 keys: a cut body, then the values.
+    let mut values = serde_json::Map::new();
+    for i in 0..100 {
+        values.insert(format!("k{i}"), json!("v"));
+    }
+    let get_ok = serde_json::to_vec(
+        &json!({"success": true, "errors": [], "messages": [], "result": {"values": values}}),
+    )
+    .unwrap();
+    let (srv, count) = scripted_answers(vec![
+        ("200 OK", get_ok[..get_ok.len() / 2].to_vec()),
+        ("200 OK", get_ok),
+    ]);
+    let (c, op) = (
+        fast(&srv),
+        BulkGet::new(ns_id.clone(), keys[..100].to_vec()).unwrap(),
+    );
+    let r = bounded("bulk get", move || c.execute(&op)).unwrap();
+    assert_eq!(r.len(), 100);
+    assert_eq!(*count.lock().unwrap(), 2);
+
+    // Bounded: garbled every time gives up after the attempts, with the decode error.
+    let (srv, count) = scripted_answers(vec![("200 OK", cut.clone())]);
+    let (c, op) = (
+        fast(&srv),
+        BulkDelete::new(ns_id.clone(), keys.clone()).unwrap(),
+    );
+    let e = bounded("always cut", move || c.execute(&op)).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Decode(_)) && e.is_garbled(),
+        "{e:?}"
+    );
+    assert_eq!(*count.lock().unwrap(), 3);
+
+    // A 200 success:false with a definite code is final.
+    let (srv, count) = scripted_answers(vec![(
+        "200 OK",
+        br#"{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"messages":[],"result":null}"#.to_vec(),
+    )]);
+    let (c, op) = (
+        fast(&srv),
+        BulkDelete::new(ns_id.clone(), keys.clone()).unwrap(),
+    );
+    let e = bounded("auth under 200", move || c.execute(&op)).unwrap_err();
+    assert!(e.is_auth() && !e.is_garbled(), "{e:?}");
+    assert_eq!(*count.lock().unwrap(), 1);
+
+    // Namespace creation is not idempotent: a garbled answer is not re-sent.
+    let (srv, count) = scripted_answers(vec![("200 OK", cut.clone())]);
+    let c = fast(&srv);
+    let e = bounded("create", move || c.create_namespace("t").unwrap_err());
+    assert!(e.is_garbled(), "{e:?}");
+    assert_eq!(*count.lock().unwrap(), 1);
+}
+
+#[test]
+fn a_5xx_carrying_10009_is_a_failed_read_not_a_missing_key() {
+    let not_found = br#"{"success":false,"errors":[{"code":10009,"message":"get: 'key not found'"}],"messages":[],"result":null}"#.to_vec();
+    // 500 + 10009, then the value: retried, and the value comes back.
+    let (srv, count) = scripted_answers(vec![
+        ("500 Internal Server Error", not_found.clone()),
+        ("200 OK", b"v".to_vec()),
+    ]);
+    let c = builder(&srv.base_url())
+        .retry_policy(rel_common::fast_retries(3))
+        .build()
+        .unwrap();
+    let v = bounded("500 then value", move || c.namespace(NS).unwrap().get("k")).unwrap();
+    assert_eq!(v.map(|v| v.bytes), Some(b"v".to_vec()));
+    assert_eq!(*count.lock().unwrap(), 2);
+    // 500 + 10009 every time: an error, never "missing".
+    let (srv, _) = scripted_answers(vec![("500 Internal Server Error", not_found.clone())]);
+    let c = client_for(&srv);
+    let e = bounded("500", move || c.namespace(NS).unwrap().get("k")).unwrap_err();
+    assert!(e.is_server_error(), "{e:?}");
+    // 404 + 10009: missing, at once.
+    let (srv, count) = scripted_answers(vec![("404 Not Found", not_found)]);
+    let c = client_for(&srv);
+    let v = bounded("404", move || c.namespace(NS).unwrap().get("k")).unwrap();
+    assert_eq!(v, None);
+    assert_eq!(*count.lock().unwrap(), 1);
+}

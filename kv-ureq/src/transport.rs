@@ -11,7 +11,7 @@ use std::io;
 use std::time::Duration;
 
 use http::{Method, Request, Response};
-use kv_proto::{Error, TransportErrorKind, is_loopback_host};
+use kv_proto::{Error, TimeoutLimit, TransportErrorKind, TransportStage, is_loopback_host};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -540,6 +540,10 @@ impl Transport for UreqTransport {
         max_response_bytes: u64,
     ) -> Result<Response<Vec<u8>>, Error> {
         let loopback = request.uri().host().is_some_and(is_loopback_host);
+        let timeouts = self.agent.config().timeouts();
+        let exchange = Phase::Exchange {
+            body_len: request.body().len(),
+        };
         let body_less = request.body().is_empty()
             && matches!(
                 *request.method(),
@@ -550,7 +554,8 @@ impl Transport for UreqTransport {
         } else {
             self.run(request, loopback)
         };
-        let mut response = sent.map_err(|e| map_error(e, max_response_bytes))?;
+        let mut response =
+            sent.map_err(|e| map_error_at(e, max_response_bytes, exchange, &timeouts))?;
         if response
             .body()
             .content_length()
@@ -563,7 +568,7 @@ impl Transport for UreqTransport {
             .with_config()
             .limit(max_response_bytes.saturating_add(1))
             .read_to_vec()
-            .map_err(|e| map_error(e, max_response_bytes))?;
+            .map_err(|e| map_error_at(e, max_response_bytes, Phase::Body, &timeouts))?;
         if body.len() as u64 > max_response_bytes {
             return Err(Error::response_too_large(max_response_bytes));
         }
@@ -572,14 +577,101 @@ impl Transport for UreqTransport {
     }
 }
 
-/// Maps a ureq error into kv-proto's kinds. `limit` is the body cap in force.
+/// Where the exchange was when ureq failed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Phase {
+    /// In `Agent::run`: connecting, writing the request (of `body_len` bytes), reading the
+    /// response head.
+    Exchange { body_len: usize },
+    /// Reading the response body.
+    Body,
+}
+
+/// A request body up to this size is taken whole by the socket's send buffer, so a reset
+/// seen while it is in flight is, in practice, seen after it was written (when reading the
+/// response head); a larger one may still be being written.
+const SEND_BUFFER_GUESS: usize = 64 << 10;
+
+impl Phase {
+    /// The stage of an I/O failure of this kind in this phase (best effort for a reset
+    /// during the exchange: ureq does not say whether it came on a write or a read).
+    fn stage_of(self, kind: io::ErrorKind) -> TransportStage {
+        match self {
+            Phase::Body => TransportStage::ReadingBody,
+            Phase::Exchange { body_len } => match kind {
+                io::ErrorKind::BrokenPipe | io::ErrorKind::WriteZero => {
+                    TransportStage::SendingRequest
+                }
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                    if body_len > SEND_BUFFER_GUESS =>
+                {
+                    TransportStage::SendingRequest
+                }
+                _ => TransportStage::AwaitingHeaders,
+            },
+        }
+    }
+}
+
+/// Maps a ureq timeout to the limit that fired, its configured value and, when the limit
+/// says so, the stage.
+fn map_timeout(t: ureq::Timeout, phase: Phase, timeouts: &ureq::config::Timeouts) -> Error {
+    use TimeoutLimit as L;
+    use TransportStage as S;
+    let (limit, after, stage) = match t {
+        ureq::Timeout::Global => (L::Request, timeouts.global, None),
+        ureq::Timeout::PerCall => (L::Request, timeouts.per_call, None),
+        ureq::Timeout::Resolve => (L::Resolve, timeouts.resolve, None),
+        ureq::Timeout::Connect => (L::Connect, timeouts.connect, None),
+        ureq::Timeout::SendRequest => (L::Send, timeouts.send_request, Some(S::SendingRequest)),
+        ureq::Timeout::Await100 => (L::Send, timeouts.await_100, Some(S::SendingRequest)),
+        ureq::Timeout::SendBody => (L::Send, timeouts.send_body, Some(S::SendingRequest)),
+        ureq::Timeout::RecvResponse => (
+            L::ResponseHeaders,
+            timeouts.recv_response,
+            Some(S::AwaitingHeaders),
+        ),
+        ureq::Timeout::RecvBody => (L::ResponseBody, timeouts.recv_body, Some(S::ReadingBody)),
+        _ => (L::SocketIo, None, None),
+    };
+    let stage = stage.or(match phase {
+        Phase::Body => Some(S::ReadingBody),
+        // A whole-exchange limit firing before the headers: sending or awaiting, unknown.
+        Phase::Exchange { .. } => None,
+    });
+    let error = Error::timeout(limit, after, format!("timed out (ureq: {t})"));
+    match stage {
+        Some(stage) => error.with_transport_stage(stage),
+        None => error,
+    }
+}
+
+/// Maps a ureq error into kv-proto's kinds, without stage or timeout values (see
+/// [`map_error_at`]). `limit` is the body cap in force.
+#[cfg(test)]
 pub(crate) fn map_error(error: ureq::Error, limit: u64) -> Error {
+    map_error_at(
+        error,
+        limit,
+        Phase::Exchange { body_len: 0 },
+        &ureq::config::Timeouts::default(),
+    )
+}
+
+/// Maps a ureq error into kv-proto's kinds. `limit` is the body cap in force; `phase` and the
+/// agent's `timeouts` name the stage of a closed connection and the limit of a timeout.
+pub(crate) fn map_error_at(
+    error: ureq::Error,
+    limit: u64,
+    phase: Phase,
+    timeouts: &ureq::config::Timeouts,
+) -> Error {
     use TransportErrorKind as K;
     let (kind, message) = match error {
         ureq::Error::BodyExceedsLimit(_) => return Error::response_too_large(limit),
-        ureq::Error::Io(e) => return map_io(&e, limit),
+        ureq::Error::Io(e) => return map_io(&e, limit, phase, timeouts),
         ureq::Error::HostNotFound => (K::Dns, "the host name could not be resolved".to_owned()),
-        ureq::Error::Timeout(t) => (K::Timeout, format!("timed out ({t})")),
+        ureq::Error::Timeout(t) => return map_timeout(t, phase, timeouts),
         ureq::Error::ConnectionFailed => (K::Connect, "the connection failed".to_owned()),
         ureq::Error::ConnectProxyFailed(_) => (
             K::Connect,
@@ -592,7 +684,11 @@ pub(crate) fn map_error(error: ureq::Error, limit: u64) -> Error {
         #[cfg(feature = "native-tls")]
         e @ (ureq::Error::NativeTls(_) | ureq::Error::Der(_)) => (K::Tls, e.to_string()),
         e @ (ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..)) => {
-            (K::InvalidResponse, e.to_string())
+            let stage = match phase {
+                Phase::Body => TransportStage::ReadingBody,
+                Phase::Exchange { .. } => TransportStage::AwaitingHeaders,
+            };
+            return Error::transport(K::InvalidResponse, e.to_string()).with_transport_stage(stage);
         }
         ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => (
             K::Redirect,
@@ -608,7 +704,7 @@ pub(crate) fn map_error(error: ureq::Error, limit: u64) -> Error {
     Error::transport(kind, message)
 }
 
-fn map_io(e: &io::Error, limit: u64) -> Error {
+fn map_io(e: &io::Error, limit: u64, phase: Phase, timeouts: &ureq::config::Timeouts) -> Error {
     use TransportErrorKind as K;
     // A ureq error travelling inside an io::Error (as from a body reader).
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<ureq::Error>()) {
@@ -616,7 +712,7 @@ fn map_io(e: &io::Error, limit: u64) -> Error {
             return Error::response_too_large(limit);
         }
         if let ureq::Error::Timeout(t) = inner {
-            return Error::transport(K::Timeout, format!("timed out ({t})"));
+            return map_timeout(*t, phase, timeouts);
         }
     }
     let kind = match e.kind() {
@@ -633,7 +729,13 @@ fn map_io(e: &io::Error, limit: u64) -> Error {
         io::ErrorKind::InvalidData => K::InvalidResponse,
         _ => K::Other,
     };
-    Error::transport(kind, format!("i/o: {e}"))
+    let error = Error::transport(kind, format!("i/o: {e}"));
+    match kind {
+        K::ConnectionClosed | K::Timeout | K::InvalidResponse => {
+            error.with_transport_stage(phase.stage_of(e.kind()))
+        }
+        _ => error,
+    }
 }
 
 #[cfg(test)]
@@ -726,6 +828,114 @@ mod tests {
         assert!(dns.is_retryable() && dns.is_transport());
         let tls = map_error(ureq::Error::Tls("x"), 1);
         assert!(!tls.is_retryable());
+    }
+
+    #[test]
+    fn closed_connections_name_the_stage() {
+        use TransportStage as S;
+        let t = ureq::config::Timeouts::default();
+        let small = Phase::Exchange { body_len: 100 };
+        let large = Phase::Exchange { body_len: 1 << 20 };
+        let cases = [
+            (io::ErrorKind::UnexpectedEof, small, S::AwaitingHeaders),
+            (io::ErrorKind::ConnectionReset, small, S::AwaitingHeaders),
+            (io::ErrorKind::BrokenPipe, small, S::SendingRequest),
+            (io::ErrorKind::ConnectionReset, large, S::SendingRequest),
+            (io::ErrorKind::UnexpectedEof, large, S::AwaitingHeaders),
+            (io::ErrorKind::UnexpectedEof, Phase::Body, S::ReadingBody),
+            (io::ErrorKind::ConnectionReset, Phase::Body, S::ReadingBody),
+        ];
+        for (kind, phase, want) in cases {
+            let e = map_error_at(ureq::Error::Io(kind.into()), 10, phase, &t);
+            assert_eq!(
+                e.transport_kind(),
+                Some(TransportErrorKind::ConnectionClosed)
+            );
+            assert_eq!(e.transport_stage(), Some(want), "{kind:?} {phase:?}");
+            assert!(e.to_string().contains(&format!("while {want}")), "{e}");
+        }
+        // Failures before anything was sent have no stage.
+        let e = map_error_at(
+            ureq::Error::Io(io::ErrorKind::ConnectionRefused.into()),
+            10,
+            small,
+            &t,
+        );
+        assert_eq!(e.transport_stage(), None);
+    }
+
+    #[test]
+    fn timeouts_name_the_limit_and_its_value() {
+        use TimeoutLimit as L;
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(2)))
+            .timeout_resolve(Some(Duration::from_secs(3)))
+            .timeout_global(Some(Duration::from_millis(1500)))
+            .timeout_recv_body(Some(Duration::from_secs(7)))
+            .build();
+        let t = config.timeouts();
+        let small = Phase::Exchange { body_len: 0 };
+        let cases = [
+            (
+                ureq::Timeout::Connect,
+                small,
+                L::Connect,
+                "the connect timeout (2s) elapsed",
+            ),
+            (
+                ureq::Timeout::Resolve,
+                small,
+                L::Resolve,
+                "the name-resolution timeout (3s) elapsed",
+            ),
+            (
+                ureq::Timeout::Global,
+                small,
+                L::Request,
+                "the request timeout (1.5s) elapsed",
+            ),
+            (
+                ureq::Timeout::Global,
+                Phase::Body,
+                L::Request,
+                "the request timeout (1.5s) elapsed while reading the response body",
+            ),
+            (
+                ureq::Timeout::RecvBody,
+                Phase::Body,
+                L::ResponseBody,
+                "the response-body timeout (7s) elapsed while reading the response body",
+            ),
+            (
+                ureq::Timeout::RecvResponse,
+                small,
+                L::ResponseHeaders,
+                "the response-headers timeout elapsed while awaiting the response headers",
+            ),
+        ];
+        for (timeout, phase, limit, text) in cases {
+            for err in [
+                ureq::Error::Timeout(timeout),
+                // As a body reader reports it: inside an io::Error.
+                ureq::Error::Io(ureq::Error::Timeout(timeout).into_io()),
+            ] {
+                let e = map_error_at(err, 10, phase, &t);
+                assert!(e.is_timeout() && e.is_retryable(), "{e:?}");
+                let details = e.transport_error().unwrap();
+                assert_eq!(details.timeout, Some(limit), "{e:?}");
+                assert!(e.to_string().contains(text), "{e}");
+            }
+        }
+        // A bare OS timeout: a timeout, limit unknown, stage from the phase.
+        let e = map_error_at(
+            ureq::Error::Io(io::ErrorKind::TimedOut.into()),
+            10,
+            Phase::Body,
+            &t,
+        );
+        assert!(e.is_timeout());
+        assert_eq!(e.transport_error().unwrap().timeout, None);
+        assert_eq!(e.transport_stage(), Some(TransportStage::ReadingBody));
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl Value {
     /// ```
     pub fn text(&self) -> Result<&str, Error> {
         std::str::from_utf8(&self.bytes)
-            .map_err(|e| self.decode_error(String::new(), e.to_string()))
+            .map_err(|e| self.decode_error(".".to_owned(), e.to_string()))
     }
 
     /// The bytes parsed as JSON into `T`.
@@ -159,7 +159,7 @@ impl GetValue {
         GetValue { namespace, key }
     }
 
-    /// The same read, but a missing key (code 10009) gives `Ok(None)`.
+    /// The same read, but a missing key (404 with code 10009) gives `Ok(None)`.
     ///
     /// ```
     /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
@@ -214,8 +214,10 @@ impl Operation for GetValue {
 }
 
 /// [`GetValue`] whose output is `Option<Value>`: `None` when the key does not exist or has
-/// expired (an error carrying code 10009). Every other failure, including a missing
-/// namespace (10013), stays an error. Same request and response cap as [`GetValue`].
+/// expired (HTTP 404 carrying code 10009). Every other failure stays an error: a missing
+/// namespace (10013), a 404 without code 10009, and code 10009 under any status other than
+/// 404 (a 5xx that happens to carry it is a failed read, retryable like any 5xx). Same request
+/// and response cap as [`GetValue`].
 ///
 /// ```
 /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
@@ -284,7 +286,10 @@ impl Operation for TryGetValue {
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<Value>, Error> {
         match parse_value(&response) {
             Ok(v) => Ok(Some(v)),
-            Err(e) if e.is_key_not_found() => Ok(None),
+            // Missing means a 404 that says so. The same code under a 5xx (or any other
+            // status) is a failure of the read, not an answer: it stays an error (and a 5xx
+            // one is retried).
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) && e.is_key_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
