@@ -166,27 +166,20 @@ impl Pacer {
     /// assert!(waits[1200] >= Duration::from_secs(300));
     /// ```
     pub fn cloudflare_default() -> Pacer {
-        match Config::new(
+        // The constants are valid (1 <= burst <= requests, window > 0); an error cannot
+        // happen, and an unlimited pacer is the only value that needs no numbers of its own.
+        Config::new(
             CLOUDFLARE_REQUESTS,
             CLOUDFLARE_WINDOW,
             CLOUDFLARE_DEFAULT_BURST,
-        ) {
-            Ok(config) => Pacer {
+        )
+        .map_or_else(
+            |_| Pacer::unlimited(),
+            |config| Pacer {
                 config: Some(config),
                 tat: None,
             },
-            // Unreachable: the constants are valid. Fall back to the same limit without burst.
-            Err(_) => Pacer {
-                config: Some(Config {
-                    requests: CLOUDFLARE_REQUESTS,
-                    per: CLOUDFLARE_WINDOW,
-                    burst: 1,
-                    interval: Duration::from_millis(250),
-                    tolerance: Duration::ZERO,
-                }),
-                tat: None,
-            },
-        }
+        )
     }
 
     /// A pacer that never waits (pacing switched off).
@@ -205,19 +198,6 @@ impl Pacer {
             config: None,
             tat: None,
         }
-    }
-
-    /// Same as [`Pacer::unlimited`].
-    ///
-    /// ```
-    /// use kv_proto::Pacer;
-    /// use std::time::{Duration, Instant};
-    /// let mut p = Pacer::disabled();
-    /// assert!(!p.is_enabled());
-    /// assert_eq!(p.reserve(Instant::now()), Duration::ZERO);
-    /// ```
-    pub fn disabled() -> Pacer {
-        Pacer::unlimited()
     }
 
     /// Allows `burst` requests back to back (1..=requests). The sustained rate becomes
@@ -492,7 +472,6 @@ mod tests {
     fn unlimited_never_waits() {
         for mut p in [
             Pacer::unlimited(),
-            Pacer::disabled(),
             Pacer::unlimited().with_burst(0).unwrap(),
         ] {
             let t0 = Instant::now();
