@@ -103,11 +103,17 @@ fn margin_for(requests: u32) -> u32 {
 ///      [`Pacer::new`].)
 /// 4. **Remaining**: the latest `remaining` count the server sent (`Ratelimit: r=…;t=…`,
 ///    `x-ratelimit-remaining`, or older drafts), less the margin, is what may be spent until
-///    the server's reset (`t` seconds later; the window length when not announced). While
-///    plenty remains, requests go at once; the last quarter of the server's limit is spread
-///    evenly over the time left; once it is spent the pacer waits for the reset. Since the
-///    server counts every process using the same token, a falling `remaining` slows this pacer
-///    down even when its own log says there is room: the lower of the two counts wins.
+///    the server's reset (`t` seconds later; one window later when not announced); once it is
+///    spent the pacer waits for the reset. The server counts every process using the same
+///    token, so this count can be lower than the pacer's own log says; the lower one wins.
+///    When the server has counted more requests in its window than this pacer sent (someone
+///    else is spending the budget):
+///    - the other spender is expected to keep its pace: what it spent since the window
+///      began, scaled to the time left until the reset, is left to it;
+///    - the last quarter of the server's limit is spread evenly over the time left instead of
+///      sent at once, so that each response's falling count is seen before it is spent.
+///
+///    Alone on the token, the pacer spends all of it at once.
 ///
 /// So a job that fits in the remaining budget runs at full speed: 100 requests out of a fresh
 /// 1,200 per 5 minutes wait zero, where a rate-based pacer would spread them over 25 seconds.
@@ -257,6 +263,8 @@ struct Server {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Remaining {
     since: Instant,
+    /// The server's count, as sent (at most the limit).
+    count: u32,
     /// The server's remaining count less the margin.
     usable: u32,
     /// How many of `usable` may go at once; the rest are spread until the reset.
@@ -269,10 +277,6 @@ struct Remaining {
 impl Remaining {
     fn reset(&self) -> Option<Instant> {
         self.since.checked_add(self.horizon)
-    }
-
-    fn left(&self) -> u32 {
-        self.usable.saturating_sub(self.booked)
     }
 
     /// The earliest time for the next slot (`None`: not representable).
@@ -636,9 +640,8 @@ impl Pacer {
     ///
     /// A response that announces limits replaces the limits announced before; one that
     /// announces none keeps them. A `remaining` count replaces the previous one, unless it
-    /// belongs to the same server window (reset within a second of the previous one) and
-    /// leaves more room than the previous count less the slots booked since: a response that
-    /// was overtaken by later ones must not give back budget. When several remaining counts are
+    /// belongs to the same server window (reset within a second of the previous one) and is
+    /// higher: a response that was overtaken by later ones must not give back budget. When several remaining counts are
     /// sent, the lowest wins. A reset further than an hour away is taken as an hour.
     ///
     /// No effect on an unlimited pacer.
@@ -649,14 +652,21 @@ impl Pacer {
     ///
     /// let mut p = Pacer::cloudflare_default();
     /// let t0 = Instant::now();
-    /// let mut h = http::HeaderMap::new();
-    /// // Another process has spent almost all of the budget: 12 left, the window resets in 20 s.
-    /// h.insert("ratelimit", r#""default";r=12;t=20"#.parse().unwrap());
-    /// h.insert("ratelimit-policy", r#""default";q=1200;w=300"#.parse().unwrap());
-    /// p.observe(&h, t0);
-    /// // Two usable (12 less the margin of 10), spread over the 20 s, then the reset.
-    /// let waits: Vec<u64> = (0..4).map(|_| p.reserve(t0).as_millis() as u64).collect();
-    /// assert_eq!(waits, [6_666, 13_333, 20_000, 20_000]);
+    /// let headers = |r: u32, t: u32| {
+    ///     let mut h = http::HeaderMap::new();
+    ///     h.insert("ratelimit", format!(r#""default";r={r};t={t}"#).parse().unwrap());
+    ///     h.insert("ratelimit-policy", r#""default";q=1200;w=300"#.parse().unwrap());
+    ///     h
+    /// };
+    /// // Alone: 100 requests, and the server counted those 100.
+    /// assert!((0..100).all(|_| p.reserve(t0).is_zero()));
+    /// p.observe(&headers(1100, 299), t0 + Duration::from_secs(1));
+    /// assert!(p.reserve(t0 + Duration::from_secs(1)).is_zero());
+    /// // A minute later the server has counted 700: another process spent 599 in that minute.
+    /// // At that pace it takes the rest by the reset, 4 minutes away: this pacer waits for it.
+    /// let t1 = t0 + Duration::from_secs(60);
+    /// p.observe(&headers(500, 240), t1);
+    /// assert_eq!(p.reserve(t1), Duration::from_secs(240));
     /// ```
     pub fn observe(&mut self, headers: &HeaderMap, now: Instant) {
         let Some(c) = self.config else {
@@ -666,6 +676,17 @@ impl Pacer {
         let mut policies = [None; MAX_POLICIES];
         let mut slots = policies.iter_mut();
         for (q, w) in seen.policies.into_iter().flatten() {
+            // A limit without a window (x-ratelimit-limit) that another header of the same
+            // response gives a window for is that limit.
+            if w.is_none()
+                && seen
+                    .policies
+                    .iter()
+                    .flatten()
+                    .any(|p| p.0 == q && p.1.is_some())
+            {
+                continue;
+            }
             let Ok(requests) = u32::try_from(q) else {
                 continue; // above any configured limit; it cannot lower it
             };
@@ -700,15 +721,41 @@ impl Pacer {
             .unwrap_or((c.requests, c.per));
         let r = u32::try_from(r).unwrap_or(u32::MAX).min(limit);
         let usable = r.saturating_sub(margin_for(limit));
-        let free = usable.saturating_sub(limit / SPREAD_DIVISOR);
         let horizon = t
             .map_or(window, Duration::from_secs)
             .min(MAX_RESET)
             .max(Duration::from_secs(1)); // `t` is rounded to whole seconds; 0 is "under 1 s"
+        // Is anyone else spending this budget? The server has counted `limit - r` requests in
+        // its window; this pacer's own slots in that window (from one window before the
+        // reset, less a second for the rounding of `t`) explain some of them. Requests in
+        // flight are among our slots but maybe not yet counted, so this never sees others
+        // where there are none.
+        let start = now
+            .checked_add(horizon)
+            .and_then(|reset| reset.checked_sub(window.saturating_add(Duration::from_secs(1))));
+        let from = start.map_or(0, |start| self.log.partition_point(|&s| s < start));
+        let to = self.log.partition_point(|&s| s <= now);
+        let ours = u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX);
+        let others = (limit - r).saturating_sub(ours);
+        let (usable, free) = if others > 0 {
+            // Leave them what they will spend by the reset at the rate they spent so far, and
+            // spread the last quarter of the limit so that a falling count is seen in time.
+            let elapsed = match t {
+                Some(_) => (window + Duration::from_secs(1)).saturating_sub(horizon),
+                None => window,
+            }
+            .max(Duration::from_secs(1));
+            let theirs = u128::from(others) * horizon.as_nanos() / elapsed.as_nanos();
+            let usable = usable.saturating_sub(u32::try_from(theirs).unwrap_or(u32::MAX));
+            (usable, usable.saturating_sub(limit / SPREAD_DIVISOR))
+        } else {
+            (usable, usable)
+        };
         // Slots booked for later are not counted by the server yet.
-        let booked = self.log.iter().rev().take_while(|&&s| s > now).count();
+        let booked = self.log.len() - to;
         let fresh = Remaining {
             since: now,
+            count: r,
             usable,
             free,
             horizon,
@@ -719,7 +766,7 @@ impl Pacer {
                 (Some(o), Some(f)) => o > now && f <= o.checked_add(SAME_WINDOW).unwrap_or(o),
                 _ => false,
             };
-            same_window && old.left() < fresh.left()
+            same_window && fresh.count > old.count
         });
         if !keep_old {
             self.server.remaining = Some(fresh);
@@ -1233,17 +1280,60 @@ mod tests {
     }
 
     #[test]
-    fn plenty_remaining_goes_at_once_the_last_quarter_is_spread() {
+    fn alone_the_remaining_count_goes_at_once() {
         let t0 = Instant::now();
         let mut p = Pacer::new(100, SECS(100)).unwrap();
-        // 60 left, margin 10: 50 usable, of which 25 at once and 25 spread over 26 steps.
+        assert!((0..40).all(|_| p.reserve(t0).is_zero()));
+        // The server counted exactly these 40: 60 left, 50 after the margin.
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=60;t=52")]),
+            t0 + MS(100),
+        );
+        let waits: Vec<Duration> = (0..51).map(|_| p.reserve(t0 + MS(100))).collect();
+        assert!(waits[..50].iter().all(|w| w.is_zero()));
+        // The 91st in 100 s waits for the configured window.
+        assert_eq!(waits[50], MS(99_900));
+    }
+
+    #[test]
+    fn shared_the_others_pace_is_left_to_them_and_the_rest_spread() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(100, SECS(100)).unwrap();
+        // 40 counted by the server, none of them ours, in the 49 s since its window began
+        // (100 s window, reset in 52 s, less a second for the rounding). At that pace the
+        // others spend 40 · 52 / 49 = 42 more by the reset: of the 50 usable, 8 are ours,
+        // spread over the 52 s (all of them are in the last quarter).
         p.observe(&headers(&[("ratelimit", "\"default\";r=60;t=52")]), t0);
-        let waits: Vec<Duration> = (0..51).map(|_| p.reserve(t0)).collect();
-        assert!(waits[..25].iter().all(|w| w.is_zero()));
-        for (j, w) in waits[25..50].iter().enumerate() {
-            assert_eq!(*w, SECS(2 * (j as u64 + 1)), "{j}");
+        let waits: Vec<Duration> = (0..10).map(|_| p.reserve(t0)).collect();
+        for (j, w) in waits[..8].iter().enumerate() {
+            let expected = Duration::from_nanos(52_000_000_000 * (j as u64 + 1) / 9);
+            assert_eq!(*w, expected, "{j}");
         }
-        assert_eq!(waits[50], SECS(52));
+        assert_eq!(waits[8], SECS(52));
+        assert_eq!(waits[9], SECS(52));
+
+        // With plenty left, the part above the last quarter goes at once.
+        let mut p = Pacer::new(1000, SECS(100)).unwrap();
+        assert!((0..10).all(|_| p.reserve(t0).is_zero()));
+        // 30 counted, 10 ours, 20 others in the 3 s since the window began (as far as a
+        // rounded `t` tells): at that pace 20 · 98 / 3 = 653 more by the reset. Of the 960
+        // usable, 307 are ours: 57 at once, and the last quarter (250) spread over the 98 s.
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=970;t=98")]),
+            t0 + SECS(1),
+        );
+        let waits: Vec<Duration> = (0..59).map(|_| p.reserve(t0 + SECS(1))).collect();
+        assert!(waits[..57].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[57], Duration::from_nanos(98_000_000_000 / 251));
+        assert_eq!(waits[58], Duration::from_nanos(98_000_000_000 * 2 / 251));
+        // 88 s later (reset in 11 s) 200 are counted, 69 of them ours: the others spent 131
+        // in 90 s and will take 131 · 11 / 90 = 16 more. 800 - 10 - 16 = 774 usable, of which
+        // all but the last quarter at once.
+        let t1 = t0 + SECS(89);
+        p.observe(&headers(&[("ratelimit", "\"default\";r=800;t=11")]), t1);
+        let waits: Vec<Duration> = (0..526).map(|_| p.reserve(t1)).collect();
+        assert!(waits[..524].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[524], Duration::from_nanos(11_000_000_000 / 251));
     }
 
     #[test]
