@@ -60,8 +60,8 @@ pub const CLOUDFLARE_DEFAULT_BURST: u32 = CLOUDFLARE_PER_SECOND;
 /// ```
 pub const PACER_MARGIN: u32 = 10;
 
-/// The share of a server's limit below which its remaining requests are spread out instead of
-/// sent at once: the last quarter (`remaining - margin ≤ limit / 4`).
+/// When others spend the same budget, the share of the server's limit that is spread out
+/// instead of sent at once: the last quarter (`remaining - margin ≤ limit / 4`).
 const SPREAD_DIVISOR: u32 = 4;
 /// How many server-announced policies are kept (more are ignored).
 const MAX_POLICIES: usize = 4;
@@ -94,7 +94,7 @@ fn margin_for(requests: u32) -> u32 {
 /// 3. **Windows**: for every window `(n, w)` in force, `s` is at least `w` after the `n`-th most
 ///    recent slot. The windows in force are
 ///    - the configured limit `R` per `W`, less the margin: `n = R - min(10, R / 10)`
-///      ([`PACER_MARGIN`]);
+///      ([`PACER_MARGIN`]) unless [`Pacer::with_margin`] sets another;
 ///    - the per-second cap `C` per 1 s, when one is set ([`Pacer::with_per_second_cap`]);
 ///    - each limit the server announces (`Ratelimit-Policy: "default";q=Q;w=W'`, or
 ///      `x-ratelimit-limit: Q` over the configured window), less its margin. Headers can add
@@ -128,11 +128,12 @@ fn margin_for(requests: u32) -> u32 {
 /// Proof. By rule 1 the slots `s_1 ≤ s_2 ≤ …` are booked in non-decreasing order. Suppose
 /// `n + 1` of them, `s_i ≤ … ≤ s_{i+n}`, lie in one interval `[t, t + w)`; then
 /// `s_{i+n} - s_i < w`. When `s_{i+n}` was booked, the `n` slots before it were
-/// `s_i … s_{i+n-1}`, so `s_i` was the `n`-th most recent. The log forgets a slot only when it
-/// holds more than `max(n)` newer ones (not the case: `s_i` had only `n - 1` newer ones) or
-/// when the slot is at least the longest window in force (`≥ w`) older than the last booked
-/// one, hence than `s_{i+n}` (not the case either: `s_{i+n} - s_i < w`). So `s_i` was in the
-/// log, and rule 3 gave `s_{i+n} ≥ s_i + w`: a contradiction.
+/// `s_i … s_{i+n-1}`, so `s_i` was the `n`-th most recent. The log drops its oldest slot only
+/// when it holds more than its capacity, the largest `n` in force (then the `n`-th most recent
+/// is not the oldest), or when that slot is at least the longest window ever in force (`≥ w`)
+/// older than the newest one (`s_i` is not: nothing booked before `s_{i+n}` is later than it,
+/// and `s_{i+n} - s_i < w`). So `s_i` was in the log, and rule 3 gave `s_{i+n} ≥ s_i + w`: a
+/// contradiction.
 ///
 /// A server limit of `Q` above the log's capacity `max(R - margin, C)` is enforced as
 /// `capacity` per `⌈W' / k⌉` with `k = ⌊(Q - margin) / capacity⌋`: `k` such windows cover `W'`,
@@ -265,7 +266,8 @@ struct Remaining {
     since: Instant,
     /// The server's count, as sent (at most the limit).
     count: u32,
-    /// The server's remaining count less the margin.
+    /// The server's remaining count less the margin and the share expected to be spent by
+    /// others.
     usable: u32,
     /// How many of `usable` may go at once; the rest are spread until the reset.
     free: u32,
@@ -716,7 +718,7 @@ impl Pacer {
             .policies
             .iter()
             .flatten()
-            .map(|w| (w.requests.min(c.requests), w.per))
+            .map(|w| (w.requests, w.per))
             .min_by_key(|&(q, _)| q)
             .unwrap_or((c.requests, c.per));
         let r = u32::try_from(r).unwrap_or(u32::MAX).min(limit);
@@ -726,13 +728,17 @@ impl Pacer {
             .min(MAX_RESET)
             .max(Duration::from_secs(1)); // `t` is rounded to whole seconds; 0 is "under 1 s"
         // Is anyone else spending this budget? The server has counted `limit - r` requests in
-        // its window; this pacer's own slots in that window (from one window before the
-        // reset, less a second for the rounding of `t`) explain some of them. Requests in
-        // flight are among our slots but maybe not yet counted, so this never sees others
-        // where there are none.
-        let start = now
-            .checked_add(horizon)
-            .and_then(|reset| reset.checked_sub(window.saturating_add(Duration::from_secs(1))));
+        // its window; this pacer's own slots in that window explain some of them. The window
+        // began one window before the reset, less a second for the rounding of `t` (without
+        // `t`: one window ago). Requests in flight are among our slots but maybe not yet
+        // counted, so this never sees others where there are none.
+        let elapsed = match t {
+            Some(_) => window
+                .saturating_add(Duration::from_secs(1))
+                .saturating_sub(horizon),
+            None => window,
+        };
+        let start = now.checked_sub(elapsed);
         let from = start.map_or(0, |start| self.log.partition_point(|&s| s < start));
         let to = self.log.partition_point(|&s| s <= now);
         let ours = u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX);
@@ -740,11 +746,7 @@ impl Pacer {
         let (usable, free) = if others > 0 {
             // Leave them what they will spend by the reset at the rate they spent so far, and
             // spread the last quarter of the limit so that a falling count is seen in time.
-            let elapsed = match t {
-                Some(_) => (window + Duration::from_secs(1)).saturating_sub(horizon),
-                None => window,
-            }
-            .max(Duration::from_secs(1));
+            let elapsed = elapsed.max(Duration::from_secs(1));
             let theirs = u128::from(others) * horizon.as_nanos() / elapsed.as_nanos();
             let usable = usable.saturating_sub(u32::try_from(theirs).unwrap_or(u32::MAX));
             (usable, usable.saturating_sub(limit / SPREAD_DIVISOR))
@@ -1092,6 +1094,17 @@ mod tests {
         assert_eq!(p.reserve(t0), SECS(1));
         p.observe(&headers(&[("ratelimit-policy", "q=1;w=86400")]), t0);
         let _ = p.reserve(t0);
+        for mut p in [
+            Pacer::new(5, Duration::MAX).unwrap(),
+            Pacer::new(u32::MAX, Duration::from_nanos(1)).unwrap(),
+        ] {
+            for now in [t0, t0 + SECS(1), t0] {
+                p.observe(&headers(&[("x-ratelimit-remaining", "1")]), now);
+                p.observe(&headers(&[("ratelimit", "r=1;t=99999999999")]), now);
+                p.observe(&headers(&[("ratelimit", "limit=9, remaining=0")]), now);
+                let _ = p.reserve(now);
+            }
+        }
         assert!(format!("{p:?}").contains("slots_remembered"));
     }
 
