@@ -107,9 +107,10 @@ fn margin_for(requests: u32) -> u32 {
 ///    spent the pacer waits for the reset. The server counts every process using the same
 ///    token, so this count can be lower than the pacer's own log says; the lower one wins.
 ///    When the server has counted more requests in its window than this pacer sent (someone
-///    else is spending the budget):
+///    else is spending the budget), or did so in the previous window:
 ///    - the other spender is expected to keep its pace: what it spent since the window
-///      began, scaled to the time left until the reset, is left to it;
+///      began, scaled to the time left until the reset, is left to it (in the first quarter
+///      of a window, the pace measured before is used if it was faster);
 ///    - the last quarter of the server's limit is spread evenly over the time left instead of
 ///      sent at once, so that each response's falling count is seen before it is spent.
 ///
@@ -258,6 +259,22 @@ struct Server {
     policies: [Option<Window>; MAX_POLICIES],
     /// The latest `remaining` count, until its reset.
     remaining: Option<Remaining>,
+    /// How fast others spent the same budget, as last measured.
+    others: Option<Rate>,
+}
+
+/// `spent` requests `over` a time (`> 0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rate {
+    spent: u32,
+    over: Duration,
+}
+
+impl Rate {
+    fn faster_than(&self, other: Rate) -> bool {
+        u128::from(self.spent) * other.over.as_nanos()
+            > u128::from(other.spent) * self.over.as_nanos()
+    }
 }
 
 /// "`usable` more requests until `since + horizon`", booked against as slots are handed out.
@@ -743,11 +760,20 @@ impl Pacer {
         let to = self.log.partition_point(|&s| s <= now);
         let ours = u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX);
         let others = (limit - r).saturating_sub(ours);
-        let (usable, free) = if others > 0 {
-            // Leave them what they will spend by the reset at the rate they spent so far, and
-            // spread the last quarter of the limit so that a falling count is seen in time.
-            let elapsed = elapsed.max(Duration::from_secs(1));
-            let theirs = u128::from(others) * horizon.as_nanos() / elapsed.as_nanos();
+        // Their pace: as measured in this window, or as remembered from the last one while
+        // this window is too young to tell (someone who spent steadily before will go on).
+        let measured = Rate {
+            spent: others,
+            over: elapsed.max(Duration::from_secs(1)),
+        };
+        let rate = match self.server.others {
+            Some(old) if elapsed < window / 4 && old.faster_than(measured) => old,
+            _ => measured,
+        };
+        let (usable, free) = if rate.spent > 0 {
+            // Leave them what they will spend by the reset at that pace, and spread the last
+            // quarter of the limit so that a falling count is seen in time.
+            let theirs = u128::from(rate.spent) * horizon.as_nanos() / rate.over.as_nanos();
             let usable = usable.saturating_sub(u32::try_from(theirs).unwrap_or(u32::MAX));
             (usable, usable.saturating_sub(limit / SPREAD_DIVISOR))
         } else {
@@ -772,6 +798,7 @@ impl Pacer {
         });
         if !keep_old {
             self.server.remaining = Some(fresh);
+            self.server.others = Some(rate);
         }
     }
 
@@ -1366,12 +1393,22 @@ mod tests {
         p.observe(&headers(&[("ratelimit", "\"default\";r=80;t=50")]), t0);
         p.observe(&headers(&[("ratelimit", "\"default\";r=0;t=50")]), t0);
         assert_eq!(p.reserve(t0), SECS(50));
-        // The next window's count replaces it.
+        // The next window's count replaces it. Nobody else has spent yet, but early in the
+        // window the pace measured before (100 in 51 s) is expected to go on, and would take
+        // 100 · 100 / 51 > 90 by the reset: wait for it.
         p.observe(
             &headers(&[("ratelimit", "\"default\";r=100;t=100")]),
             t0 + SECS(50),
         );
-        assert_eq!(p.reserve(t0 + SECS(50)), Duration::ZERO);
+        assert_eq!(p.clone().reserve(t0 + SECS(50)), SECS(100));
+        // A quarter into the window the count shows that nobody else spent: the rest of the
+        // budget goes at once (89: the slot booked at t0 + 50 s is in the configured window).
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=100;t=70")]),
+            t0 + SECS(80),
+        );
+        assert!((0..89).all(|_| p.reserve(t0 + SECS(80)).is_zero()));
+        assert_eq!(p.reserve(t0 + SECS(80)), SECS(70));
     }
 
     /// One step of an arbitrary call sequence.

@@ -328,3 +328,56 @@ fn a_429_holds_everyone_until_retry_after_and_then_spends_the_window() {
     );
     assert!(waits[200..].iter().all(|w| *w == MS(300_900)));
 }
+
+/// Random limiters, workers and latencies.
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Alone on the token, once the first response told the limit, nothing is rejected.
+        #[test]
+        fn alone_nothing_is_rejected(
+            q in 1u32..300,
+            w in 1u64..30,
+            workers in 1usize..6,
+            latency in 10u64..400,
+            jobs in 1usize..400,
+            form in 0..3u8,
+        ) {
+            let form = [Form::Ietf, Form::Both, Form::Legacy][form as usize];
+            let t0 = Instant::now();
+            let mut pacer = Pacer::cloudflare_default();
+            let mut server = Limiter::new(q, SECS(w), t0, form);
+            // One request first: the limit is unknown until a response tells it.
+            assert!(pacer.reserve(t0).is_zero());
+            let (_, h) = server.handle(t0);
+            pacer.observe(&h, t0);
+            let out = simulate(&mut pacer, &mut server, t0, jobs, workers, MS(latency), None);
+            prop_assert_eq!(out.rejected, 0, "A");
+        }
+
+        /// Another process spends a steady share of the budget: neither is ever rejected.
+        #[test]
+        fn shared_neither_is_rejected(
+            q in 60u32..1200,
+            w in 10u64..300,
+            workers in 1usize..6,
+            latency in 10u64..400,
+            share in 4u32..20,
+            jobs in 1usize..1500,
+            form in 0..2u8,
+        ) {
+            let form = [Form::Ietf, Form::Both][form as usize];
+            let t0 = Instant::now();
+            let mut pacer = Pacer::cloudflare_default();
+            let mut server = Limiter::new(q, SECS(w), t0, form);
+            // The other process spends 1/share of the budget.
+            let other = Some(SECS(w) * share / q);
+            let out = simulate(&mut pacer, &mut server, t0, jobs, workers, MS(latency), other);
+            prop_assert_eq!(out.rejected, 0, "A");
+            prop_assert_eq!(out.other_rejected, 0, "B");
+        }
+    }
+}
