@@ -657,11 +657,13 @@ impl Pacer {
     /// goes to [`Pacer::pause_until`]. Limits over windows longer than a day are ignored, and
     /// so is anything unparsable; nothing here panics.
     ///
-    /// A response that announces limits replaces the limits announced before; one that
-    /// announces none keeps them. A `remaining` count replaces the previous one, unless it
-    /// belongs to the same server window (reset within a second of the previous one) and is
-    /// higher: a response that was overtaken by later ones must not give back budget. When several remaining counts are
-    /// sent, the lowest wins. A reset further than an hour away is taken as an hour.
+    /// A limit without a window that a `Ratelimit-Policy` of the same response announces with
+    /// one takes that window. A response that announces limits replaces the limits announced
+    /// before; one that announces none keeps them. A `remaining` count replaces the previous
+    /// one, unless it belongs to the same server window (reset within a second of the previous
+    /// one) and is higher: a response that was overtaken by later ones must not give back
+    /// budget. When several remaining counts are sent, the lowest wins. A reset further than
+    /// an hour away is taken as an hour. How the count is spent is rule 4 of [`Pacer`].
     ///
     /// No effect on an unlimited pacer.
     ///
