@@ -130,7 +130,10 @@ pub use op::{
     MIN_LIST_LIMIT, MIN_PER_PAGE, Namespace, NamespaceMode, NamespaceOrder, NamespacePage,
     Operation, PageInfo, PutValue, RenameNamespace, TryGetValue, Value,
 };
-pub use pace::{CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW, Pacer};
+pub use pace::{
+    CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_PER_SECOND, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW,
+    PACER_MARGIN, Pacer,
+};
 pub use page::{KeyPager, NamespacePager, Pager};
 pub use retry::{
     DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,

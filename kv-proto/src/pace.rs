@@ -1,10 +1,15 @@
-//! A client-side pacer: a token bucket that says how long to wait before the next request, so a
-//! busy client stays under Cloudflare's global API limit instead of being blocked by it.
+//! A client-side pacer that spends Cloudflare's request budget instead of trickling it: it says
+//! how long to wait before the next request so that a busy client stays under the API limit
+//! (and under any smaller limit the server announces) instead of being blocked by it.
 //!
 //! Like the rest of kv-proto it reads no clock: every call takes `now: Instant` from the caller.
-//! See [`Pacer`] for the guarantee and its proof.
+//! See [`Pacer`] for the rules, the guarantee and its proof.
 
+use std::collections::VecDeque;
+use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
+
+use http::HeaderMap;
 
 use crate::error::{Error, Limit};
 
@@ -22,74 +27,178 @@ pub const CLOUDFLARE_REQUESTS: u32 = 1_200;
 /// assert_eq!(CLOUDFLARE_WINDOW, std::time::Duration::from_secs(5 * 60));
 /// ```
 pub const CLOUDFLARE_WINDOW: Duration = Duration::from_secs(300);
-/// Burst of [`Pacer::cloudflare_default`].
+/// Cloudflare's per-IP limit: requests per second. [`Pacer::cloudflare_default`] never goes
+/// above it.
+///
+/// ```
+/// use kv_proto::{Pacer, CLOUDFLARE_PER_SECOND};
+/// assert_eq!(Pacer::cloudflare_default().per_second_cap(), Some(CLOUDFLARE_PER_SECOND));
+/// ```
+pub const CLOUDFLARE_PER_SECOND: u32 = 200;
+/// How many requests a fresh [`Pacer::cloudflare_default`] sends back to back: the per-second
+/// cap ([`CLOUDFLARE_PER_SECOND`]); the rest of the window's budget follows one second later.
 ///
 /// ```
 /// use kv_proto::{Pacer, CLOUDFLARE_DEFAULT_BURST};
 /// assert_eq!(Pacer::cloudflare_default().burst(), Some(CLOUDFLARE_DEFAULT_BURST));
 /// ```
-pub const CLOUDFLARE_DEFAULT_BURST: u32 = 10;
+pub const CLOUDFLARE_DEFAULT_BURST: u32 = CLOUDFLARE_PER_SECOND;
+/// The most headroom the pacer keeps below a limit of `R` requests: it plans for
+/// `R - min(PACER_MARGIN, R / 10)`. For Cloudflare's 1,200 that is 1,190 per 5 minutes; for a
+/// server-announced 60 it is 54; below 10 requests there is no margin.
+///
+/// The headroom absorbs what the pacer cannot see: requests in flight when a response's
+/// headers were written, a dashboard or Terraform run on the same account, a retry racing a
+/// 429.
+///
+/// ```
+/// use kv_proto::{Pacer, PACER_MARGIN};
+/// use std::time::Duration;
+/// assert_eq!(Pacer::cloudflare_default().margin(), Some(PACER_MARGIN));
+/// assert_eq!(Pacer::new(60, Duration::from_secs(10)).unwrap().margin(), Some(6));
+/// assert_eq!(Pacer::new(4, Duration::from_secs(1)).unwrap().margin(), Some(0));
+/// ```
+pub const PACER_MARGIN: u32 = 10;
 
-/// When the next request may be sent: a token bucket with caller-supplied time.
+/// When others spend the same budget, the share of the server's limit that is spread out
+/// instead of sent at once: the last quarter (`remaining - margin ≤ limit / 4`).
+const SPREAD_DIVISOR: u32 = 4;
+/// How many server-announced policies are kept (more are ignored).
+const MAX_POLICIES: usize = 4;
+/// A reset announced further away than this is taken as this (a garbled header must not stall
+/// the client for days).
+const MAX_RESET: Duration = Duration::from_secs(3600);
+/// Server-announced windows longer than a day (daily quotas, garbled values) are ignored.
+const MAX_POLICY_WINDOW_SECS: u64 = 24 * 60 * 60;
+/// Two observations whose resets are this close belong to the same server window.
+const SAME_WINDOW: Duration = Duration::from_secs(1);
+
+/// The headroom kept below a limit of `requests` (see [`PACER_MARGIN`]); always `< requests`.
+fn margin_for(requests: u32) -> u32 {
+    (requests / 10).min(PACER_MARGIN)
+}
+
+/// When the next request may be sent: a sliding-window log of send times that spends the
+/// budget of the current window at full speed, and follows the server's rate-limit headers.
 ///
 /// A shell that sends from several threads wraps one [`Pacer`] in a `Mutex` and calls
-/// [`Pacer::reserve`] under the lock; each call books a distinct slot.
+/// [`Pacer::reserve`] under the lock before every request (each call books a distinct slot),
+/// and [`Pacer::observe`] with the headers of every response it receives.
+///
+/// # Rules
+///
+/// A request asked for at `now` is booked at the earliest time `s ≥ now` that satisfies all of:
+///
+/// 1. **Order**: `s` is not before the last slot booked (so slots come out in call order).
+/// 2. **Hold**: `s` is not before a [`pause_until`](Pacer::pause_until) (a 429's `Retry-After`).
+/// 3. **Windows**: for every window `(n, w)` in force, `s` is at least `w` after the `n`-th most
+///    recent slot. The windows in force are
+///    - the configured limit `R` per `W`, less the margin: `n = R - min(10, R / 10)`
+///      ([`PACER_MARGIN`]) unless [`Pacer::with_margin`] sets another;
+///    - the per-second cap `C` per 1 s, when one is set ([`Pacer::with_per_second_cap`]);
+///    - each limit the server announces (`Ratelimit-Policy: "default";q=Q;w=W'`, or
+///      `x-ratelimit-limit: Q` over the configured window), less its margin. Headers can add
+///      limits but never lift one: the effective limit is the minimum of the configured one
+///      and the server's. (An Enterprise account with a higher limit configures it with
+///      [`Pacer::new`].)
+/// 4. **Remaining**: the latest `remaining` count the server sent (`Ratelimit: r=…;t=…`,
+///    `x-ratelimit-remaining`, or older drafts), less the margin, is what may be spent until
+///    the server's reset (`t` seconds later; one window later when not announced); once it is
+///    spent the pacer waits for the reset. The server counts every process using the same
+///    token, so this count can be lower than the pacer's own log says; the lower one wins.
+///    When the server has counted more requests in its window than this pacer sent (someone
+///    else is spending the budget), or did so in the previous window:
+///    - the other spender is expected to keep its pace: what it spent since the window
+///      began, scaled to the time left until the reset, is left to it (in the first quarter
+///      of a window, the pace measured before is used if it was faster);
+///    - the last quarter of the server's limit is spread evenly over the time left instead of
+///      sent at once, so that each response's falling count is seen before it is spent.
+///
+///    Alone on the token, the pacer spends all of it at once.
+///
+/// So a job that fits in the remaining budget runs at full speed: 100 requests out of a fresh
+/// 1,200 per 5 minutes wait zero, where a rate-based pacer would spread them over 25 seconds.
 ///
 /// # Guarantee
 ///
-/// A pacer built for `R` requests per `per` with burst `B` schedules at most `R` sends in **any**
-/// half-open window `[t, t + per)`, whatever the pattern of calls (even with `now` values that go
-/// backwards, as happens when threads read the clock before taking the lock). Proof sketch: the
-/// pacer is the virtual-scheduling form of a token bucket (GCRA) with emission interval
-/// `I = ceil(per / (R - B + 1))` and tolerance `τ = (B - 1)·I`. It keeps a theoretical arrival
-/// time `T`; a reservation at `now` is scheduled at `s = max(now, T - τ)` and sets
-/// `T := max(T, s) + I`. So `T` grows by at least `I` per reservation and is always `≥ s + I`
-/// for every slot already handed out. Take any `m` slots, in reservation order, `s_first` and
-/// `s_last`: `T` before the last one is `≥ s_first + I + (m - 2)·I`, hence
-/// `s_last ≥ T - τ ≥ s_first + (m - B)·I`. If all `m` lie in a window of length `per`,
-/// `(m - B)·I ≤ |s_last - s_first| < per ≤ (R - B + 1)·I`, so `m < R + 1`.
+/// For every window `(n, w)` of rule 3, any half-open interval `[t, t + w)` holds at most `n`
+/// of the slots booked while that window was in force, whatever the pattern of calls (even
+/// with `now` values that go backwards, as happens when threads read the clock before taking
+/// the lock). In particular the configured `R` per `W` is never exceeded.
 ///
-/// The long-run rate is `(R - B + 1)` per `per`: a burst is paid for by a slightly lower
-/// sustained rate, which is what keeps the sum `burst + sustained` within `R` in every window.
+/// Proof. By rule 1 the slots `s_1 ≤ s_2 ≤ …` are booked in non-decreasing order. Suppose
+/// `n + 1` of them, `s_i ≤ … ≤ s_{i+n}`, lie in one interval `[t, t + w)`; then
+/// `s_{i+n} - s_i < w`. When `s_{i+n}` was booked, the `n` slots before it were
+/// `s_i … s_{i+n-1}`, so `s_i` was the `n`-th most recent. The log drops its oldest slot only
+/// when it holds more than its capacity, the largest `n` in force (then the `n`-th most recent
+/// is not the oldest), or when that slot is at least the longest window ever in force (`≥ w`)
+/// older than the newest one (`s_i` is not: nothing booked before `s_{i+n}` is later than it,
+/// and `s_{i+n} - s_i < w`). So `s_i` was in the log, and rule 3 gave `s_{i+n} ≥ s_i + w`: a
+/// contradiction.
+///
+/// A server limit of `Q` above the log's capacity `max(R - margin, C)` is enforced as
+/// `capacity` per `⌈W' / k⌉` with `k = ⌊(Q - margin) / capacity⌋`: `k` such windows cover `W'`,
+/// so `W'` holds at most `k · capacity ≤ Q - margin`.
 ///
 /// The guarantee is about the send times the pacer hands out. Requests from other tools on the
-/// same account (dashboard, Terraform) count against the same Cloudflare limit, and network
-/// delay can bunch requests on arrival; configure a lower rate with [`Pacer::new`] if that
-/// matters.
+/// same account count against the same Cloudflare limit, and network delay can bunch requests
+/// on arrival; the margin and the server's `remaining` count cover a little of that, and
+/// [`Pacer::new`] or [`Pacer::with_margin`] configure more.
 ///
 /// # Example
 /// ```
 /// use kv_proto::Pacer;
 /// use std::time::{Duration, Instant};
 ///
-/// let mut pacer = Pacer::new(4, Duration::from_secs(1)).unwrap(); // 4 per second, no burst
+/// let mut pacer = Pacer::new(4, Duration::from_secs(1)).unwrap(); // 4 per second
 /// let t0 = Instant::now();
-/// assert_eq!(pacer.reserve(t0), Duration::ZERO);
-/// assert_eq!(pacer.reserve(t0), Duration::from_millis(250));
-/// assert_eq!(pacer.reserve(t0), Duration::from_millis(500));
-/// // A shell sleeps for the returned duration, then sends.
+/// for _ in 0..4 {
+///     assert_eq!(pacer.reserve(t0), Duration::ZERO); // the window's budget goes at once
+/// }
+/// assert_eq!(pacer.reserve(t0), Duration::from_secs(1)); // then the next window
+/// // A shell sleeps for the returned duration, sends, and feeds the response's headers back:
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("ratelimit", r#""default";r=0;t=5"#.parse().unwrap());
+/// pacer.observe(&headers, t0 + Duration::from_secs(1));
+/// assert_eq!(pacer.reserve(t0 + Duration::from_secs(1)), Duration::from_secs(5));
 /// ```
 ///
 /// `Clone` copies the schedule; clones do not share it. Share one pacer (behind a `Mutex`)
-/// between all threads that use the same account.
-#[derive(Debug, Clone)]
+/// between all threads that use the same account. `Debug` shows the configuration and a
+/// summary of the log, not every slot.
+#[derive(Clone)]
 pub struct Pacer {
     config: Option<Config>,
-    /// Theoretical arrival time; `None` until the first reservation (full burst available).
-    tat: Option<Instant>,
+    /// Slots handed out, oldest first, non-decreasing; at most `config.capacity()` of them,
+    /// none older than `longest` before the newest.
+    log: VecDeque<Instant>,
+    /// No slot before this (a 429's `Retry-After`).
+    hold: Option<Instant>,
+    /// The longest window ever in force: slots older than this (before the newest) never bind.
+    longest: Duration,
+    /// What the server said.
+    server: Server,
+}
+
+/// At most `requests` slots in any half-open interval of length `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    requests: u32,
+    per: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Config {
     requests: u32,
     per: Duration,
-    burst: u32,
-    interval: Duration,
-    tolerance: Duration,
+    /// `< requests`.
+    margin: u32,
+    /// `≥ 1` when set.
+    per_second: Option<u32>,
 }
 
 impl Config {
-    fn new(requests: u32, per: Duration, burst: u32) -> Result<Config, Error> {
+    fn new(requests: u32, per: Duration) -> Result<Config, Error> {
         if requests == 0 {
             return Err(Error::invalid_input(
                 Limit::Config,
@@ -102,57 +211,167 @@ impl Config {
                 "pacer: the window must be longer than zero",
             ));
         }
-        if burst == 0 || burst > requests {
-            return Err(Error::invalid_input(
-                Limit::Config,
-                format!("pacer: burst must be in 1..={requests}, got {burst}"),
-            ));
-        }
-        // I = ceil(per / (R - B + 1)); at least 1 ns because per > 0.
-        let slots = u128::from(requests - burst) + 1;
-        let interval = nanos_to_duration(per.as_nanos().div_ceil(slots));
-        let tolerance = interval.checked_mul(burst - 1).unwrap_or(Duration::MAX);
         Ok(Config {
             requests,
             per,
-            burst,
-            interval,
-            tolerance,
+            margin: margin_for(requests),
+            per_second: None,
         })
+    }
+
+    /// Requests planned per window: `requests - margin ≥ 1`.
+    fn budget(&self) -> u32 {
+        self.requests.saturating_sub(self.margin).max(1)
+    }
+
+    /// The most slots any window needs to see: `max(budget, per-second cap) ≥ 1`.
+    fn capacity(&self) -> u32 {
+        self.budget().max(self.per_second.unwrap_or(0))
+    }
+
+    /// The longest of the configured windows.
+    fn longest(&self) -> Duration {
+        match self.per_second {
+            Some(_) => self.per.max(Duration::from_secs(1)),
+            None => self.per,
+        }
+    }
+
+    /// A server-announced `q` per `per` as a window the log can check (see the proof).
+    fn server_window(&self, q: u32, per: Duration) -> Window {
+        let n = q.saturating_sub(margin_for(q)).max(1);
+        let cap = self.capacity();
+        if n <= cap {
+            return Window { requests: n, per };
+        }
+        let k = u128::from(n / cap);
+        Window {
+            requests: cap,
+            per: nanos_to_duration(per.as_nanos().div_ceil(k)),
+        }
     }
 }
 
+/// What the server announced, as far as it is still in force.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Server {
+    /// Limits from the latest response that announced any (`q` per `w`, both ≥ 1).
+    policies: [Option<Window>; MAX_POLICIES],
+    /// The latest `remaining` count, until its reset.
+    remaining: Option<Remaining>,
+    /// How fast others spent the same budget, as last measured.
+    others: Option<Rate>,
+}
+
+/// `spent` requests `over` a time (`> 0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rate {
+    spent: u32,
+    over: Duration,
+}
+
+impl Rate {
+    fn faster_than(&self, other: Rate) -> bool {
+        u128::from(self.spent) * other.over.as_nanos()
+            > u128::from(other.spent) * self.over.as_nanos()
+    }
+}
+
+/// "`usable` more requests until `since + horizon`", booked against as slots are handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Remaining {
+    since: Instant,
+    /// The server's count, as sent (at most the limit).
+    count: u32,
+    /// The server's remaining count less the margin and the share expected to be spent by
+    /// others.
+    usable: u32,
+    /// How many of `usable` may go at once; the rest are spread until the reset.
+    free: u32,
+    horizon: Duration,
+    /// Slots booked at or after `since`, including those already booked for later.
+    booked: u32,
+}
+
+impl Remaining {
+    fn reset(&self) -> Option<Instant> {
+        self.since.checked_add(self.horizon)
+    }
+
+    /// The earliest time for the next slot (`None`: not representable).
+    fn floor(&self) -> Option<Instant> {
+        let k = self.booked;
+        if k < self.free {
+            return Some(self.since);
+        }
+        if k < self.usable {
+            // The j-th of the s spread requests goes (j + 1) / (s + 1) of the way to the reset.
+            let spread = u128::from(self.usable - self.free);
+            let j = u128::from(k - self.free);
+            let offset = nanos_to_duration(self.horizon.as_nanos() * (j + 1) / (spread + 1));
+            return self.since.checked_add(offset);
+        }
+        self.reset()
+    }
+}
+
+impl fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pacer")
+            .field("config", &self.config)
+            .field("slots_remembered", &self.log.len())
+            .field("last_slot", &self.log.back())
+            .field("hold", &self.hold)
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+/// `at` pushed to `floor` or later; `None` (never) absorbs.
+fn not_before(at: Option<Instant>, floor: Option<Instant>) -> Option<Instant> {
+    Some(at?.max(floor?))
+}
+
 impl Pacer {
-    /// At most `requests` per `per`, sent evenly (burst 1: one request every `per / requests`).
-    /// Errors on `requests == 0` or a zero `per` ([`Limit::Config`]).
+    fn with_config(config: Option<Config>) -> Pacer {
+        Pacer {
+            config,
+            log: VecDeque::new(),
+            hold: None,
+            longest: config.map_or(Duration::ZERO, |c| c.longest()),
+            server: Server::default(),
+        }
+    }
+
+    /// At most `requests` per `per` (less the margin, see [`PACER_MARGIN`]), each window's
+    /// budget spent as fast as it is asked for. Errors on `requests == 0` or a zero `per`
+    /// ([`Limit::Config`]).
     ///
     /// ```
     /// use kv_proto::Pacer;
-    /// use std::time::Duration;
+    /// use std::time::{Duration, Instant};
     ///
-    /// let p = Pacer::new(100, Duration::from_secs(10)).unwrap();
-    /// assert_eq!(p.interval(), Some(Duration::from_millis(100)));
+    /// let mut p = Pacer::new(100, Duration::from_secs(10)).unwrap();
+    /// assert_eq!(p.margin(), Some(10));
+    /// let t0 = Instant::now();
+    /// assert!((0..90).all(|_| p.reserve(t0).is_zero()));
+    /// assert_eq!(p.reserve(t0), Duration::from_secs(10));
     /// assert!(Pacer::new(0, Duration::from_secs(1)).unwrap_err().is_invalid_input());
     /// assert!(Pacer::new(1, Duration::ZERO).is_err());
     /// ```
     pub fn new(requests: u32, per: Duration) -> Result<Pacer, Error> {
-        Ok(Pacer {
-            config: Some(Config::new(requests, per, 1)?),
-            tat: None,
-        })
+        Ok(Pacer::with_config(Some(Config::new(requests, per)?)))
     }
 
-    /// Cloudflare's global limit: 1,200 requests per 5 minutes, with a burst of 10.
+    /// Cloudflare's limits: 1,200 requests per 5 minutes per user ([`CLOUDFLARE_REQUESTS`] per
+    /// [`CLOUDFLARE_WINDOW`]) with a margin of 10, and 200 per second per IP
+    /// ([`CLOUDFLARE_PER_SECOND`]).
     ///
     /// Past 1,200 requests in 5 minutes Cloudflare answers 429 and blocks every API call of the
-    /// user for the next 5 minutes, so staying under it is far cheaper than retrying.
-    ///
-    /// The burst lets short interactive sequences (list, then read a few keys) and the first
-    /// requests of a parallel job go at once instead of 250 ms apart. It costs under 1 % of
-    /// sustained throughput: the steady rate is 1,191 per 5 minutes (one request every
-    /// ~251.9 ms) so that burst plus steady rate never exceed 1,200 in any 5-minute window.
-    /// (cloudflare-go v0 paced at 4 requests per second with no burst; [`Pacer::new`] gives
-    /// that behaviour.)
+    /// user for the next 5 minutes, so staying under it is far cheaper than retrying. Within
+    /// that, the pacer does not slow anything down: a job of a few hundred requests runs at the
+    /// speed of the network, and only a job that outgrows the window waits for the next one
+    /// (or for the server's reset, when it announces one).
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -160,26 +379,23 @@ impl Pacer {
     ///
     /// let mut p = Pacer::cloudflare_default();
     /// let t0 = Instant::now();
-    /// let waits: Vec<Duration> = (0..1201).map(|_| p.reserve(t0)).collect();
-    /// assert!(waits[..10].iter().all(|w| w.is_zero()));
-    /// assert!(waits[1199] < Duration::from_secs(300));
-    /// assert!(waits[1200] >= Duration::from_secs(300));
+    /// let waits: Vec<Duration> = (0..1191).map(|_| p.reserve(t0)).collect();
+    /// assert!(waits[..200].iter().all(|w| w.is_zero()));
+    /// assert_eq!(waits[200], Duration::from_secs(1)); // at most 200 per second
+    /// assert_eq!(waits[1189], Duration::from_secs(5)); // 1,190 in the first 5 seconds
+    /// assert_eq!(waits[1190], Duration::from_secs(300)); // then the next window
     /// ```
     pub fn cloudflare_default() -> Pacer {
-        // The constants are a valid configuration (pinned by `cloudflare_default_arithmetic`),
-        // so this is always `Some`.
-        Pacer {
-            config: Config::new(
-                CLOUDFLARE_REQUESTS,
-                CLOUDFLARE_WINDOW,
-                CLOUDFLARE_DEFAULT_BURST,
-            )
-            .ok(),
-            tat: None,
-        }
+        // The constants are valid (requests ≥ 1, window > 0, margin < requests, cap ≥ 1).
+        Pacer::with_config(Some(Config {
+            requests: CLOUDFLARE_REQUESTS,
+            per: CLOUDFLARE_WINDOW,
+            margin: PACER_MARGIN,
+            per_second: Some(CLOUDFLARE_PER_SECOND),
+        }))
     }
 
-    /// A pacer that never waits (pacing switched off).
+    /// A pacer that never waits (pacing switched off); it ignores headers and pauses.
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -191,35 +407,64 @@ impl Pacer {
     /// assert!(!p.is_enabled());
     /// ```
     pub fn unlimited() -> Pacer {
-        Pacer {
-            config: None,
-            tat: None,
-        }
+        Pacer::with_config(None)
     }
 
-    /// Allows `burst` requests back to back (1..=requests). The sustained rate becomes
-    /// `requests - burst + 1` per window, so no window ever holds more than `requests`.
-    /// Resets the schedule. Errors on a burst outside that range; an unlimited pacer accepts
-    /// any burst and stays unlimited.
+    /// Keeps `margin` requests of headroom below the configured limit instead of the default
+    /// `min(10, requests / 10)` ([`PACER_MARGIN`]). Errors unless `margin < requests`; an
+    /// unlimited pacer accepts any margin and stays unlimited. Keeps the schedule.
     ///
     /// ```
     /// use kv_proto::Pacer;
     /// use std::time::{Duration, Instant};
     ///
-    /// let mut p = Pacer::new(10, Duration::from_secs(10)).unwrap().with_burst(3).unwrap();
+    /// let mut p = Pacer::new(10, Duration::from_secs(10)).unwrap().with_margin(3).unwrap();
     /// let t0 = Instant::now();
-    /// let waits: Vec<u128> = (0..5).map(|_| p.reserve(t0).as_millis()).collect();
-    /// assert_eq!(waits, [0, 0, 0, 1250, 2500]); // 3 at once, then 8 per 10 s
-    /// assert!(Pacer::new(10, Duration::from_secs(1)).unwrap().with_burst(11).is_err());
+    /// let waits: Vec<u64> = (0..8).map(|_| p.reserve(t0).as_secs()).collect();
+    /// assert_eq!(waits, [0, 0, 0, 0, 0, 0, 0, 10]);
+    /// assert!(Pacer::new(10, Duration::from_secs(1)).unwrap().with_margin(10).is_err());
     /// ```
-    pub fn with_burst(self, burst: u32) -> Result<Pacer, Error> {
-        match self.config {
-            None => Ok(Pacer::unlimited()),
-            Some(c) => Ok(Pacer {
-                config: Some(Config::new(c.requests, c.per, burst)?),
-                tat: None,
-            }),
+    pub fn with_margin(mut self, margin: u32) -> Result<Pacer, Error> {
+        if let Some(c) = &mut self.config {
+            if margin >= c.requests {
+                return Err(Error::invalid_input(
+                    Limit::Config,
+                    format!(
+                        "pacer: the margin must be below the limit ({}), got {margin}",
+                        c.requests
+                    ),
+                ));
+            }
+            c.margin = margin;
         }
+        Ok(self)
+    }
+
+    /// Never more than `cap` requests in any second, on top of the window's limit. Errors on
+    /// zero; an unlimited pacer stays unlimited. Keeps the schedule.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut p = Pacer::new(100, Duration::from_secs(60)).unwrap().with_per_second_cap(2).unwrap();
+    /// let t0 = Instant::now();
+    /// let waits: Vec<u64> = (0..5).map(|_| p.reserve(t0).as_secs()).collect();
+    /// assert_eq!(waits, [0, 0, 1, 1, 2]);
+    /// assert!(Pacer::cloudflare_default().with_per_second_cap(0).is_err());
+    /// ```
+    pub fn with_per_second_cap(mut self, cap: u32) -> Result<Pacer, Error> {
+        if cap == 0 {
+            return Err(Error::invalid_input(
+                Limit::Config,
+                "pacer: the per-second cap must be at least 1",
+            ));
+        }
+        if let Some(c) = &mut self.config {
+            c.per_second = Some(cap);
+            self.longest = self.longest.max(c.longest());
+        }
+        Ok(self)
     }
 
     /// Whether the pacer ever makes callers wait.
@@ -233,7 +478,8 @@ impl Pacer {
         self.config.is_some()
     }
 
-    /// `(requests, per)`, or `None` when unlimited.
+    /// The configured `(requests, per)`, or `None` when unlimited. (Limits the server announces
+    /// come on top: [`Pacer::server_limit`].)
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -246,36 +492,96 @@ impl Pacer {
         self.config.map(|c| (c.requests, c.per))
     }
 
-    /// The burst size (1 = evenly spaced), or `None` when unlimited.
+    /// How many requests a fresh pacer sends back to back: the configured limit less the
+    /// margin, or the per-second cap if that is smaller. `None` when unlimited.
     ///
     /// ```
     /// use kv_proto::Pacer;
     /// use std::time::Duration;
-    /// let p = Pacer::new(5, Duration::from_secs(1)).unwrap();
-    /// assert_eq!(p.burst(), Some(1));
-    /// assert_eq!(p.with_burst(3).unwrap().burst(), Some(3));
+    /// let p = Pacer::new(50, Duration::from_secs(1)).unwrap();
+    /// assert_eq!(p.burst(), Some(45));
+    /// assert_eq!(p.with_per_second_cap(20).unwrap().burst(), Some(20));
     /// assert_eq!(Pacer::unlimited().burst(), None);
     /// ```
     pub fn burst(&self) -> Option<u32> {
-        self.config.map(|c| c.burst)
+        self.config
+            .map(|c| c.budget().min(c.per_second.unwrap_or(u32::MAX)))
     }
 
-    /// The steady spacing between requests once the burst is used, or `None` when unlimited.
+    /// The headroom kept below the configured limit, or `None` when unlimited.
     ///
     /// ```
     /// use kv_proto::Pacer;
     /// use std::time::Duration;
-    /// let p = Pacer::new(4, Duration::from_secs(1)).unwrap();
-    /// assert_eq!(p.interval(), Some(Duration::from_millis(250)));
-    /// assert_eq!(Pacer::unlimited().interval(), None);
+    /// assert_eq!(Pacer::new(1200, Duration::from_secs(300)).unwrap().margin(), Some(10));
+    /// assert_eq!(Pacer::unlimited().margin(), None);
     /// ```
-    pub fn interval(&self) -> Option<Duration> {
-        self.config.map(|c| c.interval)
+    pub fn margin(&self) -> Option<u32> {
+        self.config.map(|c| c.margin)
+    }
+
+    /// The per-second cap, if one is set.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::Duration;
+    /// assert_eq!(Pacer::cloudflare_default().per_second_cap(), Some(200));
+    /// assert_eq!(Pacer::new(5, Duration::from_secs(1)).unwrap().per_second_cap(), None);
+    /// ```
+    pub fn per_second_cap(&self) -> Option<u32> {
+        self.config.and_then(|c| c.per_second)
+    }
+
+    /// The tightest limit the server announced that is in force, as `(requests, per)` (the
+    /// lowest rate), or `None`. A limit from `x-ratelimit-limit`, which names no window, is
+    /// taken over the configured window.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut p = Pacer::cloudflare_default();
+    /// let mut h = http::HeaderMap::new();
+    /// h.insert("ratelimit-policy", r#""burst";q=100;w=60"#.parse().unwrap());
+    /// p.observe(&h, Instant::now());
+    /// assert_eq!(p.server_limit(), Some((100, Duration::from_secs(60))));
+    /// ```
+    pub fn server_limit(&self) -> Option<(u32, Duration)> {
+        self.config?;
+        self.server
+            .policies
+            .iter()
+            .flatten()
+            .min_by(|a, b| {
+                // a.requests / a.per < b.requests / b.per, without division.
+                let lhs = u128::from(a.requests) * b.per.as_nanos();
+                let rhs = u128::from(b.requests) * a.per.as_nanos();
+                lhs.cmp(&rhs)
+            })
+            .map(|w| (w.requests, w.per))
+    }
+
+    /// All windows in force: configured, per-second cap, server-announced.
+    fn windows(&self, c: &Config) -> [Option<Window>; 2 + MAX_POLICIES] {
+        let mut all = [None; 2 + MAX_POLICIES];
+        all[0] = Some(Window {
+            requests: c.budget(),
+            per: c.per,
+        });
+        all[1] = c.per_second.map(|n| Window {
+            requests: n,
+            per: Duration::from_secs(1),
+        });
+        for (slot, p) in all[2..].iter_mut().zip(self.server.policies) {
+            *slot = p.map(|p| c.server_window(p.requests, p.per));
+        }
+        all
     }
 
     /// Books the next slot for a request that wants to go at `now`; returns how long to wait
     /// before sending (zero: send at once). Every call books a slot, so call it once per
-    /// request actually sent (including each retry).
+    /// request actually sent (including each retry). Returns `Duration::MAX` without booking
+    /// if the slot lies beyond what `Instant` can represent (absurd configurations only).
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -284,7 +590,9 @@ impl Pacer {
     /// let mut p = Pacer::new(2, Duration::from_secs(1)).unwrap();
     /// let t0 = Instant::now();
     /// assert_eq!(p.reserve(t0), Duration::ZERO);
-    /// assert_eq!(p.reserve(t0 + Duration::from_millis(100)), Duration::from_millis(400));
+    /// assert_eq!(p.reserve(t0 + Duration::from_millis(100)), Duration::ZERO);
+    /// // The third request in a second waits until the first one is a second old.
+    /// assert_eq!(p.reserve(t0 + Duration::from_millis(200)), Duration::from_millis(800));
     /// // After a quiet spell there is no debt.
     /// assert_eq!(p.reserve(t0 + Duration::from_secs(10)), Duration::ZERO);
     /// ```
@@ -292,23 +600,214 @@ impl Pacer {
         let Some(c) = self.config else {
             return Duration::ZERO;
         };
-        let tat = self.tat.unwrap_or(now);
-        // wait = max(0, (T - τ) - now), computed without subtracting from an Instant.
-        let wait = match now.checked_add(c.tolerance) {
-            Some(limit) => tat.saturating_duration_since(limit),
-            None => Duration::ZERO,
+        // Rules 1 and 2: call order and hold.
+        let mut at = Some(now);
+        for floor in [self.log.back().copied(), self.hold].into_iter().flatten() {
+            at = not_before(at, Some(floor));
+        }
+        // Rule 3: the n-th most recent slot must be at least w old.
+        for w in self.windows(&c).into_iter().flatten() {
+            let n = w.requests as usize;
+            if let Some(i) = self.log.len().checked_sub(n) {
+                at = not_before(at, self.log[i].checked_add(w.per));
+            }
+        }
+        // Rule 4: the server's remaining count, until its reset.
+        if let (Some(rem), Some(t)) = (self.server.remaining, at) {
+            if rem.reset().is_some_and(|reset| reset <= t) {
+                self.server.remaining = None; // the server's window has rolled over
+            } else {
+                at = not_before(at, rem.floor());
+            }
+        }
+        let Some(at) = at else {
+            return Duration::MAX;
         };
-        // now + wait <= T when wait > 0, so this cannot overflow; keep T if it somehow would.
-        let send_at = now.checked_add(wait).unwrap_or(tat);
-        let base = tat.max(send_at);
-        self.tat = Some(base.checked_add(c.interval).unwrap_or(base));
-        wait
+        self.log.push_back(at);
+        // Forget slots that can never bind again (see the proof).
+        let capacity = c.capacity() as usize;
+        while self.log.len() > capacity {
+            self.log.pop_front();
+        }
+        while let Some(&first) = self.log.front() {
+            match first.checked_add(self.longest) {
+                Some(expires) if expires <= at => self.log.pop_front(),
+                _ => break,
+            };
+        }
+        if let Some(rem) = &mut self.server.remaining {
+            rem.booked = rem.booked.saturating_add(1);
+        }
+        at.saturating_duration_since(now)
+    }
+
+    /// Learns from one response's headers, read at `now` (call it for every response,
+    /// successful or not, including 429s). Reads both header forms Cloudflare has documented,
+    /// and older drafts of the IETF one:
+    ///
+    /// | Header | Read as |
+    /// |---|---|
+    /// | `Ratelimit-Policy: "default";q=1200;w=300` (several items allowed; `100;w=60` too) | a limit of `q` per `w` seconds |
+    /// | `Ratelimit: "default";r=50;t=30` | `r` requests left, reset in `t` seconds |
+    /// | `RateLimit: limit=100, remaining=50, reset=30` (older draft) | limit over the configured window; remaining and reset |
+    /// | `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (older draft) | the same, one header each |
+    /// | `x-ratelimit-limit: 1200`, `x-ratelimit-remaining: 1150` | limit over the configured window; remaining with an unknown reset (taken as one window away) |
+    ///
+    /// `x-ratelimit-reset` (an HTTP date, on 429 only) is not read: the 429's `Retry-After`
+    /// goes to [`Pacer::pause_until`]. Limits over windows longer than a day are ignored, and
+    /// so is anything unparsable; nothing here panics.
+    ///
+    /// A limit without a window that a `Ratelimit-Policy` of the same response announces with
+    /// one takes that window. A response that announces limits replaces the limits announced
+    /// before; one that announces none keeps them. A `remaining` count replaces the previous
+    /// one, unless it belongs to the same server window (reset within a second of the previous
+    /// one) and is higher: a response that was overtaken by later ones must not give back
+    /// budget. When several remaining counts are sent, the lowest wins. A reset further than
+    /// an hour away is taken as an hour. How the count is spent is rule 4 of [`Pacer`].
+    ///
+    /// No effect on an unlimited pacer.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut p = Pacer::cloudflare_default();
+    /// let t0 = Instant::now();
+    /// let headers = |r: u32, t: u32| {
+    ///     let mut h = http::HeaderMap::new();
+    ///     h.insert("ratelimit", format!(r#""default";r={r};t={t}"#).parse().unwrap());
+    ///     h.insert("ratelimit-policy", r#""default";q=1200;w=300"#.parse().unwrap());
+    ///     h
+    /// };
+    /// // Alone: 100 requests, and the server counted those 100.
+    /// assert!((0..100).all(|_| p.reserve(t0).is_zero()));
+    /// p.observe(&headers(1100, 299), t0 + Duration::from_secs(1));
+    /// assert!(p.reserve(t0 + Duration::from_secs(1)).is_zero());
+    /// // A minute later the server has counted 700: another process spent 599 in that minute.
+    /// // At that pace it takes the rest by the reset, 4 minutes away: this pacer waits for it.
+    /// let t1 = t0 + Duration::from_secs(60);
+    /// p.observe(&headers(500, 240), t1);
+    /// assert_eq!(p.reserve(t1), Duration::from_secs(240));
+    /// ```
+    pub fn observe(&mut self, headers: &HeaderMap, now: Instant) {
+        let Some(c) = self.config else {
+            return;
+        };
+        let seen = Announced::parse(headers);
+        let mut policies = [None; MAX_POLICIES];
+        let mut slots = policies.iter_mut();
+        for (q, w) in seen.policies.into_iter().flatten() {
+            // A limit without a window (x-ratelimit-limit) that another header of the same
+            // response gives a window for is that limit.
+            if w.is_none()
+                && seen
+                    .policies
+                    .iter()
+                    .flatten()
+                    .any(|p| p.0 == q && p.1.is_some())
+            {
+                continue;
+            }
+            let Ok(requests) = u32::try_from(q) else {
+                continue; // above any configured limit; it cannot lower it
+            };
+            let per = match w {
+                Some(secs @ 1..=MAX_POLICY_WINDOW_SECS) => Duration::from_secs(secs),
+                Some(_) => continue, // no window, or a daily (or garbled) one
+                None => c.per,
+            };
+            if requests == 0 {
+                continue;
+            }
+            if let Some(slot) = slots.next() {
+                *slot = Some(Window { requests, per });
+                self.longest = self.longest.max(per);
+            }
+        }
+        if policies.iter().any(Option::is_some) {
+            self.server.policies = policies;
+        }
+
+        let Some((r, t)) = seen.remaining else {
+            return;
+        };
+        // The limit the count is out of: the smallest announced, else the configured one.
+        let (limit, window) = self
+            .server
+            .policies
+            .iter()
+            .flatten()
+            .map(|w| (w.requests, w.per))
+            .min_by_key(|&(q, _)| q)
+            .unwrap_or((c.requests, c.per));
+        let r = u32::try_from(r).unwrap_or(u32::MAX).min(limit);
+        let usable = r.saturating_sub(margin_for(limit));
+        let horizon = t
+            .map_or(window, Duration::from_secs)
+            .min(MAX_RESET)
+            .max(Duration::from_secs(1)); // `t` is rounded to whole seconds; 0 is "under 1 s"
+        // Is anyone else spending this budget? The server has counted `limit - r` requests in
+        // its window; this pacer's own slots in that window explain some of them. The window
+        // began one window before the reset, less a second for the rounding of `t` (without
+        // `t`: one window ago). Requests in flight are among our slots but maybe not yet
+        // counted, so this never sees others where there are none.
+        let elapsed = match t {
+            Some(_) => window
+                .saturating_add(Duration::from_secs(1))
+                .saturating_sub(horizon),
+            None => window,
+        };
+        let start = now.checked_sub(elapsed);
+        let from = start.map_or(0, |start| self.log.partition_point(|&s| s < start));
+        let to = self.log.partition_point(|&s| s <= now);
+        let ours = u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX);
+        let others = (limit - r).saturating_sub(ours);
+        // Their pace: as measured in this window, or as remembered from the last one while
+        // this window is too young to tell (someone who spent steadily before will go on).
+        let measured = Rate {
+            spent: others,
+            over: elapsed.max(Duration::from_secs(1)),
+        };
+        let rate = match self.server.others {
+            Some(old) if elapsed < window / 4 && old.faster_than(measured) => old,
+            _ => measured,
+        };
+        let (usable, free) = if rate.spent > 0 {
+            // Leave them what they will spend by the reset at that pace, and spread the last
+            // quarter of the limit so that a falling count is seen in time.
+            let theirs = u128::from(rate.spent) * horizon.as_nanos() / rate.over.as_nanos();
+            let usable = usable.saturating_sub(u32::try_from(theirs).unwrap_or(u32::MAX));
+            (usable, usable.saturating_sub(limit / SPREAD_DIVISOR))
+        } else {
+            (usable, usable)
+        };
+        // Slots booked for later are not counted by the server yet.
+        let booked = self.log.len() - to;
+        let fresh = Remaining {
+            since: now,
+            count: r,
+            usable,
+            free,
+            horizon,
+            booked: u32::try_from(booked).unwrap_or(u32::MAX),
+        };
+        let keep_old = self.server.remaining.is_some_and(|old| {
+            let same_window = match (old.reset(), fresh.reset()) {
+                (Some(o), Some(f)) => o > now && f <= o.checked_add(SAME_WINDOW).unwrap_or(o),
+                _ => false,
+            };
+            same_window && fresh.count > old.count
+        });
+        if !keep_old {
+            self.server.remaining = Some(fresh);
+            self.server.others = Some(rate);
+        }
     }
 
     /// Pushes every slot not yet handed out to `until` or later, for example after a 429 with
-    /// `Retry-After`, so that all threads back off together. After the pause requests resume
-    /// at the steady spacing, without a burst. Has no effect on an unlimited pacer, or if the
-    /// schedule is already past `until`.
+    /// `Retry-After`, so that all threads back off together. After the pause the window rules
+    /// apply as before (slots handed out before the pause still count). Has no effect on an
+    /// unlimited pacer, or if a later hold is already in place.
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -318,18 +817,13 @@ impl Pacer {
     /// let t0 = Instant::now();
     /// p.pause_until(t0 + Duration::from_secs(60));
     /// assert_eq!(p.reserve(t0), Duration::from_secs(60));
-    /// assert!(p.reserve(t0) > Duration::from_secs(60));
+    /// assert_eq!(p.reserve(t0), Duration::from_secs(60));
     /// ```
     pub fn pause_until(&mut self, until: Instant) {
-        let Some(c) = self.config else {
+        if self.config.is_none() {
             return;
-        };
-        // The next slot is at T - τ, so T = until + τ puts it at `until`.
-        let target = until.checked_add(c.tolerance).unwrap_or(until);
-        self.tat = Some(match self.tat {
-            Some(t) => t.max(target),
-            None => target,
-        });
+        }
+        self.hold = Some(self.hold.map_or(until, |h| h.max(until)));
     }
 
     /// Applies the server's rate-limit answer to the shared schedule: when `error` is a rate
@@ -393,14 +887,137 @@ pub(crate) fn nanos_to_duration(nanos: u128) -> Duration {
     Duration::new(secs, sub)
 }
 
+/// What one response's headers announce, before any judgement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Announced {
+    /// `(q, w seconds)`; `w` is `None` when the header names no window.
+    policies: [Option<(u64, Option<u64>)>; MAX_POLICIES],
+    /// The lowest remaining count, with its reset in seconds when known.
+    remaining: Option<(u64, Option<u64>)>,
+}
+
+impl Announced {
+    fn parse(headers: &HeaderMap) -> Announced {
+        let mut a = Announced::default();
+        for v in values(headers, "ratelimit-policy") {
+            for item in v.split(',') {
+                if let Some(q) = param(item, "q").or_else(|| bare(item)) {
+                    a.policy(q, param(item, "w"));
+                }
+            }
+        }
+        for v in values(headers, "ratelimit") {
+            for item in v.split(',') {
+                if let Some(r) = param(item, "r") {
+                    a.remaining(r, param(item, "t"));
+                }
+            }
+            // Older drafts: one dictionary, `limit=100, remaining=50, reset=30`.
+            if let Some(r) = member(v, "remaining") {
+                a.remaining(r, member(v, "reset"));
+            }
+            if let Some(q) = member(v, "limit") {
+                a.policy(q, None);
+            }
+        }
+        // Older drafts, one header each; `RateLimit-Limit: 100, 100;w=60`.
+        for v in values(headers, "ratelimit-limit") {
+            for item in v.split(',') {
+                if let Some(q) = bare(item) {
+                    a.policy(q, param(item, "w"));
+                }
+            }
+        }
+        if let Some(r) = first(headers, "ratelimit-remaining") {
+            a.remaining(r, first(headers, "ratelimit-reset"));
+        }
+        // Cloudflare's documented headers.
+        if let Some(q) = first(headers, "x-ratelimit-limit") {
+            a.policy(q, None);
+        }
+        if let Some(r) = first(headers, "x-ratelimit-remaining") {
+            a.remaining(r, None);
+        }
+        a
+    }
+
+    fn policy(&mut self, q: u64, w: Option<u64>) {
+        let p = Some((q, w));
+        if self.policies.contains(&p) {
+            return;
+        }
+        if let Some(slot) = self.policies.iter_mut().find(|p| p.is_none()) {
+            *slot = p;
+        }
+    }
+
+    /// Keeps the lowest count; on a tie, the one with a reset.
+    fn remaining(&mut self, r: u64, t: Option<u64>) {
+        let lower = match self.remaining {
+            None => true,
+            Some((r0, t0)) => r < r0 || (r == r0 && t0.is_none() && t.is_some()),
+        };
+        if lower {
+            self.remaining = Some((r, t));
+        }
+    }
+}
+
+/// The values of a header that are visible ASCII.
+fn values<'a>(headers: &'a HeaderMap, name: &'static str) -> impl Iterator<Item = &'a str> {
+    headers.get_all(name).iter().filter_map(|v| v.to_str().ok())
+}
+
+/// The leading integer of a header's first value (`x-ratelimit-limit: 1200`).
+fn first(headers: &HeaderMap, name: &'static str) -> Option<u64> {
+    values(headers, name)
+        .next()
+        .and_then(|v| v.split(',').next())
+        .and_then(bare)
+}
+
+/// A list item's bare integer value (`100;w=60` → 100).
+fn bare(item: &str) -> Option<u64> {
+    item.split(';').next().and_then(int)
+}
+
+/// A parameter of one list item (`"default";r=50` → `r` = 50).
+fn param(item: &str, key: &str) -> Option<u64> {
+    item.split(';').skip(1).find_map(|m| pair(m, key))
+}
+
+/// A `key=value` member anywhere in a header value (`limit=100, remaining=50`).
+fn member(value: &str, key: &str) -> Option<u64> {
+    value.split([',', ';']).find_map(|m| pair(m, key))
+}
+
+fn pair(member: &str, key: &str) -> Option<u64> {
+    let (k, v) = member.split_once('=')?;
+    if k.trim().eq_ignore_ascii_case(key) {
+        int(v)
+    } else {
+        None
+    }
+}
+
+fn int(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Too many digits: saturate (a huge limit or count is simply "plenty").
+    Some(s.parse().unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     const MS: fn(u64) -> Duration = Duration::from_millis;
+    const SECS: fn(u64) -> Duration = Duration::from_secs;
 
-    /// Checks that no half-open window of length `per` holds more than `limit` of `sends`.
+    /// The most of `sends` in any half-open window of length `per`.
     fn max_in_window(sends: &mut [Instant], per: Duration) -> usize {
         sends.sort();
         let mut best = 0;
@@ -414,115 +1031,123 @@ mod tests {
         best
     }
 
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    fn parse(pairs: &[(&'static str, &str)]) -> Announced {
+        Announced::parse(&headers(pairs))
+    }
+
+    fn policies(a: &Announced) -> Vec<(u64, Option<u64>)> {
+        a.policies.iter().flatten().copied().collect()
+    }
+
     #[test]
     fn rejects_bad_config() {
-        for (r, per, b) in [
-            (0, MS(1000), 1),
-            (5, Duration::ZERO, 1),
-            (5, MS(1000), 0),
-            (5, MS(1000), 6),
-        ] {
-            let e = Config::new(r, per, b).unwrap_err();
-            assert_eq!(e.limit(), Some(Limit::Config), "{r} {per:?} {b}");
+        for (r, per) in [(0, MS(1000)), (5, Duration::ZERO)] {
+            let e = Config::new(r, per).unwrap_err();
+            assert_eq!(e.limit(), Some(Limit::Config), "{r} {per:?}");
         }
         assert!(Pacer::new(0, MS(1)).is_err());
-        assert!(Pacer::new(1, MS(1)).unwrap().with_burst(1).is_ok());
-    }
-
-    #[test]
-    fn cloudflare_default_arithmetic() {
-        let p = Pacer::cloudflare_default();
-        assert_eq!(p.limit(), Some((1200, Duration::from_secs(300))));
-        assert_eq!(p.burst(), Some(10));
-        // ceil(300 s / 1191) = 251,889,169 ns
-        assert_eq!(p.interval(), Some(Duration::from_nanos(251_889_169)));
-        assert!(p.is_enabled());
-        assert_eq!(Pacer::default().interval(), p.interval());
-
-        let mut p = p;
-        let t0 = Instant::now();
-        let mut sends: Vec<Instant> = (0..3000).map(|_| t0 + p.reserve(t0)).collect();
-        assert!(sends[..10].iter().all(|&s| s == t0));
-        assert_eq!(sends[10] - t0, Duration::from_nanos(251_889_169));
-        assert!(sends[1199] - t0 < Duration::from_secs(300));
-        assert!(sends[1200] - t0 >= Duration::from_secs(300));
-        assert_eq!(max_in_window(&mut sends, Duration::from_secs(300)), 1200);
-    }
-
-    #[test]
-    fn even_spacing_without_burst() {
-        let mut p = Pacer::new(1200, Duration::from_secs(300)).unwrap();
-        assert_eq!(p.interval(), Some(MS(250)));
-        let t0 = Instant::now();
-        let waits: Vec<Duration> = (0..4).map(|_| p.reserve(t0)).collect();
-        assert_eq!(waits, [MS(0), MS(250), MS(500), MS(750)]);
-        // Arriving in the middle of the schedule waits only the rest.
-        assert_eq!(p.reserve(t0 + MS(900)), MS(100));
-        // Arriving late sends at once.
-        assert_eq!(p.reserve(t0 + MS(5000)), Duration::ZERO);
-    }
-
-    #[test]
-    fn burst_refills_after_idle() {
-        let mut p = Pacer::new(10, MS(1000)).unwrap().with_burst(4).unwrap();
-        // I = ceil(1000 / 7) ms
-        let i = Duration::from_nanos(142_857_143);
-        assert_eq!(p.interval(), Some(i));
-        let t0 = Instant::now();
-        for _ in 0..4 {
-            assert_eq!(p.reserve(t0), Duration::ZERO);
-        }
-        assert_eq!(p.reserve(t0), i);
-        // After a long idle spell the full burst is back.
-        let t1 = t0 + Duration::from_secs(10);
-        for _ in 0..4 {
-            assert_eq!(p.reserve(t1), Duration::ZERO);
-        }
-        assert_eq!(p.reserve(t1), i);
-    }
-
-    #[test]
-    fn burst_equal_to_limit() {
-        let mut p = Pacer::new(3, MS(1000)).unwrap().with_burst(3).unwrap();
-        let t0 = Instant::now();
-        let waits: Vec<Duration> = (0..7).map(|_| p.reserve(t0)).collect();
+        let p = Pacer::new(5, MS(1)).unwrap();
         assert_eq!(
-            waits,
-            [MS(0), MS(0), MS(0), MS(1000), MS(2000), MS(3000), MS(4000)]
+            p.clone().with_margin(5).unwrap_err().limit(),
+            Some(Limit::Config)
+        );
+        assert!(p.clone().with_margin(4).is_ok());
+        assert!(p.with_per_second_cap(0).is_err());
+        assert!(Pacer::unlimited().with_margin(7).unwrap().limit().is_none());
+        assert!(
+            !Pacer::unlimited()
+                .with_per_second_cap(7)
+                .unwrap()
+                .is_enabled()
         );
     }
 
     #[test]
-    fn pause_pushes_back_all_slots() {
-        let mut p = Pacer::new(4, MS(1000)).unwrap();
-        let t0 = Instant::now();
-        assert_eq!(p.reserve(t0), Duration::ZERO);
-        p.pause_until(t0 + Duration::from_secs(5));
-        assert_eq!(p.reserve(t0 + MS(10)), MS(4990));
-        assert_eq!(p.reserve(t0 + MS(10)), MS(5240));
-        // A pause earlier than the schedule changes nothing.
-        p.pause_until(t0 + MS(100));
-        assert_eq!(p.reserve(t0 + MS(10)), MS(5490));
-        // A pause on a fresh pacer works too.
-        let mut q = Pacer::new(4, MS(1000)).unwrap().with_burst(2).unwrap();
-        q.pause_until(t0 + MS(300));
-        assert_eq!(q.reserve(t0), MS(300));
-        assert_eq!(q.reserve(t0), MS(300) + q.interval().unwrap());
+    fn margins() {
+        for (r, m) in [
+            (1, 0),
+            (9, 0),
+            (10, 1),
+            (60, 6),
+            (99, 9),
+            (100, 10),
+            (1200, 10),
+        ] {
+            assert_eq!(margin_for(r), m, "{r}");
+            assert_eq!(Pacer::new(r, SECS(1)).unwrap().margin(), Some(m));
+        }
     }
 
     #[test]
-    fn unlimited_never_waits() {
-        for mut p in [
-            Pacer::unlimited(),
-            Pacer::unlimited().with_burst(0).unwrap(),
-        ] {
-            let t0 = Instant::now();
-            p.pause_until(t0 + Duration::from_secs(3600));
-            assert!((0..1000).all(|_| p.reserve(t0).is_zero()));
-            assert_eq!(p.limit(), None);
-            assert_eq!(p.burst(), None);
-            assert_eq!(p.interval(), None);
+    fn cloudflare_default_spends_the_window() {
+        let mut p = Pacer::cloudflare_default();
+        assert_eq!(p.limit(), Some((1200, SECS(300))));
+        assert_eq!(p.burst(), Some(200));
+        assert_eq!(p.margin(), Some(10));
+        assert_eq!(p.per_second_cap(), Some(200));
+        assert!(p.is_enabled());
+        assert_eq!(Pacer::default().limit(), p.limit());
+
+        let t0 = Instant::now();
+        let mut sends: Vec<Instant> = (0..3000).map(|_| t0 + p.reserve(t0)).collect();
+        for (i, s) in sends.iter().enumerate().take(1190) {
+            assert_eq!(*s - t0, SECS(i as u64 / 200), "{i}");
         }
+        assert_eq!(sends[1190] - t0, SECS(300));
+        assert_eq!(sends[2380] - t0, SECS(600));
+        assert_eq!(max_in_window(&mut sends, SECS(300)), 1190);
+        assert_eq!(max_in_window(&mut sends, SECS(1)), 200);
+    }
+
+    #[test]
+    fn sends_in_call_order_and_waits_only_the_rest() {
+        let mut p = Pacer::new(2, SECS(1)).unwrap();
+        let t0 = Instant::now();
+        assert_eq!(p.reserve(t0), Duration::ZERO);
+        assert_eq!(p.reserve(t0 + MS(300)), Duration::ZERO);
+        assert_eq!(p.reserve(t0 + MS(400)), MS(600)); // at t0 + 1 s
+        assert_eq!(p.reserve(t0 + MS(500)), MS(800)); // at t0 + 1.3 s
+        // A `now` from before the last slot (a thread that read the clock early) waits for it.
+        assert_eq!(p.reserve(t0), SECS(2));
+        assert_eq!(p.reserve(t0 + SECS(10)), Duration::ZERO);
+    }
+
+    #[test]
+    fn pause_holds_every_slot() {
+        let mut p = Pacer::new(4, SECS(1)).unwrap();
+        let t0 = Instant::now();
+        assert_eq!(p.reserve(t0), Duration::ZERO);
+        p.pause_until(t0 + SECS(5));
+        assert_eq!(p.reserve(t0 + MS(10)), MS(4990));
+        assert_eq!(p.reserve(t0 + MS(10)), MS(4990));
+        // An earlier pause changes nothing.
+        p.pause_until(t0 + MS(100));
+        assert_eq!(p.reserve(t0 + MS(10)), MS(4990));
+        // The window still counts: 3 slots at t0 + 5 s, so the fourth of that second goes too,
+        // and the fifth waits a second.
+        assert_eq!(p.reserve(t0 + MS(10)), MS(4990));
+        assert_eq!(p.reserve(t0 + MS(10)), MS(5990));
+    }
+
+    #[test]
+    fn unlimited_never_waits_and_ignores_headers() {
+        let mut p = Pacer::unlimited();
+        let t0 = Instant::now();
+        p.pause_until(t0 + SECS(3600));
+        p.observe(&headers(&[("ratelimit", "\"default\";r=0;t=60")]), t0);
+        assert!((0..1000).all(|_| p.reserve(t0).is_zero()));
+        assert_eq!(p.limit(), None);
+        assert_eq!(p.burst(), None);
+        assert_eq!(p.margin(), None);
+        assert_eq!(p.server_limit(), None);
     }
 
     #[test]
@@ -571,84 +1196,466 @@ mod tests {
     fn extreme_configs_do_not_panic() {
         let t0 = Instant::now();
         let mut p = Pacer::new(u32::MAX, Duration::from_nanos(1)).unwrap();
-        assert_eq!(p.interval(), Some(Duration::from_nanos(1)));
-        p.reserve(t0);
+        assert_eq!(p.reserve(t0), Duration::ZERO);
         let mut p = Pacer::new(1, Duration::MAX).unwrap();
         assert_eq!(p.reserve(t0), Duration::ZERO);
-        // The next slot is unrepresentably far; the pacer must not panic.
-        let _ = p.reserve(t0);
+        // The next slot is unrepresentably far; nothing is booked.
+        assert_eq!(p.reserve(t0), Duration::MAX);
+        assert_eq!(p.reserve(t0), Duration::MAX);
         let mut p = Pacer::new(u32::MAX, Duration::MAX)
             .unwrap()
-            .with_burst(u32::MAX)
+            .with_per_second_cap(u32::MAX)
             .unwrap();
-        p.pause_until(t0 + Duration::from_secs(1));
+        p.pause_until(t0 + SECS(1));
+        assert_eq!(p.reserve(t0), SECS(1));
+        p.observe(&headers(&[("ratelimit-policy", "q=1;w=86400")]), t0);
         let _ = p.reserve(t0);
+        for mut p in [
+            Pacer::new(5, Duration::MAX).unwrap(),
+            Pacer::new(u32::MAX, Duration::from_nanos(1)).unwrap(),
+        ] {
+            for now in [t0, t0 + SECS(1), t0] {
+                p.observe(&headers(&[("x-ratelimit-remaining", "1")]), now);
+                p.observe(&headers(&[("ratelimit", "r=1;t=99999999999")]), now);
+                p.observe(&headers(&[("ratelimit", "limit=9, remaining=0")]), now);
+                let _ = p.reserve(now);
+            }
+        }
+        assert!(format!("{p:?}").contains("slots_remembered"));
+    }
+
+    #[test]
+    fn parses_the_ietf_form() {
+        let a = parse(&[
+            ("ratelimit", "\"default\";r=50;t=30"),
+            ("ratelimit-policy", "\"default\";q=100;w=60"),
+        ]);
+        assert_eq!(policies(&a), [(100, Some(60))]);
+        assert_eq!(a.remaining, Some((50, Some(30))));
+        // Several policies and counts: all limits, the lowest count.
+        let a = parse(&[
+            ("ratelimit", "\"burst\";r=80;t=5, \"day\";r=7;t=3000"),
+            (
+                "ratelimit-policy",
+                "\"burst\";q=100;w=60, \"day\";q=1000;w=86400",
+            ),
+            ("ratelimit-policy", "200;w=10"),
+        ]);
+        assert_eq!(
+            policies(&a),
+            [(100, Some(60)), (1000, Some(86400)), (200, Some(10))]
+        );
+        assert_eq!(a.remaining, Some((7, Some(3000))));
+        // Case and spaces are tolerated.
+        let a = parse(&[("RateLimit", " \"x\" ; R=3 ; T=4 ")]);
+        assert_eq!(a.remaining, Some((3, Some(4))));
+    }
+
+    #[test]
+    fn parses_the_legacy_and_older_draft_forms() {
+        let a = parse(&[
+            ("x-ratelimit-limit", "1200"),
+            ("x-ratelimit-remaining", "1150"),
+        ]);
+        assert_eq!(policies(&a), [(1200, None)]);
+        assert_eq!(a.remaining, Some((1150, None)));
+        let a = parse(&[("ratelimit", "limit=100, remaining=50, reset=30")]);
+        assert_eq!(policies(&a), [(100, None)]);
+        assert_eq!(a.remaining, Some((50, Some(30))));
+        let a = parse(&[
+            ("ratelimit-limit", "100, 100;w=60"),
+            ("ratelimit-remaining", "9"),
+            ("ratelimit-reset", "12"),
+        ]);
+        assert_eq!(policies(&a), [(100, None), (100, Some(60))]);
+        assert_eq!(a.remaining, Some((9, Some(12))));
+        // Both forms at once: the lower count wins; on a tie the one with a reset.
+        let a = parse(&[
+            ("x-ratelimit-remaining", "40"),
+            ("ratelimit", "\"default\";r=40;t=20"),
+        ]);
+        assert_eq!(a.remaining, Some((40, Some(20))));
+        // x-ratelimit-reset is a date and is not read.
+        let a = parse(&[("x-ratelimit-reset", "Wed, 21 Oct 2015 07:28:00 GMT")]);
+        assert_eq!(a, Announced::default());
+    }
+
+    #[test]
+    fn ignores_garbage() {
+        for v in [
+            "",
+            ";",
+            ",,,",
+            "r=",
+            "\"default\";r=-1;t=5",
+            "\"default\";r=1.5;t=5",
+            "\"default\";r=abc",
+            "q=;w=",
+            "=5",
+            "r==5",
+            "\u{7f}",
+        ] {
+            let Ok(value) = http::HeaderValue::from_str(v) else {
+                continue;
+            };
+            let mut h = HeaderMap::new();
+            for name in [
+                "ratelimit",
+                "ratelimit-policy",
+                "ratelimit-limit",
+                "ratelimit-remaining",
+                "x-ratelimit-limit",
+                "x-ratelimit-remaining",
+            ] {
+                h.insert(name, value.clone());
+            }
+            assert_eq!(Announced::parse(&h), Announced::default(), "{v:?}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-ratelimit-remaining",
+            http::HeaderValue::from_bytes(b"\xff5").unwrap(),
+        );
+        assert_eq!(Announced::parse(&h), Announced::default());
+        // Huge numbers saturate instead of failing.
+        let a = parse(&[("x-ratelimit-remaining", "99999999999999999999999")]);
+        assert_eq!(a.remaining, Some((u64::MAX, None)));
+    }
+
+    #[test]
+    fn a_smaller_server_limit_is_adopted_a_larger_one_is_not() {
+        let t0 = Instant::now();
+        let mut p = Pacer::cloudflare_default();
+        p.observe(
+            &headers(&[("ratelimit-policy", "\"default\";q=20;w=10")]),
+            t0,
+        );
+        assert_eq!(p.server_limit(), Some((20, SECS(10))));
+        // 20 less a margin of 2 per 10 s.
+        let waits: Vec<Duration> = (0..19).map(|_| p.reserve(t0)).collect();
+        assert!(waits[..18].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[18], SECS(10));
+
+        let mut p = Pacer::new(10, SECS(10)).unwrap();
+        p.observe(
+            &headers(&[("ratelimit-policy", "\"default\";q=1000;w=10")]),
+            t0,
+        );
+        let waits: Vec<Duration> = (0..10).map(|_| p.reserve(t0)).collect();
+        assert!(waits[..9].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[9], SECS(10));
+
+        // x-ratelimit-limit names no window: the configured one is used.
+        let mut p = Pacer::new(100, SECS(60)).unwrap();
+        p.observe(&headers(&[("x-ratelimit-limit", "30")]), t0);
+        assert_eq!(p.server_limit(), Some((30, SECS(60))));
+        let waits: Vec<Duration> = (0..28).map(|_| p.reserve(t0)).collect();
+        assert!(waits[..27].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[27], SECS(60));
+
+        // A response without limits keeps the ones in force; a new announcement replaces them.
+        p.observe(&HeaderMap::new(), t0);
+        assert_eq!(p.server_limit(), Some((30, SECS(60))));
+        p.observe(&headers(&[("ratelimit-policy", "50;w=60")]), t0);
+        assert_eq!(p.server_limit(), Some((50, SECS(60))));
+        // Windows over a day and zero limits are ignored.
+        p.observe(
+            &headers(&[("ratelimit-policy", "5;w=86401, 0;w=10, 7;w=0")]),
+            t0,
+        );
+        assert_eq!(p.server_limit(), Some((50, SECS(60))));
+    }
+
+    #[test]
+    fn a_server_limit_beyond_the_log_is_split() {
+        // Capacity 9; the server's 100 (90 after margin) per 100 s becomes 9 per 10 s.
+        let c = Config::new(10, SECS(1)).unwrap();
+        assert_eq!(
+            c.server_window(100, SECS(100)),
+            Window {
+                requests: 9,
+                per: SECS(10)
+            }
+        );
+        // 95 less 9 = 86: k = 9, windows of ceil(100 s / 9).
+        let w = c.server_window(95, SECS(100));
+        assert_eq!(w.requests, 9);
+        assert_eq!(w.per, Duration::from_nanos(11_111_111_112));
+    }
+
+    #[test]
+    fn zero_remaining_waits_for_the_reset() {
+        let t0 = Instant::now();
+        let mut p = Pacer::cloudflare_default();
+        p.observe(&headers(&[("ratelimit", "\"default\";r=0;t=42")]), t0);
+        assert_eq!(p.reserve(t0), SECS(42));
+        assert_eq!(p.reserve(t0 + SECS(1)), SECS(41));
+        // Within the margin counts as none left.
+        let mut p = Pacer::cloudflare_default();
+        p.observe(&headers(&[("ratelimit", "\"default\";r=10;t=5")]), t0);
+        assert_eq!(p.reserve(t0), SECS(5));
+        // A reset of 0 s means "under a second".
+        let mut p = Pacer::cloudflare_default();
+        p.observe(&headers(&[("ratelimit", "\"default\";r=0;t=0")]), t0);
+        assert_eq!(p.reserve(t0), SECS(1));
+        // A reset is at most an hour away.
+        let mut p = Pacer::new(10, SECS(10)).unwrap();
+        p.observe(&headers(&[("ratelimit", "\"default\";r=0;t=100000")]), t0);
+        assert_eq!(p.reserve(t0), SECS(3600));
+        // Without a reset (legacy headers), one window.
+        let mut p = Pacer::new(100, SECS(60)).unwrap();
+        p.observe(&headers(&[("x-ratelimit-remaining", "0")]), t0);
+        assert_eq!(p.reserve(t0), SECS(60));
+    }
+
+    #[test]
+    fn alone_the_remaining_count_goes_at_once() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(100, SECS(100)).unwrap();
+        assert!((0..40).all(|_| p.reserve(t0).is_zero()));
+        // The server counted exactly these 40: 60 left, 50 after the margin.
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=60;t=52")]),
+            t0 + MS(100),
+        );
+        let waits: Vec<Duration> = (0..51).map(|_| p.reserve(t0 + MS(100))).collect();
+        assert!(waits[..50].iter().all(|w| w.is_zero()));
+        // The 91st in 100 s waits for the configured window.
+        assert_eq!(waits[50], MS(99_900));
+    }
+
+    #[test]
+    fn shared_the_others_pace_is_left_to_them_and_the_rest_spread() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(100, SECS(100)).unwrap();
+        // 40 counted by the server, none of them ours, in the 49 s since its window began
+        // (100 s window, reset in 52 s, less a second for the rounding). At that pace the
+        // others spend 40 · 52 / 49 = 42 more by the reset: of the 50 usable, 8 are ours,
+        // spread over the 52 s (all of them are in the last quarter).
+        p.observe(&headers(&[("ratelimit", "\"default\";r=60;t=52")]), t0);
+        let waits: Vec<Duration> = (0..10).map(|_| p.reserve(t0)).collect();
+        for (j, w) in waits[..8].iter().enumerate() {
+            let expected = Duration::from_nanos(52_000_000_000 * (j as u64 + 1) / 9);
+            assert_eq!(*w, expected, "{j}");
+        }
+        assert_eq!(waits[8], SECS(52));
+        assert_eq!(waits[9], SECS(52));
+
+        // With plenty left, the part above the last quarter goes at once.
+        let mut p = Pacer::new(1000, SECS(100)).unwrap();
+        assert!((0..10).all(|_| p.reserve(t0).is_zero()));
+        // 30 counted, 10 ours, 20 others in the 3 s since the window began (as far as a
+        // rounded `t` tells): at that pace 20 · 98 / 3 = 653 more by the reset. Of the 960
+        // usable, 307 are ours: 57 at once, and the last quarter (250) spread over the 98 s.
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=970;t=98")]),
+            t0 + SECS(1),
+        );
+        let waits: Vec<Duration> = (0..59).map(|_| p.reserve(t0 + SECS(1))).collect();
+        assert!(waits[..57].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[57], Duration::from_nanos(98_000_000_000 / 251));
+        assert_eq!(waits[58], Duration::from_nanos(98_000_000_000 * 2 / 251));
+        // 88 s later (reset in 11 s) 200 are counted, 69 of them ours: the others spent 131
+        // in 90 s and will take 131 · 11 / 90 = 16 more. 800 - 10 - 16 = 774 usable, of which
+        // all but the last quarter at once.
+        let t1 = t0 + SECS(89);
+        p.observe(&headers(&[("ratelimit", "\"default\";r=800;t=11")]), t1);
+        let waits: Vec<Duration> = (0..526).map(|_| p.reserve(t1)).collect();
+        assert!(waits[..524].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[524], Duration::from_nanos(11_000_000_000 / 251));
+    }
+
+    #[test]
+    fn an_overtaken_response_does_not_give_back_budget() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(100, SECS(100)).unwrap();
+        p.observe(&headers(&[("ratelimit", "\"default\";r=10;t=50")]), t0);
+        assert_eq!(p.reserve(t0), SECS(50));
+        // A late response from earlier in the same window says 80 were left: ignored.
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=80;t=50")]),
+            t0 + MS(100),
+        );
+        assert_eq!(p.reserve(t0 + MS(100)), MS(49_900));
+        // A lower count in the same window is taken.
+        let mut p = Pacer::new(100, SECS(100)).unwrap();
+        p.observe(&headers(&[("ratelimit", "\"default\";r=80;t=50")]), t0);
+        p.observe(&headers(&[("ratelimit", "\"default\";r=0;t=50")]), t0);
+        assert_eq!(p.reserve(t0), SECS(50));
+        // The next window's count replaces it. Nobody else has spent yet, but early in the
+        // window the pace measured before (100 in 51 s) is expected to go on, and would take
+        // 100 · 100 / 51 > 90 by the reset: wait for it.
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=100;t=100")]),
+            t0 + SECS(50),
+        );
+        assert_eq!(p.clone().reserve(t0 + SECS(50)), SECS(100));
+        // A quarter into the window the count shows that nobody else spent: the rest of the
+        // budget goes at once (89: the slot booked at t0 + 50 s is in the configured window).
+        p.observe(
+            &headers(&[("ratelimit", "\"default\";r=100;t=70")]),
+            t0 + SECS(80),
+        );
+        assert!((0..89).all(|_| p.reserve(t0 + SECS(80)).is_zero()));
+        assert_eq!(p.reserve(t0 + SECS(80)), SECS(70));
+    }
+
+    /// One step of an arbitrary call sequence.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Reserve {
+            gap_ms: u64,
+            jitter_ms: u64,
+        },
+        Observe {
+            gap_ms: u64,
+            headers: Vec<(usize, Vec<u8>)>,
+        },
+        Pause {
+            ms: u64,
+        },
+    }
+
+    const NAMES: [&str; 8] = [
+        "ratelimit",
+        "ratelimit-policy",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ];
+
+    fn header_value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            (0u64..200, 0u64..30)
+                .prop_map(|(r, t)| format!("\"default\";r={r};t={t}").into_bytes()),
+            (1u64..200, 1u64..30)
+                .prop_map(|(q, w)| format!("\"default\";q={q};w={w}").into_bytes()),
+            (0u64..200, 0u64..200, 0u64..30)
+                .prop_map(|(l, r, t)| format!("limit={l}, remaining={r}, reset={t}").into_bytes()),
+            (0u64..300).prop_map(|n| n.to_string().into_bytes()),
+            "[ -~]{0,30}".prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..30),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0u64..300, 0u64..200).prop_map(|(gap_ms, jitter_ms)| Op::Reserve { gap_ms, jitter_ms }),
+            2 => (0u64..300, proptest::collection::vec((0..NAMES.len(), header_value()), 0..4))
+                .prop_map(|(gap_ms, headers)| Op::Observe { gap_ms, headers }),
+            1 => (0u64..2_000).prop_map(|ms| Op::Pause { ms }),
+        ]
+    }
+
+    /// Runs `ops`; returns the send times, and those booked after the first server policy.
+    fn run(p: &mut Pacer, ops: &[Op], fixed: &[(&'static str, &str)]) -> Vec<Instant> {
+        let t0 = Instant::now() + SECS(1);
+        let mut clock = t0;
+        let mut sends = Vec::new();
+        for op in ops {
+            match op {
+                Op::Reserve { gap_ms, jitter_ms } => {
+                    clock += MS(*gap_ms);
+                    // Out-of-order `now`s, as when threads read the clock before the lock.
+                    let now = clock.checked_sub(MS(*jitter_ms)).unwrap_or(clock);
+                    let wait = p.reserve(now);
+                    assert!(wait < SECS(24 * 3600), "{wait:?}");
+                    sends.push(now + wait);
+                }
+                Op::Observe { gap_ms, headers } => {
+                    clock += MS(*gap_ms);
+                    let mut h = HeaderMap::new();
+                    for (i, v) in headers {
+                        if let Ok(v) = http::HeaderValue::from_bytes(v) {
+                            h.append(NAMES[*i], v);
+                        }
+                    }
+                    for (k, v) in fixed {
+                        h.insert(*k, v.parse().unwrap());
+                    }
+                    p.observe(&h, clock);
+                }
+                Op::Pause { ms } => p.pause_until(clock + MS(*ms)),
+            }
+        }
+        sends
     }
 
     proptest! {
         #[test]
-        fn never_more_than_limit_in_any_window(
+        fn never_more_than_the_limit_in_any_window(
             requests in 1u32..40,
             per_ms in 1u64..5_000,
-            burst_pick in 0u32..40,
-            gaps in proptest::collection::vec(0u64..400, 1..300),
-            jitter in proptest::collection::vec(0u64..200, 300),
+            cap in proptest::option::of(1u32..10),
+            ops in proptest::collection::vec(op(), 1..300),
         ) {
-            let burst = burst_pick % requests + 1;
-            let per = MS(per_ms);
-            let mut p = Pacer::new(requests, per).unwrap().with_burst(burst).unwrap();
-            let t0 = Instant::now() + Duration::from_secs(1);
-            let mut clock = t0;
-            let mut sends = Vec::new();
-            for (i, g) in gaps.iter().enumerate() {
-                clock += MS(*g);
-                // Out-of-order `now`s, as when threads read the clock before the lock.
-                let now = clock.checked_sub(MS(jitter[i])).unwrap_or(clock);
-                let wait = p.reserve(now);
-                sends.push(now + wait);
+            let mut p = Pacer::new(requests, MS(per_ms)).unwrap();
+            if let Some(cap) = cap {
+                p = p.with_per_second_cap(cap).unwrap();
             }
-            prop_assert!(max_in_window(&mut sends, per) <= requests as usize);
+            let mut sends = run(&mut p, &ops, &[]);
+            let budget = (requests - margin_for(requests)) as usize;
+            prop_assert!(max_in_window(&mut sends, MS(per_ms)) <= budget);
+            if let Some(cap) = cap {
+                prop_assert!(max_in_window(&mut sends, SECS(1)) <= cap as usize);
+            }
         }
 
         #[test]
-        fn monotone_and_no_needless_wait(
-            requests in 1u32..40,
+        fn never_more_than_a_server_limit_in_any_window(
+            requests in 1u32..400,
             per_ms in 1u64..5_000,
-            burst_pick in 0u32..40,
-            gaps in proptest::collection::vec(0u64..400, 1..300),
+            q in 1u32..300,
+            w in 1u64..20,
+            ops in proptest::collection::vec(op(), 1..300),
         ) {
-            let burst = burst_pick % requests + 1;
-            let mut p = Pacer::new(requests, MS(per_ms)).unwrap().with_burst(burst).unwrap();
-            let interval = p.interval().unwrap();
-            let mut now = Instant::now();
-            let mut last_send: Option<Instant> = None;
-            for g in gaps {
-                now += MS(g);
-                let wait = p.reserve(now);
-                let send = now + wait;
-                if let Some(prev) = last_send {
-                    // Sends come out in call order when `now` does not go backwards.
-                    prop_assert!(send >= prev);
-                    // A request that waits is scheduled exactly one interval after the
-                    // previous slot at most (the bucket never idles while someone waits).
-                    if !wait.is_zero() {
-                        prop_assert!(send <= prev + interval);
-                    }
+            // The server announces its policy on every response; other headers vary.
+            let policy = format!("\"fixed\";q={q};w={w}");
+            let mut p = Pacer::new(requests, MS(per_ms)).unwrap();
+            let mut first = vec![Op::Observe { gap_ms: 0, headers: Vec::new() }];
+            first.extend(ops.iter().map(|op| match op {
+                // Drop random policies so that only the fixed one is in force.
+                Op::Observe { gap_ms, headers } => Op::Observe {
+                    gap_ms: *gap_ms,
+                    headers: headers.iter().filter(|(i, _)| !matches!(NAMES[*i], "ratelimit-policy" | "ratelimit-limit" | "x-ratelimit-limit" | "ratelimit")).cloned().collect(),
+                },
+                other => other.clone(),
+            }));
+            let mut sends = run(&mut p, &first, &[("ratelimit-policy", &policy)]);
+            prop_assert!(max_in_window(&mut sends, SECS(w)) <= q as usize);
+            let budget = (requests - margin_for(requests)) as usize;
+            prop_assert!(max_in_window(&mut sends, MS(per_ms)) <= budget);
+        }
+
+        #[test]
+        fn arbitrary_headers_never_panic(
+            headers in proptest::collection::vec((0..NAMES.len(), proptest::collection::vec(any::<u8>(), 0..60)), 0..8),
+        ) {
+            let mut h = HeaderMap::new();
+            for (i, v) in &headers {
+                if let Ok(v) = http::HeaderValue::from_bytes(v) {
+                    h.append(NAMES[*i], v);
                 }
-                last_send = Some(send);
             }
+            let _ = Announced::parse(&h);
+            let mut p = Pacer::cloudflare_default();
+            let t0 = Instant::now();
+            p.observe(&h, t0);
+            let _ = p.reserve(t0);
         }
 
         #[test]
-        fn burst_goes_at_once(requests in 1u32..100, burst_pick in 0u32..100, per_ms in 1u64..10_000) {
-            let burst = burst_pick % requests + 1;
-            let mut p = Pacer::new(requests, MS(per_ms)).unwrap().with_burst(burst).unwrap();
+        fn a_fresh_budget_goes_at_once(requests in 1u32..2_000, per_ms in 1u64..10_000) {
+            let mut p = Pacer::new(requests, MS(per_ms)).unwrap();
             let t0 = Instant::now();
-            for _ in 0..burst {
+            let budget = requests - margin_for(requests);
+            for _ in 0..budget {
                 prop_assert_eq!(p.reserve(t0), Duration::ZERO);
             }
-            // ... and then the steady spacing.
-            prop_assert_eq!(p.reserve(t0), p.interval().unwrap());
+            prop_assert_eq!(p.reserve(t0), MS(per_ms));
         }
     }
 }
