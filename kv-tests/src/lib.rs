@@ -26,6 +26,6 @@
 pub mod emulator;
 
 pub use emulator::{
-    Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, NamespaceInfo, RateLimit,
-    RequestRecord, SeedError, StoredEntry,
+    DEFAULT_ACCOUNT_ID, Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, NamespaceInfo,
+    RateLimit, RequestRecord, SeedError, StoredEntry,
 };
