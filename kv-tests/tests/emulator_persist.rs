@@ -370,6 +370,43 @@ fn library_config_persists_seeding_and_http_changes() {
 }
 
 #[test]
+fn answered_writes_survive_a_kill_9() {
+    let dir = TempDir::new("persist-kill");
+    let (mut child, base) = spawn(&["--persist", dir.arg()], Stdio::null());
+    let h = http(&base);
+    let ns = h.create_ns("crash");
+    for i in 0..20 {
+        let r = h.raw(
+            "PUT",
+            &format!("/{ns}/values/k{i}"),
+            format!("v{i}").as_bytes(),
+        );
+        assert_eq!(r.status, 200);
+    }
+    assert_eq!(h.delete(&format!("/{ns}/values/k7")).status, 200);
+    child.kill().unwrap(); // SIGKILL: no shutdown code runs, the WAL is left as it is
+    child.wait().unwrap();
+
+    let (mut child, base) = spawn(&["--persist", dir.arg()], Stdio::null());
+    let h = http(&base);
+    let keys = h.get(&format!("/{ns}/keys")).result();
+    assert_eq!(keys.as_array().unwrap().len(), 19, "{keys}");
+    assert_eq!(h.get(&format!("/{ns}/values/k19")).body, b"v19");
+    h.get(&format!("/{ns}/values/k7")).error(404, 10009);
+    sigterm_and_wait(&mut child);
+}
+
+#[test]
+fn help_documents_the_new_flags() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in ["--persist <DIR>", "--account-id <ID>"] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
 fn without_persist_nothing_is_written() {
     // The default stays in memory: two emulators never share state.
     let a = Emulator::start(EmulatorConfig::default().worker_threads(1)).unwrap();

@@ -738,7 +738,8 @@ impl Emulator {
     ///
     /// # Errors
     /// [`SeedError::DuplicateTitle`] if the account has a namespace with this title;
-    /// [`SeedError::Invalid`] for an empty or too-long title or too many namespaces.
+    /// [`SeedError::Invalid`] for an empty or too-long title or too many namespaces;
+    /// [`SeedError::Storage`] if (with persistence) the database refused the change.
     ///
     /// # Example
     /// ```
@@ -826,7 +827,8 @@ impl Emulator {
     ///
     /// # Errors
     /// [`SeedError::NamespaceNotFound`], [`SeedError::InvalidKey`], or
-    /// [`SeedError::Invalid`] for oversized metadata or value.
+    /// [`SeedError::Invalid`] for oversized metadata or value; [`SeedError::Storage`] if
+    /// (with persistence) the database refused the change.
     ///
     /// # Example
     /// ```
@@ -951,7 +953,8 @@ impl Emulator {
     /// Deletes a key; `Ok(false)` if it was absent (or expired).
     ///
     /// # Errors
-    /// [`SeedError::NamespaceNotFound`].
+    /// [`SeedError::NamespaceNotFound`]; [`SeedError::Storage`] if (with persistence) the
+    /// database refused the change.
     ///
     /// # Example
     /// ```
