@@ -340,6 +340,9 @@ fn library_config_persists_seeding_and_http_changes() {
     // An expiration far beyond i64 survives too (stored by bit pattern).
     let far = StoredEntry::new("far").with_expiration(u64::MAX);
     emu.put_entry(ACCOUNT, &ns, "far", far.clone()).unwrap();
+    // A NUL inside a key (valid UTF-8, so a valid key) is kept whole.
+    emu.put_entry(ACCOUNT, &ns, "nul\0inside", StoredEntry::new("n"))
+        .unwrap();
     emu.stop();
 
     let emu = Emulator::start(config()).unwrap();
@@ -347,7 +350,11 @@ fn library_config_persists_seeding_and_http_changes() {
     assert_eq!(emu.entry(ACCOUNT, &ns, "seeded"), Some(seeded));
     assert_eq!(emu.entry(ACCOUNT, &ns, "far"), Some(far));
     assert_eq!(emu.entry(ACCOUNT, &ns, "to-delete"), None);
-    assert_eq!(emu.keys(ACCOUNT, &ns).unwrap(), ["far", "seeded"]);
+    assert_eq!(
+        emu.keys(ACCOUNT, &ns).unwrap(),
+        ["far", "nul\0inside", "seeded"]
+    );
+    assert_eq!(h.get(&format!("/{ns}/values/nul%00inside")).body, b"n");
     assert_eq!(emu.namespace(ACCOUNT, &other).unwrap().title, "over http");
     assert_eq!(emu.namespace(ACCOUNT, &doomed), None);
     assert_eq!(
