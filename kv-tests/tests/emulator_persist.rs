@@ -213,7 +213,11 @@ fn binary_keeps_namespaces_values_metadata_and_expirations_across_sigterm() {
     let before_beta = snapshot(&h, &beta);
     assert_eq!(before_alpha["listing"].as_array().unwrap().len(), 9);
     assert_eq!(before_beta["listing"].as_array().unwrap().len(), 40);
+    let wal = dir.path().join("kv-emulator.sqlite3-wal");
+    assert!(wal.exists(), "WAL mode");
     sigterm_and_wait(&mut child);
+    // Closed cleanly: the WAL was checkpointed into the database file and removed.
+    assert!(!wal.exists(), "the database was not closed at SIGTERM");
 
     let (mut child, base) = spawn(&["--persist", dir.arg(), "--token", "tok"], Stdio::null());
     let h = http(&base);
