@@ -26,7 +26,7 @@
 pub mod emulator;
 
 pub use emulator::{
-    CLOUDFLARE_BULK_ITEM_COST, CLOUDFLARE_LATENCY, DEFAULT_EDGE_TIMEOUT, Emulator, EmulatorConfig,
-    FaultKind, FaultPlan, FaultScope, NamespaceInfo, RateLimit, RateLimitHeaders, RequestRecord,
-    SeedError, StoredEntry,
+    CLOUDFLARE_BULK_ITEM_COST, CLOUDFLARE_LATENCY, DEFAULT_ACCOUNT_ID, DEFAULT_EDGE_TIMEOUT,
+    Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, NamespaceInfo, RateLimit,
+    RateLimitHeaders, RequestRecord, SeedError, StoredEntry,
 };

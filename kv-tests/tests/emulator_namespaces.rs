@@ -233,7 +233,7 @@ fn routing_errors() {
     let h = Http::new(&emu);
     let id = h.create_ns("r");
     assert_eq!(
-        h.send_abs("GET", &format!("{}/user/tokens/verify", h.base), None, None)
+        h.send_abs("GET", &format!("{}/zones", h.base), None, None)
             .error(404, 7003),
         "No route for the URI"
     );

@@ -5,12 +5,15 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use kv_tests::emulator::RateLimitHeaders;
-use kv_tests::{Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, RateLimit};
+use kv_tests::{
+    Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, RateLimit, RateLimitHeaders,
+    RequestRecord,
+};
 
 /// A local emulator of the Cloudflare Workers KV REST API.
 ///
@@ -130,6 +133,17 @@ struct Args {
     /// (Ratelimit, Ratelimit-Policy) or both (default).
     #[arg(long, value_name = "FAMILY", value_parser = |s: &str| s.parse::<RateLimitHeaders>())]
     ratelimit_headers: Option<RateLimitHeaders>,
+
+    /// Keep namespaces, values, metadata and expirations in DIR/kv-emulator.sqlite3 across
+    /// restarts (created if missing; every change is committed before it is answered).
+    /// Without it, everything is in memory and gone at exit.
+    #[arg(long, value_name = "DIR")]
+    persist: Option<PathBuf>,
+
+    /// The account id that GET /memberships, GET /accounts report (so tools such as wrangler
+    /// find it without CLOUDFLARE_ACCOUNT_ID). Default: 0123456789abcdef0123456789abcdef.
+    #[arg(long, value_name = "ID")]
+    account_id: Option<String>,
 }
 
 fn parse_applied(s: &str) -> Result<bool, String> {
@@ -264,11 +278,13 @@ fn main() -> ExitCode {
         edge_timeout_applies: args
             .edge_timeout_writes
             .unwrap_or(profile.edge_timeout_applies),
+        persist: args.persist,
+        account_id: args.account_id,
     };
     let emu = match Emulator::start(config) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("kv-emulator: cannot listen on {}: {e}", args.listen);
+            eprintln!("kv-emulator: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -293,21 +309,49 @@ fn main() -> ExitCode {
         loop {
             tokio::select! {
                 s = wait_for_signal() => return s,
-                _ = tick.tick(), if log => {
-                    for r in emu.take_requests() {
-                        let q = r.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
-                        let status = r.status.map_or_else(|| "dropped".to_owned(), |s| s.to_string());
-                        let fault = r.fault.map(|f| format!(" fault={f}")).unwrap_or_default();
-                        let limited = if r.rate_limited { " rate-limited" } else { "" };
-                        eprintln!("#{} {} {}{} -> {}{}{} ({} body bytes)", r.seq, r.method, r.path, q, status, fault, limited, r.body_len);
-                    }
-                }
+                _ = tick.tick(), if log => print_log(&emu.take_requests()),
             }
         }
     });
-    eprintln!("kv-emulator: {signal}, shutting down");
-    emu.stop();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "kv-emulator: {signal}, shutting down"
+    );
+    // Stop serving first, then print what is left of the log: every request answered
+    // before the signal is printed, and none can be added once the server is gone.
+    // Stopping also closes the --persist database.
+    let rest = emu.stop_and_take_requests();
+    if log {
+        print_log(&rest);
+    }
     ExitCode::SUCCESS
+}
+
+/// Prints request records to stderr, one line each (write errors are ignored: a closed
+/// stderr must not stop the emulator).
+fn print_log(records: &[RequestRecord]) {
+    if records.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for r in records {
+        let q = r
+            .query
+            .as_deref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        let status = r
+            .status
+            .map_or_else(|| "dropped".to_owned(), |s| s.to_string());
+        let fault = r.fault.map(|f| format!(" fault={f}")).unwrap_or_default();
+        let limited = if r.rate_limited { " rate-limited" } else { "" };
+        let _ = writeln!(
+            err,
+            "#{} {} {}{} -> {}{}{} ({} body bytes)",
+            r.seq, r.method, r.path, q, status, fault, limited, r.body_len
+        );
+    }
+    let _ = err.flush();
 }
 
 #[cfg(unix)]

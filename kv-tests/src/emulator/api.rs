@@ -47,6 +47,8 @@ pub(crate) mod code {
     pub const TOO_MANY_NAMESPACES: u32 = 10030;
     pub const BAD_EXPIRATION: u32 = 10034;
     pub const METHOD_NOT_ALLOWED: u32 = 10405;
+    pub const INVALID_HEADERS: u32 = 6003;
+    pub const UNAUTHORIZED_RESOURCE: u32 = 9109;
 }
 
 /// A response before it becomes a hyper response.
@@ -132,6 +134,14 @@ pub(crate) enum Op {
     BulkWrite,
     BulkDelete,
     BulkGet,
+    /// `GET /user/tokens/verify`.
+    VerifyToken,
+    /// `GET /memberships`.
+    ListMemberships,
+    /// `GET /accounts`.
+    ListAccounts,
+    /// `GET /user` (always 9109: the emulator knows no user details).
+    GetUser,
 }
 
 impl Op {
@@ -185,6 +195,9 @@ const NAMESPACES: &str = "/storage/kv/namespaces";
 
 /// Routes a raw (still percent-encoded) path.
 pub(crate) fn resolve<'a>(method: &Method, path: &'a str) -> Resolve<'a> {
+    if let Some(op) = account_route(path) {
+        return account_resolve(method, op);
+    }
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return Resolve::NoRoute;
     };
@@ -389,7 +402,7 @@ pub(crate) fn authorized(auth: &AuthConfig, headers: &HeaderMap) -> bool {
     token_ok || key_ok
 }
 
-fn valid_account(a: &str) -> bool {
+pub(crate) fn valid_account(a: &str) -> bool {
     !a.is_empty()
         && a.len() <= 32
         && a.bytes()
@@ -413,6 +426,19 @@ fn parse_ns_id(raw: &str) -> Result<String, Reply> {
             code::BAD_NAMESPACE_ID,
             &format!("could not parse UUID from request's namespace_id: '{raw}'"),
         ))
+    }
+}
+
+/// Maps a failed store mutation: an unknown namespace, or a change the persistence
+/// database refused (500, code 10002; nothing was changed).
+fn store_failed(op: &str) -> impl Fn(NsError) -> Reply + '_ {
+    move |e| match e {
+        NsError::Storage(m) => err(
+            500,
+            code::INTERNAL,
+            &format!("{op}: 'Internal server error: the change could not be persisted ({m})'"),
+        ),
+        _ => ns_not_found(op),
     }
 }
 
@@ -547,6 +573,9 @@ pub(crate) async fn handle(shared: &Shared, req: Request<'_>) -> Reply {
 
 async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
     let t = req.target;
+    if let Some(reply) = account_handle(shared, &req) {
+        return reply;
+    }
     if !valid_account(t.account) {
         return Err(err(
             400,
@@ -574,23 +603,20 @@ async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
             Ok(ok(ns_out(&ns_id, ns)))
         }
         Op::RenameNamespace => rename_namespace(shared, t.account, &ns_id, &req.body),
-        Op::DeleteNamespace => {
-            if shared.store_write().delete_namespace(t.account, &ns_id) {
-                Ok(ok(()))
-            } else {
-                Err(ns_not_found("remove namespace"))
-            }
-        }
+        Op::DeleteNamespace => match shared.store_write().delete_namespace(t.account, &ns_id) {
+            Ok(true) => Ok(ok(())),
+            Ok(false) => Err(ns_not_found("remove namespace")),
+            Err(e) => Err(store_failed("remove namespace")(e)),
+        },
         Op::ListKeys => list_keys(shared, t.account, &ns_id, &query),
         Op::GetValue => get_value(shared, t.account, &ns_id, t.key),
         Op::PutValue => put_value(shared, &req, &ns_id, &query).await,
         Op::DeleteValue => {
             let key = decode_key(t.key)?;
-            let mut store = shared.store_write();
-            let ns = store
-                .namespace_mut(t.account, &ns_id)
-                .ok_or_else(|| ns_not_found("remove key"))?;
-            ns.entries.remove(&key);
+            shared
+                .store_write()
+                .remove_entry(t.account, &ns_id, &key)
+                .map_err(store_failed("remove key"))?;
             Ok(ok(()))
         }
         Op::GetMetadata => {
@@ -603,6 +629,7 @@ async fn handle_inner(shared: &Shared, req: Request<'_>) -> Res {
         Op::BulkWrite => bulk_write(shared, &req, &ns_id),
         Op::BulkDelete => bulk_delete(shared, &req, &ns_id),
         Op::BulkGet => bulk_get(shared, &req, &ns_id),
+        Op::VerifyToken | Op::ListMemberships | Op::ListAccounts | Op::GetUser => Err(no_route()),
     }
 }
 
@@ -741,6 +768,7 @@ fn create_namespace(shared: &Shared, account: &str, body: &[u8]) -> Res {
             code::DUPLICATE_TITLE,
             "create namespace: 'A namespace with this account ID and title already exists'",
         )),
+        Err(e @ NsError::Storage(_)) => Err(store_failed("create namespace")(e)),
         Err(_) => Err(err(
             400,
             code::TOO_MANY_NAMESPACES,
@@ -768,7 +796,7 @@ fn rename_namespace(shared: &Shared, account: &str, ns_id: &str, body: &[u8]) ->
             code::DUPLICATE_TITLE,
             "rename namespace: 'A namespace with this account ID and title already exists'",
         )),
-        Err(_) => Err(ns_not_found("rename namespace")),
+        Err(e) => Err(store_failed("rename namespace")(e)),
     }
 }
 
@@ -949,18 +977,15 @@ async fn put_value(shared: &Shared, req: &Request<'_>, ns_id: &str, q: &Query<'_
     let now = shared.clock.now();
     let expiration = expiry(q.get("expiration_ttl"), q.get("expiration"), now)
         .map_err(|msg| err(400, code::BAD_EXPIRATION, &msg))?;
-    let mut store = shared.store_write();
-    let ns = store
-        .namespace_mut(req.target.account, ns_id)
-        .ok_or_else(|| ns_not_found("put"))?;
-    ns.entries.insert(
-        key,
-        Entry {
-            value,
-            metadata,
-            expiration,
-        },
-    );
+    let entry = Entry {
+        value,
+        metadata,
+        expiration,
+    };
+    shared
+        .store_write()
+        .put_entry(req.target.account, ns_id, key, entry)
+        .map_err(store_failed("put"))?;
     Ok(ok(()))
 }
 
@@ -1055,22 +1080,26 @@ fn bulk_write(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
     let failures = req
         .partial
         .map(|(plan, seq)| plan.partial_failures(seq, prepared.len()));
-    let failed = |i: usize| failures.as_ref().is_some_and(|f| f[i]);
     let total = prepared.len();
     let mut unsuccessful: Vec<String> = Vec::new();
-    {
-        let mut store = shared.store_write();
-        let ns = store
-            .namespace_mut(req.target.account, ns_id)
-            .ok_or_else(|| ns_not_found("bulk write"))?;
-        for (i, (key, entry)) in prepared.into_iter().enumerate() {
-            if failed(i) {
-                unsuccessful.push(key);
-            } else {
-                ns.entries.insert(key, entry);
+    let to_write = match &failures {
+        None => prepared,
+        Some(failed) => {
+            let mut keep = Vec::with_capacity(total);
+            for (i, (key, entry)) in prepared.into_iter().enumerate() {
+                if failed[i] {
+                    unsuccessful.push(key);
+                } else {
+                    keep.push((key, entry));
+                }
             }
+            keep
         }
-    }
+    };
+    shared
+        .store_write()
+        .put_entries(req.target.account, ns_id, to_write)
+        .map_err(store_failed("bulk write"))?;
     Ok(ok(BulkResult {
         successful_key_count: total - unsuccessful.len(),
         unsuccessful_keys: unsuccessful.iter().map(String::as_str).collect(),
@@ -1094,19 +1123,24 @@ fn bulk_delete(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
         .partial
         .map(|(plan, seq)| plan.partial_failures(seq, keys.len()));
     let mut unsuccessful: Vec<&str> = Vec::new();
-    {
-        let mut store = shared.store_write();
-        let ns = store
-            .namespace_mut(req.target.account, ns_id)
-            .ok_or_else(|| ns_not_found("bulk delete"))?;
-        for (i, &key) in keys.iter().enumerate() {
-            if failures.as_ref().is_some_and(|f| f[i]) {
-                unsuccessful.push(key);
-            } else {
-                ns.entries.remove(key);
+    let deleted: Cow<'_, [&str]> = match &failures {
+        None => Cow::Borrowed(&keys),
+        Some(failed) => {
+            let mut keep = Vec::with_capacity(keys.len());
+            for (i, &key) in keys.iter().enumerate() {
+                if failed[i] {
+                    unsuccessful.push(key);
+                } else {
+                    keep.push(key);
+                }
             }
+            Cow::Owned(keep)
         }
-    }
+    };
+    shared
+        .store_write()
+        .remove_entries(req.target.account, ns_id, &deleted)
+        .map_err(store_failed("bulk delete"))?;
     Ok(ok(BulkResult {
         successful_key_count: keys.len() - unsuccessful.len(),
         unsuccessful_keys: unsuccessful,
@@ -1208,6 +1242,145 @@ fn bulk_get(shared: &Shared, req: &Request<'_>, ns_id: &str) -> Res {
     Ok(ok(result))
 }
 
+// ----- account routes (outside /accounts/{id}/storage/kv) -----
+
+/// The account routes wrangler and other tools ask before the KV routes.
+fn account_route(path: &str) -> Option<Op> {
+    match path {
+        "/client/v4/user/tokens/verify" => Some(Op::VerifyToken),
+        "/client/v4/memberships" => Some(Op::ListMemberships),
+        "/client/v4/accounts" => Some(Op::ListAccounts),
+        "/client/v4/user" => Some(Op::GetUser),
+        _ => None,
+    }
+}
+
+fn account_resolve(method: &Method, op: Op) -> Resolve<'static> {
+    if *method != Method::GET {
+        return Resolve::MethodNotAllowed;
+    }
+    Resolve::Ok(Target {
+        op,
+        account: "",
+        ns: "",
+        key: "",
+    })
+}
+
+/// The display name of the emulated account.
+const ACCOUNT_NAME: &str = "KV Emulator";
+/// The creation time the emulated account reports.
+const ACCOUNT_CREATED_ON: &str = "2020-01-01T00:00:00.000000Z";
+
+/// A stable, non-reversible-looking id for a token (FNV-1a, then SplitMix64): the same token
+/// always gets the same id, and the token itself is never echoed.
+fn token_id(token: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let a = super::store::splitmix64(h);
+    let b = super::store::splitmix64(a ^ 0x5bd1_e995);
+    format!("{a:016x}{b:016x}")
+}
+
+#[derive(Serialize)]
+struct ListInfo {
+    page: u64,
+    per_page: u64,
+    count: usize,
+    total_count: usize,
+    total_pages: u64,
+}
+
+/// Pages a list of one item the way Cloudflare's page-style lists do.
+fn one_item_page(item: Value, q: &Query<'_>, default_per_page: u64) -> Res {
+    let page = parse_int_param(q, "page")?.unwrap_or(1);
+    if page < 1 {
+        return Err(invalid("page: must be at least 1"));
+    }
+    let per_page = parse_int_param(q, "per_page")?.unwrap_or(default_per_page);
+    if !(1..=1000).contains(&per_page) {
+        return Err(invalid("per_page: must be between 1 and 1000"));
+    }
+    let items: Vec<Value> = if page == 1 { vec![item] } else { Vec::new() };
+    let info = ListInfo {
+        page,
+        per_page,
+        count: items.len(),
+        total_count: 1,
+        total_pages: 1,
+    };
+    Ok(envelope(200, items, Some(info)))
+}
+
+fn account_json(id: &str) -> Value {
+    serde_json::json!({
+        "id": id,
+        "name": ACCOUNT_NAME,
+        "type": "standard",
+        "settings": {
+            "enforce_twofactor": false,
+            "api_access_enabled": null,
+            "access_approval_expiry": null,
+            "use_account_custom_ns_by_default": false,
+            "default_nameservers": "cloudflare.standard",
+            "abuse_contact_email": null
+        },
+        "legacy_flags": {},
+        "created_on": ACCOUNT_CREATED_ON
+    })
+}
+
+/// Answers the account routes (already authenticated); `None` for the KV routes.
+fn account_handle(shared: &Shared, req: &Request<'_>) -> Option<Res> {
+    let op = req.target.op;
+    if !matches!(
+        op,
+        Op::VerifyToken | Op::ListMemberships | Op::ListAccounts | Op::GetUser
+    ) {
+        return None;
+    }
+    let query = Query::parse(req.query);
+    let account = shared.account_id.as_str();
+    Some(match op {
+        Op::VerifyToken => {
+            let bearer = header_str(req.headers, AUTHORIZATION.as_str())
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim())
+                .filter(|t| !t.is_empty());
+            match bearer {
+                Some(token) => Ok(ok(serde_json::json!({
+                    "id": token_id(token),
+                    "status": "active",
+                }))),
+                // Authenticated with X-Auth-Email/X-Auth-Key: there is no token to verify.
+                None => Err(err(400, code::INVALID_HEADERS, "Invalid request headers")),
+            }
+        }
+        Op::ListMemberships => {
+            let membership = serde_json::json!({
+                "id": token_id(&format!("membership:{account}")),
+                "code": token_id(&format!("code:{account}")),
+                "status": "accepted",
+                "account": { "id": account, "name": ACCOUNT_NAME },
+                "roles": ["Administrator"],
+                "api_access_enabled": null,
+            });
+            one_item_page(membership, &query, 20)
+        }
+        // What Cloudflare answers a token without "User Details: Read"; wrangler whoami
+        // then reports that it cannot show an email and carries on.
+        Op::GetUser => Err(err(
+            403,
+            code::UNAUTHORIZED_RESOURCE,
+            "Unauthorized to access requested resource",
+        )),
+        _ => one_item_page(account_json(account), &query, 20),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1229,7 +1402,23 @@ mod tests {
         let v = format!("{p}/0123/bulk");
         assert!(matches!(resolve(&Method::DELETE, &v), Resolve::Ok(t) if t.op == Op::BulkDelete));
         assert!(matches!(
+            resolve(&Method::GET, "/client/v4/users"),
+            Resolve::NoRoute
+        ));
+        assert!(matches!(
             resolve(&Method::GET, "/client/v4/user"),
+            Resolve::Ok(t) if t.op == Op::GetUser
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/client/v4/memberships"),
+            Resolve::Ok(t) if t.op == Op::ListMemberships
+        ));
+        assert!(matches!(
+            resolve(&Method::POST, "/client/v4/accounts"),
+            Resolve::MethodNotAllowed
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/client/v4/accounts/"),
             Resolve::NoRoute
         ));
     }

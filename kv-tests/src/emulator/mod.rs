@@ -3,12 +3,14 @@
 mod api;
 mod fault;
 mod log;
+mod persist;
 mod server;
 mod store;
 
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -79,7 +81,18 @@ pub struct EmulatorConfig {
     /// Whether a request answered 524 was still applied (`true`, the default: on Cloudflare
     /// the origin finishes the work after the edge gave up) or not at all (`false`).
     pub edge_timeout_applies: bool,
+    /// Keep the state in an SQLite database in this directory (created if missing), loaded at
+    /// start and written through on every change; default `None` (in memory only).
+    /// See [`EmulatorConfig::persist`].
+    pub persist: Option<PathBuf>,
+    /// The account the account routes (`/user/tokens/verify`, `/memberships`, `/accounts`)
+    /// report; default `None`, which reports [`DEFAULT_ACCOUNT_ID`]. The KV routes accept
+    /// any valid account id either way.
+    pub account_id: Option<String>,
 }
+
+/// The account id the account routes report when [`EmulatorConfig::account_id`] is not set.
+pub const DEFAULT_ACCOUNT_ID: &str = "0123456789abcdef0123456789abcdef";
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -99,6 +112,8 @@ impl Default for EmulatorConfig {
             bulk_item_cost: Duration::ZERO,
             edge_timeout: DEFAULT_EDGE_TIMEOUT,
             edge_timeout_applies: true,
+            persist: None,
+            account_id: None,
         }
     }
 }
@@ -134,6 +149,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("bulk_item_cost", &self.bulk_item_cost)
             .field("edge_timeout", &self.edge_timeout)
             .field("edge_timeout_applies", &self.edge_timeout_applies)
+            .field("persist", &self.persist)
+            .field("account_id", &self.account_id)
             .finish()
     }
 }
@@ -341,6 +358,43 @@ impl EmulatorConfig {
         self.edge_timeout_applies = applies;
         self
     }
+
+    /// Persists namespaces, values, metadata and expirations in `dir/kv-emulator.sqlite3`
+    /// (SQLite, WAL mode). [`Emulator::start`] loads what is there; every change made through
+    /// the API or the seeding methods is committed before it is answered or returned. One
+    /// emulator at a time may use a directory.
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// let dir = std::env::temp_dir().join(format!("kv-emu-doc-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let emu = Emulator::start(EmulatorConfig::default().persist(&dir))?;
+    /// let ns = emu.create_namespace("acct", "kept").unwrap();
+    /// emu.put_entry("acct", &ns, "k", StoredEntry::new(vec![0xff, 0])).unwrap();
+    /// emu.stop();
+    /// let emu = Emulator::start(EmulatorConfig::default().persist(&dir))?;
+    /// assert_eq!(emu.namespace("acct", &ns).unwrap().title, "kept");
+    /// assert_eq!(emu.entry("acct", &ns, "k").unwrap().value, [0xff, 0]);
+    /// # emu.stop();
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn persist(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.persist = Some(dir.into());
+        self
+    }
+
+    /// Sets the account id the account routes report.
+    ///
+    /// ```
+    /// use kv_tests::EmulatorConfig;
+    /// let config = EmulatorConfig::default().account_id("023e105f4ecef8ad9ca31a8372d0c353");
+    /// assert_eq!(config.account_id.as_deref(), Some("023e105f4ecef8ad9ca31a8372d0c353"));
+    /// ```
+    pub fn account_id(mut self, id: impl Into<String>) -> Self {
+        self.account_id = Some(id.into());
+        self
+    }
 }
 
 /// The timing settings, read once per request.
@@ -394,6 +448,7 @@ pub(crate) struct Shared {
     log_enabled: AtomicBool,
     log_bodies: AtomicBool,
     timing: Mutex<Timing>,
+    account_id: String,
 }
 
 impl Shared {
@@ -467,7 +522,9 @@ impl Emulator {
     /// Binds `config.listen` and starts serving on background threads.
     ///
     /// # Errors
-    /// When the address cannot be bound or the runtime cannot start.
+    /// When the account id is invalid, the address cannot be bound, the runtime cannot
+    /// start, or (with [`persist`](EmulatorConfig::persist)) the database cannot be opened,
+    /// locked or read; the message says which.
     ///
     /// # Example
     /// ```
@@ -479,7 +536,25 @@ impl Emulator {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn start(config: EmulatorConfig) -> io::Result<Emulator> {
-        let listener = StdListener::bind(config.listen)?;
+        let account_id = config
+            .account_id
+            .unwrap_or_else(|| DEFAULT_ACCOUNT_ID.to_owned());
+        if !api::valid_account(&account_id) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid account id {account_id:?}: 1 to 32 characters of A-Z a-z 0-9 _ -"),
+            ));
+        }
+        let store = match &config.persist {
+            None => Store::default(),
+            Some(dir) => {
+                let (db, loaded) = persist::Db::open(dir).map_err(|e| io::Error::other(e.0))?;
+                Store::with_db(db, loaded)
+            }
+        };
+        let listener = StdListener::bind(config.listen).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.listen))
+        })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -493,7 +568,7 @@ impl Emulator {
         };
         let faults_active = config.faults.is_active();
         let shared = Arc::new(Shared {
-            store: RwLock::new(Store::default()),
+            store: RwLock::new(store),
             clock: Clock::default(),
             auth: AuthConfig {
                 token: config.token,
@@ -519,6 +594,7 @@ impl Emulator {
                 edge_timeout: config.edge_timeout,
                 edge_applies: config.edge_timeout_applies,
             }),
+            account_id,
         });
         let (shutdown, rx) = watch::channel(false);
         runtime.spawn(server::accept_loop(listener, shared.clone(), rx));
@@ -570,6 +646,23 @@ impl Emulator {
         self.shutdown_now();
     }
 
+    /// Stops the server like [`stop`](Self::stop) and returns the request log as it is
+    /// then: every request answered before the call is in it (the binary prints it this way
+    /// at shutdown, so no line is lost).
+    ///
+    /// ```
+    /// use kv_tests::{Emulator, EmulatorConfig};
+    /// let emu = Emulator::start(EmulatorConfig::default())?;
+    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let _ = ureq::get(&url).header("Authorization", "Bearer t").call();
+    /// assert_eq!(emu.stop_and_take_requests().len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stop_and_take_requests(mut self) -> Vec<RequestRecord> {
+        self.shutdown_now();
+        self.take_requests()
+    }
+
     fn shutdown_now(&mut self) {
         let _ = self.shutdown.send(true);
         if let Some(rt) = self.runtime.take() {
@@ -579,6 +672,9 @@ impl Emulator {
                 rt.shutdown_timeout(Duration::from_secs(2));
             }
         }
+        // With persistence: close the database (the WAL is checkpointed into the file).
+        // Every change was committed when it was made, so nothing is pending here.
+        let _ = self.shared.store_write().close_db();
     }
 
     // ----- clock -----
@@ -913,7 +1009,8 @@ impl Emulator {
     ///
     /// # Errors
     /// [`SeedError::DuplicateTitle`] if the account has a namespace with this title;
-    /// [`SeedError::Invalid`] for an empty or too-long title or too many namespaces.
+    /// [`SeedError::Invalid`] for an empty or too-long title or too many namespaces;
+    /// [`SeedError::Storage`] if (with persistence) the database refused the change.
     ///
     /// # Example
     /// ```
@@ -934,6 +1031,7 @@ impl Emulator {
             .create_namespace(account, title, None, None, self.shared.max_namespaces)
             .map_err(|e| match e {
                 NsError::DuplicateTitle => SeedError::DuplicateTitle(title.to_owned()),
+                NsError::Storage(m) => SeedError::Storage(m),
                 _ => SeedError::Invalid("too many namespaces".to_owned()),
             })
     }
@@ -975,7 +1073,8 @@ impl Emulator {
             .unwrap_or_default()
     }
 
-    /// Deletes a namespace and its keys; `false` if it did not exist.
+    /// Deletes a namespace and its keys; `false` if it did not exist (or, with persistence,
+    /// if the database refused the deletion, in which case nothing was deleted).
     ///
     /// ```
     /// use kv_tests::{Emulator, EmulatorConfig};
@@ -989,6 +1088,7 @@ impl Emulator {
         self.shared
             .store_write()
             .delete_namespace(account, namespace_id)
+            .unwrap_or(false)
     }
 
     /// Writes a key directly (replacing value, metadata and expiration).
@@ -998,7 +1098,8 @@ impl Emulator {
     ///
     /// # Errors
     /// [`SeedError::NamespaceNotFound`], [`SeedError::InvalidKey`], or
-    /// [`SeedError::Invalid`] for oversized metadata or value.
+    /// [`SeedError::Invalid`] for oversized metadata or value; [`SeedError::Storage`] if
+    /// (with persistence) the database refused the change.
     ///
     /// # Example
     /// ```
@@ -1028,19 +1129,15 @@ impl Emulator {
                 entry.value.len()
             )));
         }
-        let mut store = self.shared.store_write();
-        let ns = store
-            .namespace_mut(account, namespace_id)
-            .ok_or_else(|| SeedError::NamespaceNotFound(namespace_id.to_owned()))?;
-        ns.entries.insert(
-            key.to_owned(),
-            Entry {
-                value: entry.value.into(),
-                metadata: entry.metadata.filter(|m| !m.is_null()),
-                expiration: entry.expiration,
-            },
-        );
-        Ok(())
+        let entry = Entry {
+            value: entry.value.into(),
+            metadata: entry.metadata.filter(|m| !m.is_null()),
+            expiration: entry.expiration,
+        };
+        self.shared
+            .store_write()
+            .put_entry(account, namespace_id, key.to_owned(), entry)
+            .map_err(|e| seed_error(e, namespace_id))
     }
 
     /// A live (not expired) entry, if present.
@@ -1127,7 +1224,8 @@ impl Emulator {
     /// Deletes a key; `Ok(false)` if it was absent (or expired).
     ///
     /// # Errors
-    /// [`SeedError::NamespaceNotFound`].
+    /// [`SeedError::NamespaceNotFound`]; [`SeedError::Storage`] if (with persistence) the
+    /// database refused the change.
     ///
     /// # Example
     /// ```
@@ -1146,11 +1244,20 @@ impl Emulator {
         key: &str,
     ) -> Result<bool, SeedError> {
         let now = self.now();
-        let mut store = self.shared.store_write();
-        let ns = store
-            .namespace_mut(account, namespace_id)
-            .ok_or_else(|| SeedError::NamespaceNotFound(namespace_id.to_owned()))?;
-        Ok(ns.entries.remove(key).is_some_and(|e| e.live(now)))
+        let removed = self
+            .shared
+            .store_write()
+            .remove_entry(account, namespace_id, key)
+            .map_err(|e| seed_error(e, namespace_id))?;
+        Ok(removed.is_some_and(|e| e.live(now)))
+    }
+}
+
+/// A failed store mutation of the seeding API as a [`SeedError`].
+fn seed_error(e: NsError, namespace_id: &str) -> SeedError {
+    match e {
+        NsError::Storage(m) => SeedError::Storage(m),
+        _ => SeedError::NamespaceNotFound(namespace_id.to_owned()),
     }
 }
 

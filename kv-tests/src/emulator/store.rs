@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::persist::Db;
+
 /// Maximum key size in UTF-8 bytes.
 pub(crate) const MAX_KEY_BYTES: usize = 512;
 /// Maximum value size in bytes (25 MiB).
@@ -138,6 +140,10 @@ pub enum SeedError {
     /// The title is empty or too long, or the account id is invalid.
     #[error("invalid argument: {0}")]
     Invalid(String),
+    /// With persistence on: the change could not be committed to the database, so it was
+    /// not made.
+    #[error("persistence failed: {0}")]
+    Storage(String),
 }
 
 /// A stored entry; the value is `Bytes` so reads do not copy it.
@@ -165,21 +171,145 @@ pub(crate) struct Namespace {
 }
 
 /// Every account's namespaces, keyed by account id then namespace id.
+///
+/// Mutations go through the methods below, which commit them to the persistence database
+/// first when there is one (`db`); without one they are plain map operations.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     accounts: HashMap<String, BTreeMap<String, Namespace>>,
     next_id: u64,
+    db: Option<Db>,
 }
 
-/// Why a namespace could not be created or renamed.
+/// Why a store mutation failed.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum NsError {
     NotFound,
     DuplicateTitle,
     TooMany,
+    /// The persistence database refused the change (nothing was changed).
+    Storage(String),
+}
+
+impl From<super::persist::PersistError> for NsError {
+    fn from(e: super::persist::PersistError) -> Self {
+        NsError::Storage(e.0)
+    }
 }
 
 impl Store {
+    /// A store backed by an opened persistence database, holding what it loaded.
+    pub fn with_db(db: Db, loaded: super::persist::Loaded) -> Store {
+        let (accounts, next_id) = loaded;
+        Store {
+            accounts,
+            next_id,
+            db: Some(db),
+        }
+    }
+
+    /// Closes the persistence database, if any; later mutations fail with
+    /// [`NsError::Storage`].
+    pub fn close_db(&mut self) -> Result<(), NsError> {
+        match &self.db {
+            Some(db) => Ok(db.close()?),
+            None => Ok(()),
+        }
+    }
+
+    /// Inserts or replaces one entry.
+    pub fn put_entry(
+        &mut self,
+        account: &str,
+        ns_id: &str,
+        key: String,
+        entry: Entry,
+    ) -> Result<(), NsError> {
+        let ns = self
+            .accounts
+            .get_mut(account)
+            .and_then(|m| m.get_mut(ns_id))
+            .ok_or(NsError::NotFound)?;
+        if let Some(db) = &self.db {
+            let item = [(key, entry)];
+            db.put_entries(account, ns_id, &item)?;
+            let [(key, entry)] = item;
+            ns.entries.insert(key, entry);
+        } else {
+            ns.entries.insert(key, entry);
+        }
+        Ok(())
+    }
+
+    /// Inserts or replaces entries (one database transaction).
+    pub fn put_entries(
+        &mut self,
+        account: &str,
+        ns_id: &str,
+        items: Vec<(String, Entry)>,
+    ) -> Result<(), NsError> {
+        let ns = self
+            .accounts
+            .get_mut(account)
+            .and_then(|m| m.get_mut(ns_id))
+            .ok_or(NsError::NotFound)?;
+        if let Some(db) = &self.db {
+            db.put_entries(account, ns_id, &items)?;
+        }
+        for (key, entry) in items {
+            ns.entries.insert(key, entry);
+        }
+        Ok(())
+    }
+
+    /// Removes one entry; returns it if it was there (live or expired).
+    pub fn remove_entry(
+        &mut self,
+        account: &str,
+        ns_id: &str,
+        key: &str,
+    ) -> Result<Option<Entry>, NsError> {
+        let ns = self
+            .accounts
+            .get_mut(account)
+            .and_then(|m| m.get_mut(ns_id))
+            .ok_or(NsError::NotFound)?;
+        if let Some(db) = &self.db
+            && ns.entries.contains_key(key)
+        {
+            db.delete_entries(account, ns_id, &[key])?;
+        }
+        Ok(ns.entries.remove(key))
+    }
+
+    /// Removes entries (one database transaction); absent keys are skipped.
+    pub fn remove_entries(
+        &mut self,
+        account: &str,
+        ns_id: &str,
+        keys: &[&str],
+    ) -> Result<(), NsError> {
+        let ns = self
+            .accounts
+            .get_mut(account)
+            .and_then(|m| m.get_mut(ns_id))
+            .ok_or(NsError::NotFound)?;
+        if let Some(db) = &self.db {
+            let present: Vec<&str> = keys
+                .iter()
+                .copied()
+                .filter(|k| ns.entries.contains_key(*k))
+                .collect();
+            if !present.is_empty() {
+                db.delete_entries(account, ns_id, &present)?;
+            }
+        }
+        for &key in keys {
+            ns.entries.remove(key);
+        }
+        Ok(())
+    }
+
     /// The namespaces of an account (empty if the account was never used).
     pub fn namespaces(&self, account: &str) -> Option<&BTreeMap<String, Namespace>> {
         self.accounts.get(account)
@@ -188,11 +318,6 @@ impl Store {
     /// A namespace by id.
     pub fn namespace(&self, account: &str, id: &str) -> Option<&Namespace> {
         self.accounts.get(account)?.get(id)
-    }
-
-    /// A namespace by id, for writing.
-    pub fn namespace_mut(&mut self, account: &str, id: &str) -> Option<&mut Namespace> {
-        self.accounts.get_mut(account)?.get_mut(id)
     }
 
     fn fresh_id(&mut self) -> String {
@@ -226,15 +351,19 @@ impl Store {
         while self.namespace(account, &id).is_some() {
             id = self.fresh_id();
         }
-        self.accounts.entry(account.to_owned()).or_default().insert(
-            id.clone(),
-            Namespace {
-                title: title.to_owned(),
-                jurisdiction,
-                mode,
-                entries: BTreeMap::new(),
-            },
-        );
+        let ns = Namespace {
+            title: title.to_owned(),
+            jurisdiction,
+            mode,
+            entries: BTreeMap::new(),
+        };
+        if let Some(db) = &self.db {
+            db.create_namespace(account, &id, &ns, self.next_id)?;
+        }
+        self.accounts
+            .entry(account.to_owned())
+            .or_default()
+            .insert(id.clone(), ns);
         Ok(id)
     }
 
@@ -255,17 +384,27 @@ impl Store {
         {
             return Err(NsError::DuplicateTitle);
         }
+        if let Some(db) = &self.db {
+            db.rename_namespace(account, id, title)?;
+        }
         if let Some(ns) = nss.get_mut(id) {
             ns.title = title.to_owned();
         }
         Ok(())
     }
 
-    /// Deletes a namespace and all its keys.
-    pub fn delete_namespace(&mut self, account: &str, id: &str) -> bool {
-        self.accounts
-            .get_mut(account)
-            .is_some_and(|nss| nss.remove(id).is_some())
+    /// Deletes a namespace and all its keys; `Ok(false)` if it did not exist.
+    pub fn delete_namespace(&mut self, account: &str, id: &str) -> Result<bool, NsError> {
+        let Some(nss) = self.accounts.get_mut(account) else {
+            return Ok(false);
+        };
+        if !nss.contains_key(id) {
+            return Ok(false);
+        }
+        if let Some(db) = &self.db {
+            db.delete_namespace(account, id)?;
+        }
+        Ok(nss.remove(id).is_some())
     }
 }
 
