@@ -90,6 +90,7 @@ mod ids;
 mod op;
 mod pace;
 mod page;
+pub mod records;
 mod retry;
 
 pub use http;
