@@ -354,6 +354,7 @@ fn read_line_bounded<R: Read>(
             if !over {
                 if out.len() + end > max {
                     over = true;
+                    out.clear();
                 } else {
                     out.extend_from_slice(&buf[..end]);
                 }
@@ -1119,5 +1120,114 @@ impl<R: Read> Iterator for ImportReader<R> {
             ImportReader::Ndjson(r) => r.next(),
             ImportReader::WranglerJson(r) => r.next(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out at most one byte per `read`.
+    struct OneByte<'a>(&'a [u8]);
+
+    impl Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((b, rest)), Some(out)) => {
+                    *out = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    fn kinds(input: &[u8]) -> Vec<Result<&'static str, String>> {
+        let mut s = ArrayStream::new(BufReader::with_capacity(4, OneByte(input)), 1, 1 << 20);
+        std::iter::from_fn(|| s.next_element())
+            .map(|r| r.map(|(el, _)| el.kind()).map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn elements_end_on_their_last_byte() {
+        // Every kind of element but a number leaves the separator after it in place.
+        let input = br#"[{}, "s\"]", [1,[2,"]"]] ,true,false,null , {"k":[{}],"v":"}"}]"#;
+        assert_eq!(
+            kinds(input),
+            [
+                Ok("an object"),
+                Ok("a string"),
+                Ok("an array"),
+                Ok("a boolean"),
+                Ok("a boolean"),
+                Ok("null"),
+                Ok("an object"),
+            ]
+        );
+        // A number makes serde_json peek past it, so the stream stops there.
+        assert_eq!(
+            kinds(b"[1,{}]"),
+            [Err(
+                "invalid input: record 1 (line 1) is a number; expected an object or a string"
+                    .to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn element_cap_is_exact() {
+        let obj = br#"{"key":"a"}"#;
+        let input = [&b"["[..], obj, b"]"].concat();
+        let mut s = ArrayStream::new(BufReader::new(&input[..]), 1, obj.len());
+        assert!(s.next_element().unwrap().is_ok());
+        assert!(s.next_element().is_none());
+        let mut s = ArrayStream::new(BufReader::new(&input[..]), 1, obj.len() - 1);
+        let e = s.next_element().unwrap().err().unwrap();
+        assert!(
+            e.to_string()
+                .contains("record 1 (line 1) is longer than 10 bytes"),
+            "{e}"
+        );
+        assert!(s.next_element().is_none());
+    }
+
+    #[test]
+    fn bounded_lines() {
+        let input = b"abc\r\n12345\nxyz";
+        let mut r = BufReader::with_capacity(2, OneByte(input));
+        let mut buf = Vec::new();
+        let mut next = |max| {
+            buf.clear();
+            let read = read_line_bounded(&mut r, &mut buf, max).unwrap();
+            let tag = match read {
+                LineRead::Eof => "eof",
+                LineRead::Line => "line",
+                LineRead::TooLong => "too long",
+            };
+            (tag, String::from_utf8(buf.clone()).unwrap())
+        };
+        assert_eq!(next(4), ("line", "abc\r".to_owned()));
+        assert_eq!(next(4), ("too long", String::new()));
+        assert_eq!(next(3), ("line", "xyz".to_owned()));
+        assert_eq!(next(3), ("eof", String::new()));
+    }
+
+    #[test]
+    fn json_problems_lose_their_position_only() {
+        let e = serde_json::from_slice::<Value>(b"{\"a\" 1}").unwrap_err();
+        assert_eq!(json_problem(&e), "expected `:`");
+        let e = serde_json::from_slice::<Value>(b"").unwrap_err();
+        assert_eq!(json_problem(&e), "EOF while parsing a value");
+    }
+
+    #[test]
+    fn numbers_accept_integral_floats_only() {
+        assert_eq!(as_u64(&serde_json::json!(7)), Some(7));
+        assert_eq!(as_u64(&serde_json::json!(7.0)), Some(7));
+        assert_eq!(as_u64(&serde_json::json!(7.5)), None);
+        assert_eq!(as_u64(&serde_json::json!(-1)), None);
+        assert_eq!(as_u64(&serde_json::json!(1e300)), None);
     }
 }
