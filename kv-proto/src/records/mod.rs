@@ -71,6 +71,33 @@
 //! [`ImportReader::detect`] reads either: it looks at the first non-blank byte (`[` for an
 //! array, `{` for NDJSON).
 //!
+//! # Import and export loops
+//!
+//! An import turns each record into a [`BulkWriteItem`] and hands the items, in batches, to
+//! the bulk write machinery; an export builds each record from what listing and reading a
+//! key returned ([`Record::from_parts`]). Both stream.
+//!
+//! ```
+//! use kv_proto::BulkWriteItem;
+//! use kv_proto::records::{ImportReader, NdjsonWriter, Record};
+//!
+//! let file = &b"{\"key\":\"a\",\"value\":\"1\",\"expiration_ttl\":3600}\n{\"key\":\"b\",\"value\":\"AP8=\",\"base64\":true}\n"[..];
+//! let mut batch: Vec<BulkWriteItem> = Vec::new();
+//! for record in ImportReader::detect(file)? {
+//!     batch.push(record?.into_write_item()?);
+//!     // ... when the batch is full, send it as a bulk write and start a new one.
+//! }
+//! assert_eq!((batch[1].value.as_str(), batch[1].base64), ("AP8=", true));
+//!
+//! // Export: one record per key, from the key listing and the value read.
+//! let mut out = NdjsonWriter::new(Vec::new());
+//! for (name, bytes, metadata, expiration) in [("a", b"1".to_vec(), None, Some(1_900_000_000))] {
+//!     out.write(&Record::from_parts(name, bytes, metadata, expiration))?;
+//! }
+//! assert_eq!(out.finish()?, b"{\"key\":\"a\",\"value\":\"1\",\"expiration\":1900000000}\n");
+//! # Ok::<(), kv_proto::Error>(())
+//! ```
+//!
 //! # Key listings (bulk delete input)
 //!
 //! `wrangler kv key list` prints `[{"name": "...", "expiration": .., "metadata": ..}]`, while a

@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
+use std::iter::FusedIterator;
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -526,6 +527,9 @@ impl<R: Read> Iterator for NdjsonReader<R> {
     }
 }
 
+/// Returns `None` for good once the input (or, after a fatal error, the stream) has ended.
+impl<R: Read> FusedIterator for NdjsonReader<R> {}
+
 // ---------------------------------------------------------------------------------------
 // JSON arrays, one element at a time.
 
@@ -876,6 +880,9 @@ impl<R: Read> Iterator for WranglerJsonReader<R> {
     }
 }
 
+/// Returns `None` for good once the input (or, after a fatal error, the stream) has ended.
+impl<R: Read> FusedIterator for WranglerJsonReader<R> {}
+
 /// Reads key names for a bulk delete from a JSON array of strings (`["a", "b"]`), of
 /// objects with a `name` (the output of `wrangler kv key list`; other fields are ignored),
 /// or of both mixed. Streams element by element.
@@ -983,6 +990,9 @@ impl<R: Read> Iterator for KeyListReader<R> {
         flatten(self.stream.next_element(), key_from)
     }
 }
+
+/// Returns `None` for good once the input (or, after a fatal error, the stream) has ended.
+impl<R: Read> FusedIterator for KeyListReader<R> {}
 
 // ---------------------------------------------------------------------------------------
 // Detection.
@@ -1122,6 +1132,9 @@ impl<R: Read> Iterator for ImportReader<R> {
         }
     }
 }
+
+/// Returns `None` for good once the input (or, after a fatal error, the stream) has ended.
+impl<R: Read> FusedIterator for ImportReader<R> {}
 
 #[cfg(test)]
 mod tests {
