@@ -836,3 +836,29 @@ fn key_listings_from_wrangler_and_plain_arrays() {
         ["invalid input: line 1: not a JSON array (it does not start with `[`)"]
     );
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    for open in [&b"["[..], b"{\"a\":"] {
+        let deep = open.repeat(100_000);
+        for input in [
+            [&b"["[..], &deep].concat(),
+            [&b"[{\"key\":\"k\",\"value\":\"v\",\"metadata\":"[..], &deep].concat(),
+            [&b"{\"key\":\"k\",\"value\":\"v\",\"metadata\":"[..], &deep].concat(),
+        ] {
+            drain_all(&input);
+            let e = match ImportReader::detect(&input[..]) {
+                Ok(mut r) => r.next().unwrap().unwrap_err(),
+                Err(e) => e,
+            };
+            // serde_json's recursion limit, or (for the skipped inside of a non-record
+            // array) the end of the input: either way an error, never a stack overflow.
+            let msg = e.to_string();
+            assert!(
+                msg.contains("recursion limit exceeded") || msg.contains("EOF while parsing"),
+                "{msg}"
+            );
+            assert_eq!(e.limit(), Some(Limit::Config));
+        }
+    }
+}
