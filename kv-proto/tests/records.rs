@@ -240,7 +240,10 @@ proptest! {
         let bytes = ndjson(&records);
         prop_assert_eq!(&all(NdjsonReader::new(&bytes[..])), &records);
         prop_assert_eq!(&all(ImportReader::detect(&bytes[..]).unwrap()), &records);
-        prop_assert_eq!(&all(NdjsonReader::new(OneByte(&bytes[..]))), &records);
+        let mut r = NdjsonReader::new(OneByte(&bytes[..]));
+        prop_assert_eq!(&all(r.by_ref()), &records);
+        prop_assert_eq!(r.bytes_read(), bytes.len() as u64);
+        prop_assert_eq!(r.records_read(), records.len() as u64);
         // One object per line; `base64` exactly when the bytes are not UTF-8.
         let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         prop_assert_eq!(lines.len(), records.len() + 1);
@@ -260,7 +263,10 @@ proptest! {
         prop_assert_eq!(parsed.as_array().unwrap().len(), records.len());
         prop_assert_eq!(&all(WranglerJsonReader::new(&bytes[..])), &records);
         prop_assert_eq!(&all(WranglerJsonReader::new(OneByte(&bytes[..]))), &records);
-        prop_assert_eq!(&all(ImportReader::detect(OneByte(&bytes[..])).unwrap()), &records);
+        let mut r = ImportReader::detect(OneByte(&bytes[..])).unwrap();
+        prop_assert_eq!(&all(r.by_ref()), &records);
+        prop_assert_eq!(r.bytes_read(), bytes.len() as u64);
+        prop_assert_eq!(r.records_read(), records.len() as u64);
         // The same array pretty-printed by someone else reads the same.
         let pretty = serde_json::to_vec_pretty(&parsed).unwrap();
         prop_assert_eq!(&all(WranglerJsonReader::new(OneByte(&pretty[..]))), &records);
@@ -671,10 +677,10 @@ fn streams(array: bool) {
         at: 0,
         produced: produced.clone(),
     };
-    let reader = ImportReader::detect(input).unwrap();
+    let mut reader = ImportReader::detect(input).unwrap();
     let mut end = 0u64;
     let mut count = 0u64;
-    for (i, item) in reader.enumerate() {
+    for (i, item) in reader.by_ref().enumerate() {
         let i = i as u64;
         let record = item.unwrap();
         assert_eq!(record.position().unwrap().record, i + 1);
@@ -690,6 +696,8 @@ fn streams(array: bool) {
         count += 1;
     }
     assert_eq!(count, N);
+    assert_eq!(reader.bytes_read(), end);
+    assert_eq!(reader.bytes_read(), produced.get());
 }
 
 #[test]

@@ -329,11 +329,12 @@ enum LineRead {
 }
 
 /// Reads one line (without its `\n`) into `out`, storing at most `max` bytes; a longer line
-/// is consumed to its end and reported as `TooLong`.
+/// is consumed to its end and reported as `TooLong`. Adds the bytes consumed to `consumed`.
 fn read_line_bounded<R: Read>(
     input: &mut BufReader<R>,
     out: &mut Vec<u8>,
     max: usize,
+    consumed: &mut u64,
 ) -> io::Result<LineRead> {
     let mut any = false;
     let mut over = false;
@@ -363,6 +364,7 @@ fn read_line_bounded<R: Read>(
             (used, done)
         };
         input.consume(used);
+        *consumed += used as u64;
         if done {
             break;
         }
@@ -396,6 +398,8 @@ pub struct NdjsonReader<R> {
     /// Lines read so far.
     line: u64,
     records: u64,
+    /// Bytes consumed so far.
+    bytes: u64,
     opts: Options,
     done: bool,
 }
@@ -408,15 +412,16 @@ impl<R: Read> NdjsonReader<R> {
     /// assert!(r.next().is_none());
     /// ```
     pub fn new(input: R) -> NdjsonReader<R> {
-        NdjsonReader::from_buf(BufReader::with_capacity(BUF_BYTES, input), 0)
+        NdjsonReader::from_buf(BufReader::with_capacity(BUF_BYTES, input), 0, 0)
     }
 
-    fn from_buf(input: BufReader<R>, lines_before: u64) -> NdjsonReader<R> {
+    fn from_buf(input: BufReader<R>, lines_before: u64, bytes_before: u64) -> NdjsonReader<R> {
         NdjsonReader {
             input,
             buf: Vec::new(),
             line: lines_before,
             records: 0,
+            bytes: bytes_before,
             opts: Options::default(),
             done: false,
         }
@@ -460,6 +465,17 @@ impl<R: Read> NdjsonReader<R> {
         self.records
     }
 
+    /// How many bytes of the input have been consumed (for progress against its size).
+    ///
+    /// ```
+    /// let mut r = kv_proto::records::NdjsonReader::new(&b"{\"key\":\"a\",\"value\":\"\"}\n\n"[..]);
+    /// r.next();
+    /// assert_eq!(r.bytes_read(), 23);
+    /// ```
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+
     fn parse_line(&self, pos: Position) -> Result<Record, Error> {
         let at = Where(Some(pos));
         let mut line = &self.buf[..];
@@ -496,8 +512,12 @@ impl<R: Read> Iterator for NdjsonReader<R> {
                 record: self.records + 1,
                 line: self.line + 1,
             };
-            let read =
-                read_line_bounded(&mut self.input, &mut self.buf, self.opts.max_record_bytes);
+            let read = read_line_bounded(
+                &mut self.input,
+                &mut self.buf,
+                self.opts.max_record_bytes,
+                &mut self.bytes,
+            );
             match read {
                 Err(e) => {
                     self.done = true;
@@ -584,6 +604,8 @@ struct ArrayStream<R> {
     line: u64,
     /// Elements read so far.
     count: u64,
+    /// Bytes consumed so far.
+    bytes: u64,
     max_element_bytes: usize,
 }
 
@@ -594,8 +616,14 @@ impl<R: Read> ArrayStream<R> {
             state: State::Start,
             line,
             count: 0,
+            bytes: 0,
             max_element_bytes,
         }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.input.consume(n);
+        self.bytes += n as u64;
     }
 
     /// Skips JSON whitespace and returns the next byte without consuming it.
@@ -617,7 +645,7 @@ impl<R: Read> ArrayStream<R> {
                 self.line += memchr::memchr_iter(b'\n', &buf[..i]).count() as u64;
                 (i, buf.get(i).copied())
             };
-            self.input.consume(used);
+            self.consume(used);
             if found.is_some() {
                 return Ok(found);
             }
@@ -639,7 +667,7 @@ impl<R: Read> ArrayStream<R> {
             if got != Some(*want) {
                 return Ok(i == 0);
             }
-            self.input.consume(1);
+            self.consume(1);
         }
         Ok(true)
     }
@@ -678,7 +706,7 @@ impl<R: Read> ArrayStream<R> {
                     }
                     match self.peek_non_ws() {
                         Ok(Some(b'[')) => {
-                            self.input.consume(1);
+                            self.consume(1);
                             self.state = State::First;
                         }
                         Ok(Some(_)) => {
@@ -692,11 +720,11 @@ impl<R: Read> ArrayStream<R> {
                     let first = self.state == State::First;
                     match self.peek_non_ws() {
                         Ok(Some(b']')) => {
-                            self.input.consume(1);
+                            self.consume(1);
                             self.state = State::End;
                         }
                         Ok(Some(b',')) if !first => {
-                            self.input.consume(1);
+                            self.consume(1);
                             match self.peek_non_ws() {
                                 Ok(Some(b']')) => {
                                     return self.fatal("a `,` before the closing `]` (trailing commas are not JSON)");
@@ -749,6 +777,7 @@ impl<R: Read> ArrayStream<R> {
         };
         let parsed = Element::deserialize(&mut serde_json::Deserializer::from_reader(&mut limited));
         self.line += limited.newlines;
+        self.bytes += (self.max_element_bytes - limited.remaining) as u64;
         let exceeded = limited.exceeded;
         match parsed {
             Ok(Element::Number) => {
@@ -819,15 +848,14 @@ impl<R: Read> WranglerJsonReader<R> {
     /// assert!(r.next().is_none());
     /// ```
     pub fn new(input: R) -> WranglerJsonReader<R> {
-        WranglerJsonReader::from_buf(BufReader::with_capacity(BUF_BYTES, input), 1)
+        WranglerJsonReader::from_buf(BufReader::with_capacity(BUF_BYTES, input), 1, 0)
     }
 
-    fn from_buf(input: BufReader<R>, line: u64) -> WranglerJsonReader<R> {
+    fn from_buf(input: BufReader<R>, line: u64, bytes: u64) -> WranglerJsonReader<R> {
         let opts = Options::default();
-        WranglerJsonReader {
-            stream: ArrayStream::new(input, line, opts.max_record_bytes),
-            opts,
-        }
+        let mut stream = ArrayStream::new(input, line, opts.max_record_bytes);
+        stream.bytes = bytes;
+        WranglerJsonReader { stream, opts }
     }
 
     /// Caps the bytes of one element (default [`DEFAULT_MAX_RECORD_BYTES`]). A longer one is
@@ -866,6 +894,17 @@ impl<R: Read> WranglerJsonReader<R> {
     /// ```
     pub fn records_read(&self) -> u64 {
         self.stream.count
+    }
+
+    /// How many bytes of the input have been consumed (for progress against its size).
+    ///
+    /// ```
+    /// let mut r = kv_proto::records::WranglerJsonReader::new(&b"[{\"key\":\"a\",\"value\":\"\"}]"[..]);
+    /// r.next();
+    /// assert_eq!(r.bytes_read(), 23);
+    /// ```
+    pub fn bytes_read(&self) -> u64 {
+        self.stream.bytes
     }
 }
 
@@ -944,6 +983,17 @@ impl<R: Read> KeyListReader<R> {
     /// ```
     pub fn keys_read(&self) -> u64 {
         self.stream.count
+    }
+
+    /// How many bytes of the input have been consumed (for progress against its size).
+    ///
+    /// ```
+    /// let mut r = kv_proto::records::KeyListReader::new(&b"[\"a\", \"b\"]"[..]);
+    /// r.next();
+    /// assert_eq!(r.bytes_read(), 4);
+    /// ```
+    pub fn bytes_read(&self) -> u64 {
+        self.stream.bytes
     }
 }
 
@@ -1066,10 +1116,12 @@ impl<R: Read> ImportReader<R> {
             Ok(Some(Some(b'['))) => Ok(ImportReader::WranglerJson(WranglerJsonReader::from_buf(
                 stream.input,
                 stream.line,
+                stream.bytes,
             ))),
             Ok(Some(Some(b'{') | None)) => Ok(ImportReader::Ndjson(NdjsonReader::from_buf(
                 stream.input,
                 stream.line - 1,
+                stream.bytes,
             ))),
             Ok(Some(Some(_))) => Err(not_an_import(stream.line)),
         }
@@ -1118,6 +1170,23 @@ impl<R: Read> ImportReader<R> {
         match self {
             ImportReader::Ndjson(r) => r.records_read(),
             ImportReader::WranglerJson(r) => r.records_read(),
+        }
+    }
+
+    /// How many bytes of the input have been consumed, detection included (for progress
+    /// against its size).
+    ///
+    /// ```
+    /// let mut r = kv_proto::records::ImportReader::detect(&b"\n{\"key\":\"a\",\"value\":\"\"}"[..])?;
+    /// assert_eq!(r.bytes_read(), 1);
+    /// r.next();
+    /// assert_eq!(r.bytes_read(), 23);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    pub fn bytes_read(&self) -> u64 {
+        match self {
+            ImportReader::Ndjson(r) => r.bytes_read(),
+            ImportReader::WranglerJson(r) => r.bytes_read(),
         }
     }
 }
@@ -1213,7 +1282,7 @@ mod tests {
         let mut buf = Vec::new();
         let mut next = |max| {
             buf.clear();
-            let read = read_line_bounded(&mut r, &mut buf, max).unwrap();
+            let read = read_line_bounded(&mut r, &mut buf, max, &mut 0).unwrap();
             let tag = match read {
                 LineRead::Eof => "eof",
                 LineRead::Line => "line",
