@@ -96,6 +96,7 @@ mod ids;
 mod op;
 mod pace;
 mod page;
+pub mod records;
 mod retry;
 
 pub use http;
