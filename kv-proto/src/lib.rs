@@ -81,25 +81,26 @@
 )]
 
 mod auth;
-mod bulk_plan;
 mod de;
+mod drive;
 mod endpoint;
 mod envelope;
 mod error;
 mod ids;
 mod op;
 mod pace;
-mod page;
 mod retry;
 
 pub use http;
 
 pub use auth::Auth;
-pub use bulk_plan::{
-    BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkReport, BulkWritePlan, DEFAULT_MAX_BATCH_ITEMS,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey, PlanConfig, Poll, Progress,
-    Ticket,
+pub use drive::bulk::{
+    BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkOp, BulkPlan, BulkReport, BulkWritePlan,
+    DEFAULT_MAX_BATCH_ITEMS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey,
+    IntoBulkItem, IntoKey, PlanConfig,
 };
+pub use drive::page::{KeyPager, NamespacePager, Pager};
+pub use drive::{Plan, Poll, Progress, Ticket};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, encode_component, is_loopback_host};
 pub use error::{
     ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,
@@ -112,7 +113,7 @@ pub use ids::{
     MAX_VALUE_BYTES, MIN_TTL_SECS, Metadata, NamespaceId, Title,
 };
 pub use op::{
-    BulkDelete, BulkGet, BulkGetResult, BulkPayload, BulkResult, BulkValue, BulkWrite,
+    BulkDelete, BulkGet, BulkGetResponse, BulkPayload, BulkResponse, BulkValue, BulkWrite,
     BulkWriteItem, CreateNamespace, DeleteNamespace, DeleteValue, Direction, GetMetadata,
     GetNamespace, GetValue, Jurisdiction, KeyInfo, KeyPage, ListKeys, ListNamespaces,
     MAX_BULK_GET_KEYS, MAX_BULK_GET_RESPONSE, MAX_BULK_ITEMS, MAX_BULK_RESULT_RESPONSE,
@@ -122,7 +123,6 @@ pub use op::{
     Operation, PageInfo, PutValue, RenameNamespace, TryGetValue, Value,
 };
 pub use pace::{CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW, Pacer};
-pub use page::{KeyPager, NamespacePager, Pager};
 pub use retry::{
     DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RATE_LIMITED_DELAY, GiveUpReason, RetryDecision,

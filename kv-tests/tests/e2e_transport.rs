@@ -12,10 +12,10 @@ use std::time::Instant;
 use e2e_common::{ACCOUNT, TOKEN, transport};
 use kv_tests::{Emulator, EmulatorConfig};
 use kv_ureq::kv_proto::{
-    AccountId, Auth, BulkGet, BulkWriteItem, BulkWritePlan, CreateNamespace, DeleteNamespace,
-    DeleteValue, Endpoint, Error, ErrorKind, GetNamespace, GetValue, Key, KeyPager, ListKeys,
-    ListNamespaces, NamespaceId, NamespacePager, Operation, PlanConfig, Poll, PutValue, Title,
-    TransportErrorKind, http,
+    AccountId, Auth, BulkGet, BulkWrite, BulkWriteItem, BulkWritePlan, CreateNamespace,
+    DeleteNamespace, DeleteValue, Endpoint, Error, ErrorKind, GetNamespace, GetValue, Key,
+    KeyPager, ListKeys, ListNamespaces, NamespaceId, NamespacePager, Operation, Plan, PlanConfig,
+    Poll, PutValue, Title, TransportErrorKind, http,
 };
 
 /// The whole drive loop: build, send over the hand-written transport, parse.
@@ -72,7 +72,12 @@ fn kv_proto_alone_over_the_hand_written_transport() {
     let items = (0..2_500).map(|i| {
         BulkWriteItem::text(Key::new(format!("bulk/{i:04}")).unwrap(), i.to_string()).unwrap()
     });
-    let mut plan = BulkWritePlan::new(ns.clone(), items, PlanConfig::default()).unwrap();
+    let mut plan = BulkWritePlan::new(
+        BulkWrite::template(ns.clone()),
+        items,
+        PlanConfig::default(),
+    )
+    .unwrap();
     loop {
         match plan.poll(Instant::now()) {
             Poll::Send(ticket, op) => {
