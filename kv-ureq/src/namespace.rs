@@ -4,12 +4,13 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::iter::FusedIterator;
+use std::time::Instant;
 
 use kv_proto::{
     CreateNamespace, DeleteNamespace, DeleteValue, Direction, Error, Expiration, GetMetadata,
     GetNamespace, Key, KeyInfo, KeyPager, ListKeys, ListNamespaces, Metadata, Namespace,
-    NamespaceId, NamespaceOrder, NamespacePager, Pager, PutValue, RenameNamespace, TryGetValue,
-    Value,
+    NamespaceId, NamespaceOrder, NamespacePager, Pager, Poll, PutValue, RenameNamespace,
+    TryGetValue, Value,
 };
 
 use crate::args::{IntoKey, IntoNamespaceId, IntoTitle};
@@ -911,18 +912,18 @@ impl<P: Pager> Walk<P> {
                 return Some(Err(e));
             }
             let pager = self.pager.get_or_insert_with(&start);
-            let Some(op) = pager.next_op() else {
+            // A pager has one request at a time and never waits: anything but `Send` is the end.
+            let Poll::Send(ticket, op) = pager.poll(Instant::now()) else {
                 self.finished = true;
                 return None;
             };
-            match client.execute(&op).and_then(|page| pager.handle(page)) {
-                // The buffer is empty here: take the page's Vec as it is (no copy of the items).
-                Ok(items) => self.buffer = VecDeque::from(items),
-                Err(e) => {
-                    self.finished = true;
-                    return Some(Err(e));
-                }
+            pager.handle(ticket, client.execute(&op));
+            if let Some(e) = pager.take_error() {
+                self.finished = true;
+                return Some(Err(e));
             }
+            // The buffer is empty here: take the page's Vec as it is (no copy of the items).
+            self.buffer = VecDeque::from(pager.take_items());
         }
     }
 }

@@ -1,17 +1,166 @@
-//! Pagers: pure state machines that walk every page of a listing.
+//! Pagers: the [`Plan`]s that walk every page of a listing, one request at a time.
 //!
-//! A pager yields the next request ([`KeyPager::next_op`], [`NamespacePager::next_op`]), takes
-//! the decoded page back (`handle`), hands out the items and decides when to stop. It does no
-//! I/O: any transport drives it with a loop, and retries a failed request by asking for the
-//! same `next_op` again (it does not change until a page is handled).
+//! A pager hands out the request for the next page ([`Plan::poll`]), takes the outcome back
+//! ([`Plan::handle`]), buffers the page's items until the shell takes them
+//! ([`Pager::take_items`], so a lazy iterator can yield page by page), and decides when to
+//! stop. [`Plan::finish`] returns the items not yet taken, or the error that ended the walk.
+//! The shell retries a failed request itself (the pager ends the walk on an `Err` outcome).
 
 use std::collections::HashSet;
+use std::time::Instant;
 
-use crate::error::{Error, Limit};
-use crate::op::Operation;
+use super::{Plan, Poll, Progress, Ticket};
+use crate::error::Error;
 use crate::op::{
     KeyInfo, KeyPage, ListKeys, ListNamespaces, MAX_PER_PAGE, Namespace, NamespacePage,
 };
+
+/// A [`Plan`] that walks a listing: its report is every item not yet taken, or the error that
+/// ended the walk; [`take_items`](Pager::take_items) hands out what the pages handled so far
+/// yielded.
+///
+/// ```
+/// use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId, Pager, Plan, Poll};
+/// use std::time::Instant;
+///
+/// // A lazy walk: one page per request, items yielded as each page arrives.
+/// fn next_page<P: Pager>(pager: &mut P, send: impl Fn(&P::Op) -> Result<<P::Op as kv_proto::Operation>::Output, kv_proto::Error>) -> Option<Result<Vec<P::Item>, kv_proto::Error>> {
+///     match pager.poll(Instant::now()) {
+///         Poll::Send(ticket, op) => {
+///             pager.handle(ticket, send(&op));
+///             match pager.take_error() {
+///                 Some(e) => Some(Err(e)),
+///                 None => Some(Ok(pager.take_items())),
+///             }
+///         }
+///         _ => None,
+///     }
+/// }
+/// let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+/// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+/// let send = |op: &ListKeys| Ok(match op.get_cursor() {
+///     None => KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None },
+///     Some(_) => KeyPage { keys: vec![key("b")], cursor: None, count: None },
+/// });
+/// assert_eq!(next_page(&mut pager, send).unwrap()?[0].name, "a");
+/// assert_eq!(next_page(&mut pager, send).unwrap()?[0].name, "b");
+/// assert!(next_page(&mut pager, send).is_none());
+/// assert!(pager.finish()?.is_empty());
+/// # Ok::<(), kv_proto::Error>(())
+/// ```
+pub trait Pager: Plan<Report = Result<Vec<<Self as Pager>::Item>, Error>> {
+    /// What a page lists.
+    type Item;
+
+    /// The items of the pages handled since the last call, in order.
+    fn take_items(&mut self) -> Vec<Self::Item>;
+
+    /// The error that ended the walk (a failed request, or a server that would make the walk
+    /// loop), once: the walk stays over, and [`finish`](Plan::finish) no longer returns it.
+    fn take_error(&mut self) -> Option<Error>;
+}
+
+/// The [`Plan`] bookkeeping both pagers share: one request in flight at a time, the items
+/// not yet taken, and the error that ended the walk.
+#[derive(Debug)]
+struct Walk<T> {
+    in_flight: Option<u64>,
+    next_ticket: u64,
+    items: Vec<T>,
+    error: Option<Error>,
+    /// An error ended the walk (even once taken).
+    ended: bool,
+    /// Items handed to the pager so far.
+    seen: u64,
+}
+
+impl<T> Default for Walk<T> {
+    fn default() -> Self {
+        Walk {
+            in_flight: None,
+            next_ticket: 0,
+            items: Vec::new(),
+            error: None,
+            ended: false,
+            seen: 0,
+        }
+    }
+}
+
+impl<T> Walk<T> {
+    /// Hands out `op` under a new ticket, unless the walk is over or a request is in flight.
+    fn poll<Op>(&mut self, op: impl FnOnce() -> Option<Op>) -> Poll<Op> {
+        if self.ended {
+            return Poll::Done;
+        }
+        if self.in_flight.is_some() {
+            return Poll::Idle;
+        }
+        match op() {
+            None => Poll::Done,
+            Some(op) => {
+                let ticket = self.next_ticket;
+                self.next_ticket += 1;
+                self.in_flight = Some(ticket);
+                Poll::Send(Ticket(ticket), op)
+            }
+        }
+    }
+
+    /// The page answering `ticket`, if it is the one in flight (others are ignored).
+    fn answer<P>(&mut self, ticket: Ticket, outcome: Result<P, Error>) -> Option<P> {
+        if self.in_flight != Some(ticket.0) {
+            return None;
+        }
+        self.in_flight = None;
+        match outcome {
+            Ok(page) => Some(page),
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
+    /// Buffers a page's items, or records the error that ends the walk.
+    fn accept(&mut self, items: Result<Vec<T>, Error>) {
+        match items {
+            Ok(items) => {
+                self.seen += items.len() as u64;
+                if self.items.is_empty() {
+                    // Keep the page's Vec as it is (no copy of the items).
+                    self.items = items;
+                } else {
+                    self.items.extend(items);
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.error = Some(error);
+        self.ended = true;
+    }
+
+    fn progress(&self, done: bool) -> Progress {
+        Progress {
+            done: self.seen,
+            failed: 0,
+            in_flight: 0,
+            queued_for_retry: 0,
+            total_known: self.seen,
+            exhausted: done,
+        }
+    }
+
+    fn finish(self) -> Result<Vec<T>, Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.items),
+        }
+    }
+}
 
 /// Walks every page of [`ListKeys`] by cursor.
 ///
@@ -21,16 +170,17 @@ use crate::op::{
 ///   page: a page can be empty while more keys remain (expired and deleted keys still have to
 ///   be walked).
 /// - If the server hands out a cursor it already gave (or the one the pager started from),
-///   [`handle`](KeyPager::handle) fails with [`ErrorKind::Protocol`](crate::ErrorKind::Protocol)
-///   and the pager stops, instead of looping forever. Every cursor seen is kept in a set (one
+///   the walk ends with an [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) error (the
+///   page's keys are dropped, as they repeat an earlier position) instead of looping forever. Every cursor seen is kept in a set (one
 ///   string per page: a walk of 10 million keys at 1,000 per page keeps 10,000 cursors).
 ///
 /// ```
-/// use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
+/// use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId, Pager, Plan, Poll};
+/// use std::time::Instant;
 ///
 /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?).prefix("user:"));
 /// let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
-/// // The shell's loop: `let page = transport.execute(&op)?; pager.handle(page)?`.
+/// // The shell's loop: `let outcome = transport.execute(&op); pager.handle(ticket, outcome)`.
 /// let mut all = Vec::new();
 /// let mut server = vec![
 ///     KeyPage { keys: vec![key("user:a")], cursor: Some("c1".into()), count: None },
@@ -38,32 +188,35 @@ use crate::op::{
 ///     KeyPage { keys: vec![key("user:b")], cursor: None, count: None },
 /// ]
 /// .into_iter();
-/// while let Some(op) = pager.next_op() {
+/// while let Poll::Send(ticket, op) = pager.poll(Instant::now()) {
 ///     assert_eq!(op.get_prefix(), Some("user:"));
-///     let page = server.next().unwrap();
-///     all.extend(pager.handle(page)?);
+///     pager.handle(ticket, Ok(server.next().unwrap()));
+///     all.extend(pager.take_items());
 /// }
 /// assert_eq!(all.len(), 2);
 /// assert_eq!((pager.pages_fetched(), pager.keys_seen()), (3, 2));
+/// assert!(pager.finish()?.is_empty()); // everything was taken
 /// # Ok::<(), kv_proto::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct KeyPager {
     /// The request for the next page (`None` once done).
     next: Option<ListKeys>,
     seen: HashSet<String>,
     pages: u64,
-    keys: u64,
+    walk: Walk<KeyInfo>,
 }
 
 impl KeyPager {
     /// A pager starting at `first` (its cursor, if any, is where the walk resumes).
     ///
     /// ```
-    /// use kv_proto::{KeyPager, ListKeys, NamespaceId};
-    /// let pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?).cursor("saved"));
-    /// assert_eq!(pager.next_op().and_then(|op| op.get_cursor().map(String::from)), Some("saved".into()));
+    /// use kv_proto::{KeyPager, ListKeys, NamespaceId, Plan, Poll};
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?).cursor("saved"));
+    /// assert_eq!(pager.cursor(), Some("saved"));
     /// assert!(!pager.is_done());
+    /// let Poll::Send(_, op) = pager.poll(std::time::Instant::now()) else { panic!() };
+    /// assert_eq!(op.get_cursor(), Some("saved"));
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
     pub fn new(first: ListKeys) -> KeyPager {
@@ -75,51 +228,14 @@ impl KeyPager {
             next: Some(first),
             seen,
             pages: 0,
-            keys: 0,
+            walk: Walk::default(),
         }
     }
 
-    /// The request for the next page, or `None` when the walk is over (last page handled, or
-    /// an error stopped it). Calling it again without [`handle`](KeyPager::handle) returns the
-    /// same request, so a shell can retry it.
-    ///
-    /// ```
-    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
-    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
-    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// assert_eq!(pager.next_op(), pager.next_op()); // unchanged until a page is handled
-    /// pager.handle(KeyPage { keys: vec![key("a")], cursor: None, count: None })?;
-    /// assert_eq!(pager.next_op(), None);
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
-    pub fn next_op(&self) -> Option<ListKeys> {
-        self.next.clone()
-    }
-
-    /// Takes the page answering the last [`next_op`](KeyPager::next_op) and returns its keys.
-    ///
-    /// ```
-    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
-    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
-    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// let keys = pager.handle(KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None })?;
-    /// assert_eq!(keys[0].name, "a");
-    /// // The server repeats a cursor: an error instead of an endless walk.
-    /// let err = pager.handle(KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None });
-    /// assert!(err.is_err() && pager.is_done());
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) if the page's cursor was already
-    /// seen (the pager then stops; the page's keys are not returned, as they repeat an earlier
-    /// position); [`Limit::Config`] if the walk was already over.
-    pub fn handle(&mut self, page: KeyPage) -> Result<Vec<KeyInfo>, Error> {
+    /// Takes the page answering the last request and returns its keys.
+    fn accept(&mut self, page: KeyPage) -> Result<Vec<KeyInfo>, Error> {
         let Some(current) = self.next.take() else {
-            return Err(Error::invalid_input(
-                Limit::Config,
-                "KeyPager::handle called after the last page; there is no request to answer",
-            ));
+            return Ok(Vec::new());
         };
         self.pages += 1;
         match page.cursor.filter(|c| !c.is_empty()) {
@@ -134,67 +250,79 @@ impl KeyPager {
                 self.next = Some(current.with_cursor(Some(cursor)));
             }
         }
-        self.keys += page.keys.len() as u64;
         Ok(page.keys)
     }
 
-    /// True once there is no next page to fetch.
+    /// True once the walk is over (last page handled, or an error ended it).
     ///
     /// ```
-    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
-    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+    /// use kv_proto::{KeyPage, KeyPager, ListKeys, NamespaceId, Plan, Poll};
     /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// assert!(!pager.is_done());
-    /// pager.handle(KeyPage { keys: vec![], cursor: None, count: None })?;
+    /// let Poll::Send(t, _) = pager.poll(std::time::Instant::now()) else { panic!() };
+    /// pager.handle(t, Ok(KeyPage::default()));
     /// assert!(pager.is_done());
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
     pub fn is_done(&self) -> bool {
-        self.next.is_none()
+        self.next.is_none() || self.walk.ended
     }
 
-    /// The cursor the next request carries (`None` for the first page or once done): save it
-    /// to resume later with [`ListKeys::cursor`].
-    ///
-    /// ```
-    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
-    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
-    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// assert_eq!(pager.cursor(), None);
-    /// pager.handle(KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None })?;
-    /// assert_eq!(pager.cursor(), Some("c1"));
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
+    /// The cursor the next request will carry (save it to resume a walk later).
     pub fn cursor(&self) -> Option<&str> {
         self.next.as_ref().and_then(ListKeys::get_cursor)
     }
 
     /// Pages handled so far.
-    ///
-    /// ```
-    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
-    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
-    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// pager.handle(KeyPage { keys: vec![], cursor: Some("c1".into()), count: None })?;
-    /// assert_eq!(pager.pages_fetched(), 1);
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
     pub fn pages_fetched(&self) -> u64 {
         self.pages
     }
 
     /// Keys handed out so far.
-    ///
-    /// ```
-    /// # use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId};
-    /// # let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
-    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// pager.handle(KeyPage { keys: vec![key("a"), key("b")], cursor: None, count: None })?;
-    /// assert_eq!(pager.keys_seen(), 2);
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
     pub fn keys_seen(&self) -> u64 {
-        self.keys
+        self.walk.seen
+    }
+}
+
+impl Plan for KeyPager {
+    type Op = ListKeys;
+    type Report = Result<Vec<KeyInfo>, Error>;
+
+    /// The request for the next page; [`Poll::Idle`] while one is in flight;
+    /// [`Poll::Done`] once the walk is over.
+    fn poll(&mut self, _now: Instant) -> Poll<ListKeys> {
+        let next = &self.next;
+        self.walk.poll(|| next.clone())
+    }
+
+    /// Takes the page (or the error) answering the request in flight; other tickets are
+    /// ignored. An `Err`, or a cursor the server already gave, ends the walk.
+    fn handle(&mut self, ticket: Ticket, outcome: Result<KeyPage, Error>) {
+        if let Some(page) = self.walk.answer(ticket, outcome) {
+            let keys = self.accept(page);
+            self.walk.accept(keys);
+        }
+    }
+
+    /// `done` and `total_known` count the keys handed out; `exhausted` is [`KeyPager::is_done`].
+    fn progress(&self) -> Progress {
+        self.walk.progress(self.is_done())
+    }
+
+    /// The keys not yet taken, or the error that ended the walk.
+    fn finish(self) -> Result<Vec<KeyInfo>, Error> {
+        self.walk.finish()
+    }
+}
+
+impl Pager for KeyPager {
+    type Item = KeyInfo;
+
+    fn take_items(&mut self) -> Vec<KeyInfo> {
+        std::mem::take(&mut self.walk.items)
+    }
+
+    fn take_error(&mut self) -> Option<Error> {
+        self.walk.error.take()
     }
 }
 
@@ -209,36 +337,40 @@ impl KeyPager {
 /// is the one the server reports in `result_info` when it reports one, else the requested
 /// one, so a server that ignores our `per_page` is still walked to the end. `total_count` is
 /// used only when the server sends a non-zero one. A server that sends the same non-empty page
-/// twice in a row fails with [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) instead of
-/// looping.
+/// twice in a row ends the walk with an [`ErrorKind::Protocol`](crate::ErrorKind::Protocol)
+/// error instead of looping.
 ///
 /// ```
-/// use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager, PageInfo};
+/// use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager, Pager, Plan, Poll};
+/// use std::time::Instant;
 ///
 /// let mut pager = NamespacePager::new(ListNamespaces::new().per_page(5)?);
 /// let ns = |i: u32| Namespace {
 ///     id: format!("id{i}"), title: format!("t{i}"), supports_url_encoding: None,
 ///     jurisdiction: None, mode: None, beta: None,
 /// };
-/// let op = pager.next_op().unwrap();
+/// let now = Instant::now();
+/// let Poll::Send(t, op) = pager.poll(now) else { panic!() };
 /// assert_eq!((op.get_page(), op.get_per_page()), (Some(1), Some(5)));
-/// pager.handle(NamespacePage { namespaces: (0..5).map(ns).collect(), info: None })?;
-/// assert_eq!(pager.next_op().unwrap().get_page(), Some(2));
+/// pager.handle(t, Ok(NamespacePage { namespaces: (0..5).map(ns).collect(), info: None }));
+/// let Poll::Send(t, op) = pager.poll(now) else { panic!() };
+/// assert_eq!(op.get_page(), Some(2));
 /// // A short page ends the walk.
-/// pager.handle(NamespacePage { namespaces: vec![ns(5)], info: None })?;
-/// assert!(pager.next_op().is_none());
+/// pager.handle(t, Ok(NamespacePage { namespaces: vec![ns(5)], info: None }));
+/// assert!(matches!(pager.poll(now), Poll::Done));
 /// assert_eq!((pager.pages_fetched(), pager.namespaces_seen()), (2, 6));
+/// assert_eq!(pager.finish()?.len(), 6); // never taken: all in the report
 /// # Ok::<(), kv_proto::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NamespacePager {
     template: ListNamespaces,
     page: u32,
     per_page: u32,
     done: bool,
     pages: u64,
-    seen: u64,
     previous_ids: Vec<String>,
+    walk: Walk<Namespace>,
 }
 
 impl NamespacePager {
@@ -246,9 +378,9 @@ impl NamespacePager {
     /// order and direction.
     ///
     /// ```
-    /// use kv_proto::{ListNamespaces, NamespacePager};
-    /// let pager = NamespacePager::new(ListNamespaces::new());
-    /// let op = pager.next_op().unwrap();
+    /// use kv_proto::{ListNamespaces, NamespacePager, Plan, Poll};
+    /// let mut pager = NamespacePager::new(ListNamespaces::new());
+    /// let Poll::Send(_, op) = pager.poll(std::time::Instant::now()) else { panic!() };
     /// assert_eq!((op.get_page(), op.get_per_page()), (Some(1), Some(100)));
     /// ```
     pub fn new(first: ListNamespaces) -> NamespacePager {
@@ -260,24 +392,13 @@ impl NamespacePager {
             per_page,
             done: false,
             pages: 0,
-            seen: 0,
             previous_ids: Vec::new(),
+            walk: Walk::default(),
         }
     }
 
-    /// The request for the next page, or `None` once done. Calling it again without
-    /// [`handle`](NamespacePager::handle) returns the same request.
-    ///
-    /// ```
-    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
-    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
-    /// let mut pager = NamespacePager::new(ListNamespaces::new().page(3)?.per_page(5)?);
-    /// assert_eq!(pager.next_op().and_then(|op| op.get_page()), Some(3));
-    /// pager.handle(NamespacePage { namespaces: (0..5).map(ns).collect(), info: None })?;
-    /// assert_eq!(pager.next_op().and_then(|op| op.get_page()), Some(4));
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
-    pub fn next_op(&self) -> Option<ListNamespaces> {
+    /// The request for the current page.
+    fn request(&self) -> Option<ListNamespaces> {
         if self.done {
             return None;
         }
@@ -290,32 +411,8 @@ impl NamespacePager {
             .ok()
     }
 
-    /// Takes the page answering the last [`next_op`](NamespacePager::next_op) and returns its
-    /// namespaces.
-    ///
-    /// ```
-    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
-    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
-    /// let mut pager = NamespacePager::new(ListNamespaces::new().per_page(5)?);
-    /// let page = || NamespacePage { namespaces: (0..5).map(ns).collect(), info: None };
-    /// assert_eq!(pager.handle(page())?.len(), 5);
-    /// // The same page again: an error instead of an endless walk.
-    /// assert!(pager.handle(page()).is_err());
-    /// assert!(pager.is_done());
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`ErrorKind::Protocol`](crate::ErrorKind::Protocol) if the page repeats the previous
-    /// one, or the page number would overflow; [`Limit::Config`] if the walk was already over.
-    /// The pager stops after an error.
-    pub fn handle(&mut self, page: NamespacePage) -> Result<Vec<Namespace>, Error> {
-        if self.done {
-            return Err(Error::invalid_input(
-                Limit::Config,
-                "NamespacePager::handle called after the last page; there is no request to answer",
-            ));
-        }
+    /// Takes the page answering the last request and returns its namespaces.
+    fn accept(&mut self, page: NamespacePage) -> Result<Vec<Namespace>, Error> {
         self.pages += 1;
         let n = page.namespaces.len();
         if n > 0
@@ -340,7 +437,6 @@ impl NamespacePager {
         let total = page.info.map_or(0, |i| i.total_count);
         let reached_total = total > 0 && u64::from(self.page).saturating_mul(per_page) >= total;
         let stop = n == 0 || (n as u64) < per_page || reached_total;
-        self.seen += n as u64;
         if stop {
             self.done = true;
         } else {
@@ -358,140 +454,62 @@ impl NamespacePager {
         Ok(page.namespaces)
     }
 
-    /// True once there is no next page to fetch.
-    ///
-    /// ```
-    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
-    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
-    /// let mut pager = NamespacePager::new(ListNamespaces::new());
-    /// assert!(!pager.is_done());
-    /// pager.handle(NamespacePage { namespaces: vec![ns(1)], info: None })?; // short page: last
-    /// assert!(pager.is_done());
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
+    /// True once the walk is over (last page handled, or an error ended it).
     pub fn is_done(&self) -> bool {
-        self.done
+        self.done || self.walk.ended
     }
 
     /// Pages handled so far.
-    ///
-    /// ```
-    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
-    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
-    /// let mut pager = NamespacePager::new(ListNamespaces::new());
-    /// pager.handle(NamespacePage { namespaces: vec![], info: None })?;
-    /// assert_eq!(pager.pages_fetched(), 1);
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
     pub fn pages_fetched(&self) -> u64 {
         self.pages
     }
 
     /// Namespaces handed out so far.
-    ///
-    /// ```
-    /// # use kv_proto::{ListNamespaces, Namespace, NamespacePage, NamespacePager};
-    /// # let ns = |i: u32| Namespace { id: format!("id{i}"), title: String::new(), supports_url_encoding: None, jurisdiction: None, mode: None, beta: None };
-    /// let mut pager = NamespacePager::new(ListNamespaces::new());
-    /// pager.handle(NamespacePage { namespaces: vec![ns(1), ns(2)], info: None })?;
-    /// assert_eq!(pager.namespaces_seen(), 2);
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
     pub fn namespaces_seen(&self) -> u64 {
-        self.seen
+        self.walk.seen
     }
 }
 
-/// What both pagers have in common, so a shell can drive either with one loop:
-///
-/// ```
-/// use kv_proto::{Error, Operation, Pager};
-///
-/// /// Collects every item a pager walks, sending each page request with `send`.
-/// fn walk_all<P: Pager>(
-///     mut pager: P,
-///     send: impl Fn(&P::Op) -> Result<<P::Op as Operation>::Output, Error>,
-/// ) -> Result<Vec<P::Item>, Error> {
-///     let mut items = Vec::new();
-///     while let Some(op) = pager.next_op() {
-///         items.extend(pager.handle(send(&op)?)?);
-///     }
-///     Ok(items)
-/// }
-///
-/// // Two canned pages stand in for the network.
-/// let ns = kv_proto::NamespaceId::new("ns1")?;
-/// let pager = kv_proto::KeyPager::new(kv_proto::ListKeys::new(ns));
-/// let keys = walk_all(pager, |op: &kv_proto::ListKeys| {
-///     let (names, cursor) = match op.get_cursor() {
-///         None => (r#"[{"name":"a"},{"name":"b"}]"#, "c1"),
-///         Some(_) => (r#"[{"name":"c"}]"#, ""),
-///     };
-///     let body = format!(
-///         r#"{{"success":true,"errors":[],"messages":[],"result":{names},"result_info":{{"cursor":"{cursor}"}}}}"#
-///     );
-///     op.parse(http::Response::new(body.as_bytes()))
-/// })?;
-/// let names: Vec<_> = keys.iter().map(|k| k.name.as_str()).collect();
-/// assert_eq!(names, ["a", "b", "c"]);
-/// # Ok::<(), Error>(())
-/// ```
-pub trait Pager {
-    /// The list operation of one page.
-    type Op: Operation;
-    /// What a page holds.
-    type Item;
+impl Plan for NamespacePager {
+    type Op = ListNamespaces;
+    type Report = Result<Vec<Namespace>, Error>;
 
-    /// The next page request, or `None` when the walk is over.
-    ///
-    /// ```
-    /// use kv_proto::{KeyPager, ListKeys, NamespaceId, Pager};
-    /// let pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// let op = Pager::next_op(&pager).unwrap();
-    /// assert_eq!(op.namespace().as_str(), "ns1");
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
-    fn next_op(&self) -> Option<Self::Op>;
-
-    /// Takes the page answered to the last [`Pager::next_op`] and hands out its items.
-    ///
-    /// ```
-    /// use kv_proto::{KeyInfo, KeyPage, KeyPager, ListKeys, NamespaceId, Pager};
-    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
-    /// let page = KeyPage { keys: vec![KeyInfo { name: "a".into(), expiration: None, metadata: None }], cursor: None, count: None };
-    /// let items = Pager::handle(&mut pager, page)?;
-    /// assert_eq!(items.len(), 1);
-    /// assert!(Pager::next_op(&pager).is_none());
-    /// # Ok::<(), kv_proto::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    /// The server broke the paging protocol (for example a repeated cursor).
-    fn handle(&mut self, page: <Self::Op as Operation>::Output) -> Result<Vec<Self::Item>, Error>;
-}
-
-impl Pager for KeyPager {
-    type Op = ListKeys;
-    type Item = KeyInfo;
-
-    fn next_op(&self) -> Option<ListKeys> {
-        KeyPager::next_op(self)
+    /// The request for the next page; [`Poll::Idle`] while one is in flight;
+    /// [`Poll::Done`] once the walk is over.
+    fn poll(&mut self, _now: Instant) -> Poll<ListNamespaces> {
+        let next = self.request();
+        self.walk.poll(|| next)
     }
 
-    fn handle(&mut self, page: KeyPage) -> Result<Vec<KeyInfo>, Error> {
-        KeyPager::handle(self, page)
+    /// Takes the page (or the error) answering the request in flight; other tickets are
+    /// ignored. An `Err`, or a page that repeats the previous one, ends the walk.
+    fn handle(&mut self, ticket: Ticket, outcome: Result<NamespacePage, Error>) {
+        if let Some(page) = self.walk.answer(ticket, outcome) {
+            let namespaces = self.accept(page);
+            self.walk.accept(namespaces);
+        }
+    }
+
+    /// `done` and `total_known` count the namespaces handed out; `exhausted` is
+    /// [`NamespacePager::is_done`].
+    fn progress(&self) -> Progress {
+        self.walk.progress(self.is_done())
+    }
+
+    /// The namespaces not yet taken, or the error that ended the walk.
+    fn finish(self) -> Result<Vec<Namespace>, Error> {
+        self.walk.finish()
     }
 }
 
 impl Pager for NamespacePager {
-    type Op = ListNamespaces;
     type Item = Namespace;
 
-    fn next_op(&self) -> Option<ListNamespaces> {
-        NamespacePager::next_op(self)
+    fn take_items(&mut self) -> Vec<Namespace> {
+        std::mem::take(&mut self.walk.items)
     }
 
-    fn handle(&mut self, page: NamespacePage) -> Result<Vec<Namespace>, Error> {
-        NamespacePager::handle(self, page)
+    fn take_error(&mut self) -> Option<Error> {
+        self.walk.error.take()
     }
 }
