@@ -72,8 +72,20 @@
 //! # Ok::<(), kv_proto::Error>(())
 //! ```
 //!
+//! # Plans
+//!
 //! Multi-request work (listing every key, splitting a large bulk write) is a state machine the
-//! shell drives the same way: ask it for the next operation, send it, hand back the result.
+//! shell drives the same way. Every such machine implements one trait, [`Plan`]:
+//!
+//! | machine | ask ([`Plan::poll`]) | tell ([`Plan::handle`]) | report ([`Plan::finish`]) |
+//! |---|---|---|---|
+//! | [`BulkPlan`] ([`BulkWritePlan`], [`BulkDeletePlan`], [`BulkGetPlan`]) | the next batch, a wait, idle or done | a batch's [`BulkResponse`] / [`BulkGetResponse`] | [`BulkReport`] / [`BulkGetReport`] |
+//! | [`KeyPager`], [`NamespacePager`] | the next page request, or done | the page | the items not yet taken ([`Pager::take_items`]), or the error that ended the walk |
+//!
+//! A bulk plan is built from a *template* operation that carries every request flag
+//! (`BulkGet::template(ns).json().with_metadata()`), takes any [`IntoKey`] input lazily, and
+//! reports an input it cannot send (an invalid key, an oversized item) in `failed` with
+//! `attempts: 0`.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),

@@ -340,7 +340,7 @@ impl NamespaceHandle {
 
     /// A bulk read of any number of keys (`Key`s or strings), from any iterator (pulled
     /// lazily). Configure, then [`run`](BulkGetJob::run); the values are in
-    /// [`BulkGetReport::values`].
+    /// [`BulkGetReport::values`](kv_proto::BulkGetReport::values).
     ///
     /// Keys go in `POST .../bulk/get` requests of at most 100 (the API's limit). Values
     /// come back as text unless [`json`](BulkGetJob::json) is set; add

@@ -93,6 +93,7 @@ mod args;
 mod bulk;
 mod client;
 mod driver;
+mod listing;
 mod namespace;
 mod transport;
 
@@ -112,7 +113,8 @@ pub use client::{
 
 pub use args::{IntoKey, IntoNamespaceId, IntoTitle};
 pub use bulk::{BulkDeleteJob, BulkGetJob, BulkJob, BulkWriteJob};
-pub use namespace::{Keys, NamespaceHandle, Namespaces, Put};
+pub use listing::{Keys, Namespaces};
+pub use namespace::{NamespaceHandle, Put};
 
 pub use kv_proto::{
     AccountId, ApiError, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,

@@ -118,7 +118,7 @@ impl PlanConfig {
     }
 
     /// Most bytes in one bulk write body (measured exactly with
-    /// [`BulkWriteItem::encoded_len`]): 1..=100,000,000. An item that does not fit on its own
+    /// [`BulkWriteItem::encoded_len`](crate::BulkWriteItem::encoded_len)): 1..=100,000,000. An item that does not fit on its own
     /// is reported failed with [`Limit::BulkWriteBytes`].
     ///
     /// ```
