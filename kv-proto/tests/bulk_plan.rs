@@ -64,7 +64,8 @@ fn delete_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
                 plan.handle(t, ok(op.keys().len()));
             }
             Poll::Done => break,
-            other => panic!("unexpected {other:?}"),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
         }
     }
     (sizes, plan.finish())
@@ -81,7 +82,8 @@ fn write_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
                 plan.handle(t, ok(op.items().len()));
             }
             Poll::Done => break,
-            other => panic!("unexpected {other:?}"),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
         }
     }
     (sizes, plan.finish())
@@ -98,7 +100,8 @@ fn get_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkGetReport) {
                 plan.handle(t, Ok(present(&op)));
             }
             Poll::Done => break,
-            other => panic!("unexpected {other:?}"),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
         }
     }
     (sizes, plan.finish())
@@ -1174,4 +1177,141 @@ proptest! {
             prop_assert!(distinct.iter().any(|k| k.as_str() == f.key));
         }
     }
+}
+
+#[test]
+fn invalid_inputs_fail_unsent_with_zero_attempts_and_count_as_requested() {
+    let input = ["a", "", "..", "b", ".."];
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), input, PlanConfig::default()).unwrap();
+    let now = Instant::now();
+    let Poll::Send(t, op) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    assert_eq!(op.keys(), [Key::new("a").unwrap(), Key::new("b").unwrap()]);
+    plan.handle(t, ok(2));
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!((report.requested, report.succeeded), (5, 2));
+    assert_eq!(
+        report.succeeded + report.failed.len() as u64,
+        report.requested
+    );
+    let failed: Vec<(&str, u32)> = report
+        .failed
+        .iter()
+        .map(|f| (f.key.as_str(), f.attempts))
+        .collect();
+    assert_eq!(failed, [("", 0), ("..", 0), ("..", 0)]);
+    assert!(
+        report
+            .failed
+            .iter()
+            .all(|f| f.error.limit() == Some(Limit::Key))
+    );
+
+    // Bulk get: an invalid input is never a value, and the invariant holds.
+    let mut plan = BulkGetPlan::new(
+        BulkGet::template(ns()),
+        vec!["a".to_string(), String::new(), "a".to_string()],
+        PlanConfig::default(),
+    )
+    .unwrap();
+    let Poll::Send(t, op) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    plan.handle(t, Ok(present(&op)));
+    let report = plan.finish();
+    assert_eq!((report.requested, report.duplicates), (2, 1));
+    assert_eq!(report.values.len() + report.failed.len(), 2);
+    assert_eq!(
+        (report.failed[0].key.as_str(), report.failed[0].attempts),
+        ("", 0)
+    );
+}
+
+#[test]
+fn an_invalid_input_stops_a_plan_that_stops_on_error() {
+    let config = PlanConfig::default()
+        .with_max_batch_items(1)
+        .with_stop_on_error(true);
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), ["a", "..", "b"], config).unwrap();
+    let now = Instant::now();
+    let Poll::Send(t, _) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    // ".." is pulled for the next batch: the plan stops, "b" is never pulled.
+    assert!(matches!(plan.poll(now), Poll::Idle));
+    plan.handle(t, ok(1));
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!(
+        (report.requested, report.succeeded, report.failed.len()),
+        (2, 1, 1)
+    );
+    assert!(report.stopped.as_ref().unwrap().is_invalid_input());
+}
+
+#[test]
+fn finishing_early_fails_pending_keys_as_abandoned_not_as_a_protocol_error() {
+    let config = PlanConfig::default().with_max_batch_items(2);
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), config).unwrap();
+    let Poll::Send(_, _) = plan.poll(Instant::now()) else {
+        panic!("expected a batch")
+    };
+    let report = plan.finish(); // one batch in flight, one key never pulled
+    assert_eq!((report.requested, report.abandoned), (2, 2));
+    for f in &report.failed {
+        assert!(f.error.is_abandoned(), "{:?}", f.error);
+        assert!(matches!(f.error.kind(), ErrorKind::Abandoned { .. }));
+        assert_eq!(f.attempts, 1);
+    }
+}
+
+/// Any plan, driven through the trait alone.
+fn run_to_end<P: Plan>(
+    mut plan: P,
+    mut answer: impl FnMut(&P::Op) -> Result<<P::Op as Operation>::Output, Error>,
+) -> P::Report {
+    let now = Instant::now();
+    loop {
+        match plan.poll(now) {
+            Poll::Send(t, op) => {
+                let outcome = answer(&op);
+                plan.handle(t, outcome);
+            }
+            Poll::Done => return plan.finish(),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
+        }
+    }
+}
+
+#[test]
+fn every_bulk_plan_is_a_plan() {
+    let report = run_to_end(
+        BulkWritePlan::new(
+            BulkWrite::template(ns()),
+            (0..25).map(item),
+            PlanConfig::default(),
+        )
+        .unwrap(),
+        |op| ok(op.items().len()),
+    );
+    assert_eq!(report.succeeded, 25);
+    let report = run_to_end(
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(25), PlanConfig::default()).unwrap(),
+        |op| ok(op.keys().len()),
+    );
+    assert_eq!(report.succeeded, 25);
+    let template = BulkGet::template(ns()).json();
+    let report = run_to_end(
+        BulkGetPlan::new(template, keys(250), PlanConfig::default()).unwrap(),
+        |op| {
+            assert!(op.is_json() && !op.is_with_metadata());
+            Ok(present(&op.clone().text()))
+        },
+    );
+    assert_eq!((report.values.len(), report.requests_sent), (250, 3));
 }
