@@ -21,7 +21,7 @@ pub(crate) mod page;
 /// | [`poll`](Plan::poll) | the next step at time `now`: send this op under this ticket, wait, idle, or done |
 /// | [`handle`](Plan::handle) | the outcome of one ticket (after the shell's own retries) |
 /// | [`progress`](Plan::progress) | where the plan stands |
-/// | [`finish`](Plan::finish) | the final report (anything still pending is reported abandoned) |
+/// | [`finish`](Plan::finish) | the final report (a bulk plan reports keys still pending as abandoned) |
 ///
 /// A shell may keep several tickets in flight and hand outcomes back in any order. The
 /// complete loop, single-threaded:
@@ -66,8 +66,9 @@ pub trait Plan {
     /// Where the plan stands, for progress output.
     fn progress(&self) -> Progress;
 
-    /// The final report. Called before [`Poll::Done`], work still pending is reported as
-    /// abandoned ([`Error::is_abandoned`]).
+    /// The final report. A bulk plan finished before [`Poll::Done`] reports the keys still
+    /// pending as failed with an [`Error::is_abandoned`] error; a pager returns the items not
+    /// yet taken.
     fn finish(self) -> Self::Report;
 }
 
