@@ -193,9 +193,9 @@ impl Auth {
         let mut kind = error.into_kind();
         // Exhaustive on purpose: a new kind that carries text must be redacted too.
         match &mut kind {
-            ErrorKind::InvalidInput { message, .. } | ErrorKind::Protocol { message } => {
-                clean(message)
-            }
+            ErrorKind::InvalidInput { message, .. }
+            | ErrorKind::Protocol { message }
+            | ErrorKind::Abandoned { message } => clean(message),
             ErrorKind::Api(a) => {
                 clean_meta(&mut a.meta);
                 clean_infos(&mut a.errors);

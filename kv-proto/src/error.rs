@@ -78,6 +78,11 @@ pub enum ErrorKind {
         /// What the server did.
         message: String,
     },
+    /// The caller finished a plan before this work was done (nothing went wrong on the wire).
+    Abandoned {
+        /// What was left undone.
+        message: String,
+    },
 }
 
 /// The documented limit an [`ErrorKind::InvalidInput`] refers to.
@@ -805,6 +810,30 @@ impl Error {
         })
     }
 
+    /// An [`ErrorKind::Abandoned`] error: the caller finished a plan before this work was done.
+    ///
+    /// ```
+    /// use kv_proto::{Error, ErrorKind};
+    /// let e = Error::abandoned("finished early");
+    /// assert!(matches!(e.kind(), ErrorKind::Abandoned { .. }));
+    /// assert!(e.is_abandoned() && !e.is_retryable());
+    /// ```
+    pub fn abandoned(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Abandoned {
+            message: message.into(),
+        })
+    }
+
+    /// True for an [`ErrorKind::Abandoned`] error (a plan finished before this work was done).
+    ///
+    /// ```
+    /// assert!(kv_proto::Error::abandoned("x").is_abandoned());
+    /// assert!(!kv_proto::Error::protocol("x").is_abandoned());
+    /// ```
+    pub fn is_abandoned(&self) -> bool {
+        matches!(&*self.0, ErrorKind::Abandoned { .. })
+    }
+
     /// An [`ErrorKind::ResponseTooLarge`] error.
     pub fn response_too_large(limit: u64) -> Error {
         Error::new(ErrorKind::ResponseTooLarge { limit })
@@ -1185,6 +1214,7 @@ impl fmt::Display for Error {
                 write!(f, ": {}", t.message)
             }
             ErrorKind::Protocol { message } => write!(f, "protocol error: {message}"),
+            ErrorKind::Abandoned { message } => write!(f, "abandoned: {message}"),
         }
     }
 }

@@ -77,8 +77,20 @@
 //! # Ok::<(), kv_proto::Error>(())
 //! ```
 //!
+//! # Plans
+//!
 //! Multi-request work (listing every key, splitting a large bulk write) is a state machine the
-//! shell drives the same way: ask it for the next operation, send it, hand back the result.
+//! shell drives the same way. Every such machine implements one trait, [`Plan`]:
+//!
+//! | machine | ask ([`Plan::poll`]) | tell ([`Plan::handle`]) | report ([`Plan::finish`]) |
+//! |---|---|---|---|
+//! | [`BulkPlan`] ([`BulkWritePlan`], [`BulkDeletePlan`], [`BulkGetPlan`]) | the next batch, a wait, idle or done | a batch's [`BulkResponse`] / [`BulkGetResponse`] | [`BulkReport`] / [`BulkGetReport`] |
+//! | [`KeyPager`], [`NamespacePager`] | the next page request, or done | the page | the items not yet taken ([`Pager::take_items`]), or the error that ended the walk |
+//!
+//! A bulk plan is built from a *template* operation that carries every request flag
+//! (`BulkGet::template(ns).json().with_metadata()`), takes any [`IntoKey`] input lazily, and
+//! reports an input it cannot send (an invalid key, an oversized item) in `failed` with
+//! `attempts: 0`.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -86,8 +98,8 @@
 )]
 
 mod auth;
-mod bulk_plan;
 mod de;
+mod drive;
 mod endpoint;
 mod envelope;
 mod error;
@@ -95,18 +107,19 @@ mod exchange;
 mod ids;
 mod op;
 mod pace;
-mod page;
 pub mod records;
 mod retry;
 
 pub use http;
 
 pub use auth::Auth;
-pub use bulk_plan::{
-    BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkReport, BulkWritePlan, DEFAULT_MAX_BATCH_ITEMS,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey, PlanConfig, Poll, Progress,
-    Ticket,
+pub use drive::bulk::{
+    BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkOp, BulkPlan, BulkReport, BulkWritePlan,
+    DEFAULT_MAX_BATCH_ITEMS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey,
+    IntoBulkItem, IntoKey, PlanConfig,
 };
+pub use drive::page::{KeyPager, NamespacePager, Pager};
+pub use drive::{Plan, Poll, Progress, Ticket};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
 #[doc(hidden)]
 pub use error::__doc_api_error;
@@ -122,7 +135,7 @@ pub use ids::{
     MAX_VALUE_BYTES, MIN_TTL_SECS, Metadata, NamespaceId, Title,
 };
 pub use op::{
-    BulkDelete, BulkGet, BulkGetResult, BulkPayload, BulkResult, BulkValue, BulkWrite,
+    BulkDelete, BulkGet, BulkGetResponse, BulkPayload, BulkResponse, BulkValue, BulkWrite,
     BulkWriteItem, CreateNamespace, DeleteNamespace, DeleteValue, Direction, GetMetadata,
     GetNamespace, GetValue, Jurisdiction, KeyInfo, KeyPage, ListKeys, ListNamespaces,
     MAX_BULK_GET_KEYS, MAX_BULK_GET_RESPONSE, MAX_BULK_ITEMS, MAX_BULK_RESULT_RESPONSE,
@@ -135,7 +148,6 @@ pub use pace::{
     CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_PER_SECOND, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW,
     PACER_MARGIN, Pacer,
 };
-pub use page::{KeyPager, NamespacePager, Pager};
 pub use retry::{
     DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RATE_LIMITED_DELAY, GiveUpReason, RetryDecision,

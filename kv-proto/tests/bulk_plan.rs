@@ -6,9 +6,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use kv_proto::{
-    BulkDelete, BulkDeletePlan, BulkGet, BulkGetPlan, BulkGetReport, BulkGetResult, BulkReport,
-    BulkResult, BulkValue, BulkWrite, BulkWriteItem, BulkWritePlan, Endpoint, Error, ErrorKind,
-    Key, Limit, NamespaceId, Operation, PlanConfig, Poll, RetryPolicy, Ticket, TransportErrorKind,
+    BulkDelete, BulkDeletePlan, BulkGet, BulkGetPlan, BulkGetReport, BulkGetResponse, BulkReport,
+    BulkResponse, BulkValue, BulkWrite, BulkWriteItem, BulkWritePlan, Endpoint, Error, ErrorKind,
+    Key, Limit, NamespaceId, Operation, Plan, PlanConfig, Poll, RetryPolicy, Ticket,
+    TransportErrorKind,
 };
 use proptest::prelude::*;
 
@@ -28,15 +29,15 @@ fn item(i: usize) -> BulkWriteItem {
     BulkWriteItem::text(key(i), format!("value-{i}")).unwrap()
 }
 
-fn ok(n: usize) -> Result<BulkResult, Error> {
-    Ok(BulkResult {
+fn ok(n: usize) -> Result<BulkResponse, Error> {
+    Ok(BulkResponse {
         successful_key_count: n as u64,
         unsuccessful_keys: vec![],
     })
 }
 
-fn unsuccessful(total: usize, bad: &[&Key]) -> Result<BulkResult, Error> {
-    Ok(BulkResult {
+fn unsuccessful(total: usize, bad: &[&Key]) -> Result<BulkResponse, Error> {
+    Ok(BulkResponse {
         successful_key_count: (total - bad.len()) as u64,
         unsuccessful_keys: bad.iter().map(|k| k.as_str().to_owned()).collect(),
     })
@@ -53,7 +54,7 @@ fn exact() -> PlanConfig {
 
 /// Runs a delete plan single-threaded, answering every batch with success; returns batch sizes.
 fn delete_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
-    let mut plan = BulkDeletePlan::new(ns(), keys(n), config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(n), config).unwrap();
     let now = Instant::now();
     let mut sizes = Vec::new();
     loop {
@@ -63,14 +64,15 @@ fn delete_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
                 plan.handle(t, ok(op.keys().len()));
             }
             Poll::Done => break,
-            other => panic!("unexpected {other:?}"),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
         }
     }
     (sizes, plan.finish())
 }
 
 fn write_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
-    let mut plan = BulkWritePlan::new(ns(), (0..n).map(item), config).unwrap();
+    let mut plan = BulkWritePlan::new(BulkWrite::template(ns()), (0..n).map(item), config).unwrap();
     let now = Instant::now();
     let mut sizes = Vec::new();
     loop {
@@ -80,14 +82,15 @@ fn write_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
                 plan.handle(t, ok(op.items().len()));
             }
             Poll::Done => break,
-            other => panic!("unexpected {other:?}"),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
         }
     }
     (sizes, plan.finish())
 }
 
 fn get_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkGetReport) {
-    let mut plan = BulkGetPlan::new(ns(), keys(n), config).unwrap();
+    let mut plan = BulkGetPlan::new(BulkGet::template(ns()), keys(n), config).unwrap();
     let now = Instant::now();
     let mut sizes = Vec::new();
     loop {
@@ -97,14 +100,15 @@ fn get_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkGetReport) {
                 plan.handle(t, Ok(present(&op)));
             }
             Poll::Done => break,
-            other => panic!("unexpected {other:?}"),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
         }
     }
     (sizes, plan.finish())
 }
 
 /// A bulk get answer where every key's value is its own name (parsed from a wire body).
-fn present(op: &BulkGet) -> BulkGetResult {
+fn present(op: &BulkGet) -> BulkGetResponse {
     let values: serde_json::Map<String, serde_json::Value> = op
         .keys()
         .iter()
@@ -178,35 +182,35 @@ fn get_boundaries_at_100() {
 #[test]
 fn limits_above_the_api_are_rejected_as_config_errors() {
     let e = BulkDeletePlan::new(
-        ns(),
+        BulkDelete::template(ns()),
         keys(1),
         PlanConfig::default().with_max_batch_items(10_001),
     )
     .unwrap_err();
     assert_eq!(e.limit(), Some(Limit::Config));
     let e = BulkWritePlan::new(
-        ns(),
+        BulkWrite::template(ns()),
         (0..1).map(item),
         PlanConfig::default().with_max_batch_items(10_001),
     )
     .unwrap_err();
     assert_eq!(e.limit(), Some(Limit::Config));
     let e = BulkGetPlan::new(
-        ns(),
+        BulkGet::template(ns()),
         keys(1),
         PlanConfig::default().with_max_batch_items(101),
     )
     .unwrap_err();
     assert_eq!(e.limit(), Some(Limit::Config));
     let e = BulkWritePlan::new(
-        ns(),
+        BulkWrite::template(ns()),
         (0..1).map(item),
         PlanConfig::default().with_max_body_bytes(100_000_001),
     )
     .unwrap_err();
     assert_eq!(e.limit(), Some(Limit::Config));
     let e = BulkDeletePlan::new(
-        ns(),
+        BulkDelete::template(ns()),
         keys(1),
         PlanConfig::default().with_max_key_attempts(0),
     )
@@ -215,7 +219,7 @@ fn limits_above_the_api_are_rejected_as_config_errors() {
     // The API's own maxima are accepted.
     assert!(
         BulkWritePlan::new(
-            ns(),
+            BulkWrite::template(ns()),
             (0..1).map(item),
             PlanConfig::default()
                 .with_max_batch_items(10_000)
@@ -249,7 +253,8 @@ fn five_mib_values_split_under_the_100_mb_body_limit() {
         let body = |n: usize| 1 + n * per_item;
         assert!(body(want) <= budget && body(want + 1) > budget);
         let config = PlanConfig::default().with_max_body_bytes(budget);
-        let mut plan = BulkWritePlan::new(ns(), (0..want + 3).map(make), config).unwrap();
+        let mut plan =
+            BulkWritePlan::new(BulkWrite::template(ns()), (0..want + 3).map(make), config).unwrap();
         let now = Instant::now();
         let mut sizes = Vec::new();
         while let Poll::Send(t, op) = plan.poll(now) {
@@ -274,7 +279,7 @@ fn small_custom_budget_splits_exactly_and_bodies_match() {
         .collect();
     let budget = 300;
     let config = PlanConfig::default().with_max_body_bytes(budget);
-    let mut plan = BulkWritePlan::new(ns(), items.clone(), config).unwrap();
+    let mut plan = BulkWritePlan::new(BulkWrite::template(ns()), items.clone(), config).unwrap();
     let endpoint = Endpoint::new(
         kv_proto::AccountId::new("acc").unwrap(),
         kv_proto::Auth::api_token("t").unwrap(),
@@ -300,7 +305,7 @@ fn an_item_too_large_for_the_budget_is_reported_failed_and_the_rest_goes_on() {
     let mut items: Vec<BulkWriteItem> = (0..5).map(item).collect();
     items.insert(2, BulkWriteItem::text(key(99), "y".repeat(500)).unwrap());
     let config = PlanConfig::default().with_max_body_bytes(200);
-    let mut plan = BulkWritePlan::new(ns(), items, config).unwrap();
+    let mut plan = BulkWritePlan::new(BulkWrite::template(ns()), items, config).unwrap();
     let now = Instant::now();
     let mut sent = 0;
     while let Poll::Send(t, op) = plan.poll(now) {
@@ -313,7 +318,7 @@ fn an_item_too_large_for_the_budget_is_reported_failed_and_the_rest_goes_on() {
     assert_eq!((report.requested, report.succeeded), (6, 5));
     assert_eq!(report.failed.len(), 1);
     let f = &report.failed[0];
-    assert_eq!(f.key, key(99));
+    assert_eq!(f.key, key(99).as_str());
     assert_eq!(f.attempts, 0);
     assert_eq!(f.error.limit(), Some(Limit::BulkWriteBytes));
     assert_invariant(&report);
@@ -324,7 +329,8 @@ fn an_item_edited_past_the_value_limit_fails_alone() {
     let mut bad = item(1);
     bad.value = "z".repeat(kv_proto::MAX_VALUE_BYTES + 1);
     let items = vec![item(0), bad, item(2)];
-    let mut plan = BulkWritePlan::new(ns(), items, PlanConfig::default()).unwrap();
+    let mut plan =
+        BulkWritePlan::new(BulkWrite::template(ns()), items, PlanConfig::default()).unwrap();
     let Poll::Send(t, op) = plan.poll(Instant::now()) else {
         panic!()
     };
@@ -345,7 +351,8 @@ fn input_is_pulled_one_batch_at_a_time() {
         counter.set(counter.get() + 1);
         key(i)
     });
-    let mut plan = BulkDeletePlan::new(ns(), source, PlanConfig::default()).unwrap();
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), source, PlanConfig::default()).unwrap();
     assert_eq!(pulls.get(), 0, "nothing pulled before the first poll");
     let now = Instant::now();
     let Poll::Send(t1, _) = plan.poll(now) else {
@@ -378,7 +385,7 @@ fn byte_split_pulls_at_most_one_item_ahead() {
         .unwrap()
         .encoded_len();
     let config = PlanConfig::default().with_max_body_bytes(1 + 3 * per);
-    let mut plan = BulkWritePlan::new(ns(), source, config).unwrap();
+    let mut plan = BulkWritePlan::new(BulkWrite::template(ns()), source, config).unwrap();
     let Poll::Send(_, op) = plan.poll(Instant::now()) else {
         panic!()
     };
@@ -391,7 +398,7 @@ fn byte_split_pulls_at_most_one_item_ahead() {
 #[test]
 fn out_of_order_completion_with_several_in_flight() {
     let config = PlanConfig::default().with_max_batch_items(10);
-    let mut plan = BulkDeletePlan::new(ns(), keys(45), config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(45), config).unwrap();
     let now = Instant::now();
     let mut in_flight: Vec<(Ticket, BulkDelete)> = Vec::new();
     for _ in 0..5 {
@@ -416,8 +423,9 @@ fn out_of_order_completion_with_several_in_flight() {
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
     assert_eq!((report.succeeded, report.failed.len()), (40, 5));
-    let failed: Vec<_> = report.failed.iter().map(|f| f.key.clone()).collect();
-    assert_eq!(failed, in_flight[4].1.keys());
+    let failed: Vec<_> = report.failed.iter().map(|f| f.key.as_str()).collect();
+    let expected: Vec<_> = in_flight[4].1.keys().iter().map(Key::as_str).collect();
+    assert_eq!(failed, expected);
     assert!(
         report
             .failed
@@ -429,7 +437,8 @@ fn out_of_order_completion_with_several_in_flight() {
 
 #[test]
 fn unknown_and_reused_tickets_are_anomalies() {
-    let mut plan = BulkDeletePlan::new(ns(), keys(3), PlanConfig::default()).unwrap();
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), PlanConfig::default()).unwrap();
     let Poll::Send(t, _) = plan.poll(Instant::now()) else {
         panic!()
     };
@@ -444,7 +453,7 @@ fn unknown_and_reused_tickets_are_anomalies() {
 
 #[test]
 fn unsuccessful_keys_are_requeued_with_backoff_until_success() {
-    let mut plan = BulkDeletePlan::new(ns(), keys(5), exact()).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(5), exact()).unwrap();
     let mut now = Instant::now();
     let Poll::Send(t, op) = plan.poll(now) else {
         panic!()
@@ -485,7 +494,7 @@ fn unsuccessful_keys_are_requeued_with_backoff_until_success() {
 #[test]
 fn keys_still_unsuccessful_after_max_attempts_are_reported_exactly() {
     let config = exact().with_max_key_attempts(4);
-    let mut plan = BulkWritePlan::new(ns(), (0..3).map(item), config).unwrap();
+    let mut plan = BulkWritePlan::new(BulkWrite::template(ns()), (0..3).map(item), config).unwrap();
     let mut now = Instant::now();
     let stubborn = key(2);
     let mut waits = Vec::new();
@@ -512,7 +521,7 @@ fn keys_still_unsuccessful_after_max_attempts_are_reported_exactly() {
     let report = plan.finish();
     assert_eq!((report.succeeded, report.failed.len()), (2, 1));
     let f = &report.failed[0];
-    assert_eq!((f.key.clone(), f.attempts), (stubborn, 4));
+    assert_eq!((f.key.as_str(), f.attempts), (stubborn.as_str(), 4));
     assert!(matches!(f.error.kind(), ErrorKind::Protocol { .. }));
     assert!(f.error.to_string().contains("unsuccessful 4 time"));
     assert_eq!(report.retries, 3);
@@ -522,7 +531,7 @@ fn keys_still_unsuccessful_after_max_attempts_are_reported_exactly() {
 #[test]
 fn max_key_attempts_one_never_resends() {
     let mut plan = BulkDeletePlan::new(
-        ns(),
+        BulkDelete::template(ns()),
         keys(2),
         PlanConfig::default().with_max_key_attempts(1),
     )
@@ -540,7 +549,7 @@ fn max_key_attempts_one_never_resends() {
 #[test]
 fn retries_join_fresh_items_in_the_next_batch() {
     let config = exact().with_max_batch_items(3);
-    let mut plan = BulkDeletePlan::new(ns(), keys(8), config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(8), config).unwrap();
     let mut now = Instant::now();
     let Poll::Send(t, _) = plan.poll(now) else {
         panic!()
@@ -563,7 +572,7 @@ fn retries_join_fresh_items_in_the_next_batch() {
 #[test]
 fn wait_is_reported_while_other_requests_are_in_flight() {
     let config = exact().with_max_batch_items(2);
-    let mut plan = BulkDeletePlan::new(ns(), keys(4), config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(4), config).unwrap();
     let now = Instant::now();
     let Poll::Send(t1, _) = plan.poll(now) else {
         panic!()
@@ -580,9 +589,12 @@ fn wait_is_reported_while_other_requests_are_in_flight() {
 #[test]
 fn jittered_backoff_stays_within_the_policy_bounds_and_follows_the_seed() {
     let run = |seed: u64| {
-        let mut plan =
-            BulkDeletePlan::new(ns(), keys(1), PlanConfig::default().with_jitter_seed(seed))
-                .unwrap();
+        let mut plan = BulkDeletePlan::new(
+            BulkDelete::template(ns()),
+            keys(1),
+            PlanConfig::default().with_jitter_seed(seed),
+        )
+        .unwrap();
         let now = Instant::now();
         let Poll::Send(t, _) = plan.poll(now) else {
             panic!()
@@ -610,7 +622,7 @@ fn jittered_backoff_stays_within_the_policy_bounds_and_follows_the_seed() {
 
 #[test]
 fn mismatched_counts_and_foreign_keys_are_counted_not_trusted() {
-    let mut plan = BulkDeletePlan::new(ns(), keys(3), exact()).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), exact()).unwrap();
     let now = Instant::now();
     let Poll::Send(t, _) = plan.poll(now) else {
         panic!()
@@ -618,7 +630,7 @@ fn mismatched_counts_and_foreign_keys_are_counted_not_trusted() {
     // Claims 7 successes and lists a key that was not in the batch, plus key 1.
     plan.handle(
         t,
-        Ok(BulkResult {
+        Ok(BulkResponse {
             successful_key_count: 7,
             unsuccessful_keys: vec!["not-sent".into(), key(1).as_str().into()],
         }),
@@ -630,7 +642,7 @@ fn mismatched_counts_and_foreign_keys_are_counted_not_trusted() {
     };
     assert_eq!(op.keys(), [key(1)]);
     // The old API answered with no result (count 0): a mismatch, the key list is trusted.
-    plan.handle(t, Ok(BulkResult::default()));
+    plan.handle(t, Ok(BulkResponse::default()));
     let r = plan.finish();
     assert_eq!((r.succeeded, r.mismatches, r.anomalies), (3, 2, 1));
 }
@@ -640,7 +652,7 @@ fn mismatched_counts_and_foreign_keys_are_counted_not_trusted() {
 #[test]
 fn a_failed_request_fails_its_keys_and_the_plan_goes_on() {
     let config = PlanConfig::default().with_max_batch_items(10);
-    let mut plan = BulkDeletePlan::new(ns(), keys(30), config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(30), config).unwrap();
     let now = Instant::now();
     let mut batch = 0;
     while let Poll::Send(t, op) = plan.poll(now) {
@@ -679,7 +691,7 @@ fn stop_on_error_stops_sending_and_reports_the_rest() {
         counter.set(counter.get() + 1);
         key(i)
     });
-    let mut plan = BulkDeletePlan::new(ns(), source, config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), source, config).unwrap();
     let now = Instant::now();
     let Poll::Send(t1, _) = plan.poll(now) else {
         panic!()
@@ -705,7 +717,7 @@ fn stop_on_error_stops_sending_and_reports_the_rest() {
 #[test]
 fn stop_on_error_fails_keys_waiting_for_a_retry() {
     let config = exact().with_max_batch_items(2).with_stop_on_error(true);
-    let mut plan = BulkDeletePlan::new(ns(), keys(4), config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(4), config).unwrap();
     let now = Instant::now();
     let Poll::Send(t1, _) = plan.poll(now) else {
         panic!()
@@ -719,7 +731,11 @@ fn stop_on_error_fails_keys_waiting_for_a_retry() {
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
     assert_eq!((report.succeeded, report.failed.len()), (1, 3));
-    let k0 = report.failed.iter().find(|f| f.key == key(0)).unwrap();
+    let k0 = report
+        .failed
+        .iter()
+        .find(|f| f.key == key(0).as_str())
+        .unwrap();
     assert_eq!(k0.attempts, 1);
     assert!(
         k0.error.is_timeout(),
@@ -730,7 +746,7 @@ fn stop_on_error_fails_keys_waiting_for_a_retry() {
 #[test]
 fn finish_before_done_reports_pending_keys_as_abandoned() {
     let config = PlanConfig::default().with_max_batch_items(10);
-    let mut plan = BulkDeletePlan::new(ns(), keys(100), config).unwrap();
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(100), config).unwrap();
     let Poll::Send(_, _) = plan.poll(Instant::now()) else {
         panic!()
     };
@@ -748,16 +764,16 @@ fn legacy_delete_method_is_configurable() {
         kv_proto::AccountId::new("acc").unwrap(),
         kv_proto::Auth::api_token("t").unwrap(),
     );
-    let mut plan = BulkDeletePlan::new(ns(), keys(1), PlanConfig::default()).unwrap();
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(1), PlanConfig::default()).unwrap();
     let Poll::Send(_, op) = plan.poll(Instant::now()) else {
         panic!()
     };
     let req = op.request(&endpoint);
     assert_eq!(req.method(), http::Method::POST);
     assert!(req.uri().path().ends_with("/bulk/delete"));
-    let mut plan = BulkDeletePlan::new(ns(), keys(1), PlanConfig::default())
-        .unwrap()
-        .legacy_delete_method();
+    let template = BulkDelete::template(ns()).legacy_delete_method();
+    let mut plan = BulkDeletePlan::new(template, keys(1), PlanConfig::default()).unwrap();
     let Poll::Send(_, op) = plan.poll(Instant::now()) else {
         panic!()
     };
@@ -775,7 +791,12 @@ fn write_ops_carry_the_items_unchanged() {
                 .metadata(kv_proto::Metadata::new(serde_json::json!({"i": i})).unwrap())
         })
         .collect();
-    let mut plan = BulkWritePlan::new(ns(), items.clone(), PlanConfig::default()).unwrap();
+    let mut plan = BulkWritePlan::new(
+        BulkWrite::template(ns()),
+        items.clone(),
+        PlanConfig::default(),
+    )
+    .unwrap();
     let Poll::Send(_, op) = plan.poll(Instant::now()) else {
         panic!()
     };
@@ -791,7 +812,7 @@ fn stop_on_error_at_an_oversize_item_sends_nothing_more() {
     let config = PlanConfig::default()
         .with_max_body_bytes(200)
         .with_stop_on_error(true);
-    let mut plan = BulkWritePlan::new(ns(), items, config).unwrap();
+    let mut plan = BulkWritePlan::new(BulkWrite::template(ns()), items, config).unwrap();
     // Items 0 and 1 were batched before the oversize item stopped the plan: not sent.
     assert!(matches!(plan.poll(Instant::now()), Poll::Done));
     let report = plan.finish();
@@ -825,9 +846,8 @@ fn get_reports_present_missing_and_duplicates() {
         .map(|k| Key::new(*k).unwrap())
         .collect();
     let config = PlanConfig::default().with_max_batch_items(2);
-    let mut plan = BulkGetPlan::new(ns(), input, config)
-        .unwrap()
-        .with_metadata();
+    let template = BulkGet::template(ns()).with_metadata();
+    let mut plan = BulkGetPlan::new(template, input, config).unwrap();
     let now = Instant::now();
     let mut batches = Vec::new();
     while let Poll::Send(t, op) = plan.poll(now) {
@@ -864,7 +884,7 @@ fn get_reports_present_missing_and_duplicates() {
 #[test]
 fn get_key_left_out_of_the_answer_is_missing_and_failures_are_reported() {
     let config = PlanConfig::default().with_max_batch_items(2);
-    let mut plan = BulkGetPlan::new(ns(), keys(4), config).unwrap().json();
+    let mut plan = BulkGetPlan::new(BulkGet::template(ns()).json(), keys(4), config).unwrap();
     let now = Instant::now();
     let Poll::Send(t1, op1) = plan.poll(now) else {
         panic!()
@@ -889,7 +909,8 @@ fn get_key_left_out_of_the_answer_is_missing_and_failures_are_reported() {
 
 #[test]
 fn get_values_of_keys_not_in_the_batch_are_anomalies() {
-    let mut plan = BulkGetPlan::new(ns(), keys(1), PlanConfig::default()).unwrap();
+    let mut plan =
+        BulkGetPlan::new(BulkGet::template(ns()), keys(1), PlanConfig::default()).unwrap();
     let Poll::Send(t, op) = plan.poll(Instant::now()) else {
         panic!()
     };
@@ -939,7 +960,7 @@ struct Odds {
 /// counted as done, sends per key).
 fn simulate<O>(
     mut poll: impl FnMut(Instant) -> Poll<O>,
-    mut handle: impl FnMut(Ticket, Result<BulkResult, Error>),
+    mut handle: impl FnMut(Ticket, Result<BulkResponse, Error>),
     mut progress: impl FnMut() -> kv_proto::Progress,
     batch_keys: impl Fn(&O) -> Vec<String>,
     rng: &mut Rng,
@@ -1011,7 +1032,7 @@ fn simulate<O>(
         }
         handle(
             t,
-            Ok(BulkResult {
+            Ok(BulkResponse {
                 successful_key_count: good as u64,
                 unsuccessful_keys: bad,
             }),
@@ -1052,7 +1073,7 @@ proptest! {
         let odds = Odds { concurrency, fail_pct, unsuccessful_pct };
         let (report, done, sends) = if write {
             let items = input.iter().map(|k| BulkWriteItem::text(Key::new(k.as_str()).unwrap(), "v").unwrap());
-            let plan = std::cell::RefCell::new(BulkWritePlan::new(ns(), items, config).unwrap());
+            let plan = std::cell::RefCell::new(BulkWritePlan::new(BulkWrite::template(ns()), items, config).unwrap());
             let (done, sends) = simulate(
                 |now| plan.borrow_mut().poll(now),
                 |t, r| plan.borrow_mut().handle(t, r),
@@ -1067,7 +1088,7 @@ proptest! {
             (report, done, sends)
         } else {
             let keys = input.iter().map(|k| Key::new(k.as_str()).unwrap());
-            let plan = std::cell::RefCell::new(BulkDeletePlan::new(ns(), keys, config).unwrap());
+            let plan = std::cell::RefCell::new(BulkDeletePlan::new(BulkDelete::template(ns()), keys, config).unwrap());
             let (done, sends) = simulate(
                 |now| plan.borrow_mut().poll(now),
                 |t, r| plan.borrow_mut().handle(t, r),
@@ -1115,7 +1136,7 @@ proptest! {
     ) {
         let input: Vec<Key> = (0..n).map(|i| key(i % alphabet)).collect();
         let distinct: std::collections::HashSet<&Key> = input.iter().collect();
-        let mut plan = BulkGetPlan::new(ns(), input.clone(), PlanConfig::default().with_max_batch_items(batch)).unwrap();
+        let mut plan = BulkGetPlan::new(BulkGet::template(ns()), input.clone(), PlanConfig::default().with_max_batch_items(batch)).unwrap();
         let mut rng = Rng(seed);
         let now = Instant::now();
         let mut in_flight: Vec<(Ticket, BulkGet)> = Vec::new();
@@ -1152,8 +1173,145 @@ proptest! {
             prop_assert_eq!(v, &BulkValue::Text(k.as_str().to_owned()));
         }
         for f in &report.failed {
-            prop_assert!(!report.values.contains_key(&f.key));
-            prop_assert!(distinct.contains(&f.key));
+            prop_assert!(!report.values.contains_key(f.key.as_str()));
+            prop_assert!(distinct.iter().any(|k| k.as_str() == f.key));
         }
     }
+}
+
+#[test]
+fn invalid_inputs_fail_unsent_with_zero_attempts_and_count_as_requested() {
+    let input = ["a", "", "..", "b", ".."];
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), input, PlanConfig::default()).unwrap();
+    let now = Instant::now();
+    let Poll::Send(t, op) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    assert_eq!(op.keys(), [Key::new("a").unwrap(), Key::new("b").unwrap()]);
+    plan.handle(t, ok(2));
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!((report.requested, report.succeeded), (5, 2));
+    assert_eq!(
+        report.succeeded + report.failed.len() as u64,
+        report.requested
+    );
+    let failed: Vec<(&str, u32)> = report
+        .failed
+        .iter()
+        .map(|f| (f.key.as_str(), f.attempts))
+        .collect();
+    assert_eq!(failed, [("", 0), ("..", 0), ("..", 0)]);
+    assert!(
+        report
+            .failed
+            .iter()
+            .all(|f| f.error.limit() == Some(Limit::Key))
+    );
+
+    // Bulk get: an invalid input is never a value, and the invariant holds.
+    let mut plan = BulkGetPlan::new(
+        BulkGet::template(ns()),
+        vec!["a".to_string(), String::new(), "a".to_string()],
+        PlanConfig::default(),
+    )
+    .unwrap();
+    let Poll::Send(t, op) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    plan.handle(t, Ok(present(&op)));
+    let report = plan.finish();
+    assert_eq!((report.requested, report.duplicates), (2, 1));
+    assert_eq!(report.values.len() + report.failed.len(), 2);
+    assert_eq!(
+        (report.failed[0].key.as_str(), report.failed[0].attempts),
+        ("", 0)
+    );
+}
+
+#[test]
+fn an_invalid_input_stops_a_plan_that_stops_on_error() {
+    let config = PlanConfig::default()
+        .with_max_batch_items(1)
+        .with_stop_on_error(true);
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), ["a", "..", "b"], config).unwrap();
+    let now = Instant::now();
+    let Poll::Send(t, _) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    // ".." is pulled for the next batch: the plan stops, "b" is never pulled.
+    assert!(matches!(plan.poll(now), Poll::Idle));
+    plan.handle(t, ok(1));
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!(
+        (report.requested, report.succeeded, report.failed.len()),
+        (2, 1, 1)
+    );
+    assert!(report.stopped.as_ref().unwrap().is_invalid_input());
+}
+
+#[test]
+fn finishing_early_fails_pending_keys_as_abandoned_not_as_a_protocol_error() {
+    let config = PlanConfig::default().with_max_batch_items(2);
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), config).unwrap();
+    let Poll::Send(_, _) = plan.poll(Instant::now()) else {
+        panic!("expected a batch")
+    };
+    let report = plan.finish(); // one batch in flight, one key never pulled
+    assert_eq!((report.requested, report.abandoned), (2, 2));
+    for f in &report.failed {
+        assert!(f.error.is_abandoned(), "{:?}", f.error);
+        assert!(matches!(f.error.kind(), ErrorKind::Abandoned { .. }));
+        assert_eq!(f.attempts, 1);
+    }
+}
+
+/// Any plan, driven through the trait alone.
+fn run_to_end<P: Plan>(
+    mut plan: P,
+    mut answer: impl FnMut(&P::Op) -> Result<<P::Op as Operation>::Output, Error>,
+) -> P::Report {
+    let now = Instant::now();
+    loop {
+        match plan.poll(now) {
+            Poll::Send(t, op) => {
+                let outcome = answer(&op);
+                plan.handle(t, outcome);
+            }
+            Poll::Done => return plan.finish(),
+            Poll::Wait(d) => panic!("unexpected wait {d:?}"),
+            Poll::Idle => panic!("idle with nothing in flight"),
+        }
+    }
+}
+
+#[test]
+fn every_bulk_plan_is_a_plan() {
+    let report = run_to_end(
+        BulkWritePlan::new(
+            BulkWrite::template(ns()),
+            (0..25).map(item),
+            PlanConfig::default(),
+        )
+        .unwrap(),
+        |op| ok(op.items().len()),
+    );
+    assert_eq!(report.succeeded, 25);
+    let report = run_to_end(
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(25), PlanConfig::default()).unwrap(),
+        |op| ok(op.keys().len()),
+    );
+    assert_eq!(report.succeeded, 25);
+    let template = BulkGet::template(ns()).json();
+    let report = run_to_end(
+        BulkGetPlan::new(template, keys(250), PlanConfig::default()).unwrap(),
+        |op| {
+            assert!(op.is_json() && !op.is_with_metadata());
+            Ok(present(&op.clone().text()))
+        },
+    );
+    assert_eq!((report.values.len(), report.requests_sent), (250, 3));
 }

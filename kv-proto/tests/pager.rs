@@ -1,8 +1,10 @@
 //! KeyPager and NamespacePager driven through the public API, with parsed wire fixtures.
 
+use std::time::Instant;
+
 use kv_proto::{
-    Endpoint, ErrorKind, KeyInfo, KeyPage, KeyPager, ListKeys, ListNamespaces, Namespace,
-    NamespaceId, NamespacePage, NamespacePager, Operation, PageInfo,
+    Endpoint, Error, ErrorKind, KeyInfo, KeyPage, KeyPager, ListKeys, ListNamespaces, Namespace,
+    NamespaceId, NamespacePage, NamespacePager, Operation, PageInfo, Pager, Plan, Poll, Ticket,
 };
 
 fn ns() -> NamespaceId {
@@ -19,23 +21,50 @@ fn names(keys: &[KeyInfo]) -> Vec<&str> {
     keys.iter().map(|k| k.name.as_str()).collect()
 }
 
+/// The next request of a pager, or `None` once it is done (never idle: one page at a time).
+fn next_op<P: Plan>(pager: &mut P) -> Option<(Ticket, P::Op)> {
+    match pager.poll(Instant::now()) {
+        Poll::Send(t, op) => Some((t, op)),
+        Poll::Done => None,
+        Poll::Idle => panic!("idle with nothing in flight"),
+        Poll::Wait(d) => panic!("a pager never waits ({d:?})"),
+    }
+}
+
+/// Answers the pager's next request with `page`: the page's items, or the error that ended
+/// the walk.
+fn handle<P: Pager>(
+    pager: &mut P,
+    page: <P::Op as Operation>::Output,
+) -> Result<Vec<P::Item>, Error> {
+    let (t, _) = next_op(pager).expect("the pager has a request to answer");
+    pager.handle(t, Ok(page));
+    match pager.take_error() {
+        Some(e) => Err(e),
+        None => Ok(pager.take_items()),
+    }
+}
+
+/// A ticket no pager in these tests has in flight: a used one (the first of a fresh pager).
+fn stray_ticket() -> Ticket {
+    next_op(&mut KeyPager::new(ListKeys::new(ns()))).unwrap().0
+}
+
 /// Drives a pager over `pages`, recording each request; returns (requests, keys, error).
-fn drive(
-    pager: &mut KeyPager,
-    pages: Vec<KeyPage>,
-) -> (Vec<ListKeys>, Vec<String>, Option<kv_proto::Error>) {
+fn drive(pager: &mut KeyPager, pages: Vec<KeyPage>) -> (Vec<ListKeys>, Vec<String>, Option<Error>) {
     let mut sent = Vec::new();
     let mut keys = Vec::new();
     let mut pages = pages.into_iter();
-    while let Some(op) = pager.next_op() {
+    while let Some((t, op)) = next_op(pager) {
         sent.push(op);
         let Some(page) = pages.next() else {
             panic!("the pager asked for more pages than the server has");
         };
-        match pager.handle(page) {
-            Ok(k) => keys.extend(k.into_iter().map(|k| k.name)),
-            Err(e) => return (sent, keys, Some(e)),
+        pager.handle(t, Ok(page));
+        if let Some(e) = pager.take_error() {
+            return (sent, keys, Some(e));
         }
+        keys.extend(pager.take_items().into_iter().map(|k| k.name));
     }
     (sent, keys, None)
 }
@@ -77,7 +106,7 @@ fn three_pages_blank_final_cursor_resends_prefix_and_limit() {
         assert_eq!(q.contains("cursor="), i > 0, "page {i}: {q}");
     }
     assert!(pager.is_done());
-    assert_eq!(pager.next_op(), None);
+    assert!(next_op(&mut pager).is_none());
     assert_eq!((pager.pages_fetched(), pager.keys_seen()), (3, 4));
 }
 
@@ -143,9 +172,12 @@ fn repeated_cursor_is_a_typed_error_not_a_loop() {
     assert_eq!(sent.len(), 2);
     assert_eq!(names_of(&keys), ["user:a", "user:b"]);
     assert!(pager.is_done(), "the pager stops after the error");
-    assert!(pager.next_op().is_none());
-    // Handling more pages after the end is refused, not silently accepted.
-    assert!(pager.handle(key_page(P2)).unwrap_err().is_invalid_input());
+    assert!(next_op(&mut pager).is_none());
+    // Handing more pages back after the end is ignored, not silently accepted.
+    pager.handle(stray_ticket(), Ok(key_page(P2)));
+    assert!(pager.take_items().is_empty());
+    assert!(pager.take_error().is_none(), "the error is handed out once");
+    assert!(pager.finish().unwrap().is_empty());
 }
 
 #[test]
@@ -169,11 +201,25 @@ fn resuming_from_a_cursor_rejects_that_cursor_coming_back() {
 }
 
 #[test]
-fn next_op_is_stable_until_handled() {
+fn one_request_at_a_time_and_unchanged_until_handled() {
     let mut pager = KeyPager::new(ListKeys::new(ns()));
-    pager.handle(key_page(P1)).unwrap();
-    assert_eq!(pager.next_op(), pager.next_op());
+    handle(&mut pager, key_page(P1)).unwrap();
     assert_eq!(pager.cursor(), Some("c1"));
+    let (t, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_cursor(), Some("c1"));
+    // While it is in flight nothing else is handed out, and a stray ticket changes nothing.
+    assert!(matches!(pager.poll(Instant::now()), Poll::Idle));
+    pager.handle(stray_ticket(), Ok(key_page(P3_BLANK)));
+    assert!(matches!(pager.poll(Instant::now()), Poll::Idle));
+    assert_eq!(pager.cursor(), Some("c1"));
+    // A failed request ends the walk with its error (the shell retries before handing it back).
+    pager.handle(t, Err(Error::protocol("gave up")));
+    assert!(pager.is_done());
+    assert!(next_op(&mut pager).is_none());
+    assert_eq!(
+        pager.finish().unwrap_err().to_string(),
+        "protocol error: gave up"
+    );
 }
 
 fn names_of(v: &[String]) -> Vec<&str> {
@@ -183,7 +229,7 @@ fn names_of(v: &[String]) -> Vec<&str> {
 #[test]
 fn keys_are_handed_out_with_their_fields() {
     let mut pager = KeyPager::new(ListKeys::new(ns()));
-    let keys = pager.handle(key_page(P1)).unwrap();
+    let keys = handle(&mut pager, key_page(P1)).unwrap();
     assert_eq!(names(&keys), ["user:a", "user:b"]);
     assert_eq!(keys[1].expiration, Some(1_700_000_000));
 }
@@ -221,21 +267,24 @@ fn serve(op: &ListNamespaces, total: usize, with_info: bool) -> NamespacePage {
 fn walk(mut pager: NamespacePager, total: usize, with_info: bool) -> (Vec<ListNamespaces>, usize) {
     let mut sent = Vec::new();
     let mut got = 0;
-    while let Some(op) = pager.next_op() {
+    while let Some((t, op)) = next_op(&mut pager) {
         assert!(sent.len() < 100, "runaway pager");
         let page = serve(&op, total, with_info);
         sent.push(op);
-        got += pager.handle(page).unwrap().len();
+        pager.handle(t, Ok(page));
+        assert!(pager.take_error().is_none());
+        got += pager.take_items().len();
     }
     (sent, got)
 }
 
 #[test]
 fn namespace_default_per_page_is_100_and_pages_count_from_1() {
-    let pager = NamespacePager::new(ListNamespaces::new());
-    let op = pager.next_op().unwrap();
+    let mut pager = NamespacePager::new(ListNamespaces::new());
+    let (t, op) = next_op(&mut pager).unwrap();
     assert_eq!((op.get_page(), op.get_per_page()), (Some(1), Some(100)));
-    let (sent, got) = walk(pager, 250, true);
+    pager.handle(t, Err(Error::protocol("not sent")));
+    let (sent, got) = walk(NamespacePager::new(ListNamespaces::new()), 250, true);
     assert_eq!(got, 250);
     let pages: Vec<_> = sent.iter().map(|o| o.get_page().unwrap()).collect();
     assert_eq!(pages, [1, 2, 3]);
@@ -288,8 +337,8 @@ fn namespace_total_count_zero_is_ignored_not_trusted() {
             total_count: 0,
         }),
     };
-    pager.handle(page).unwrap();
-    assert_eq!(pager.next_op().unwrap().get_page(), Some(2));
+    handle(&mut pager, page).unwrap();
+    assert_eq!(next_op(&mut pager).unwrap().1.get_page(), Some(2));
 }
 
 #[test]
@@ -305,7 +354,7 @@ fn namespace_server_per_page_wins_for_the_short_page_rule() {
             total_count: 45,
         }),
     };
-    pager.handle(page).unwrap();
+    handle(&mut pager, page).unwrap();
     assert!(!pager.is_done());
     let page = NamespacePage {
         namespaces: (20..40).map(namespace).collect(),
@@ -316,7 +365,7 @@ fn namespace_server_per_page_wins_for_the_short_page_rule() {
             total_count: 45,
         }),
     };
-    pager.handle(page).unwrap();
+    handle(&mut pager, page).unwrap();
     assert!(!pager.is_done());
     let page = NamespacePage {
         namespaces: (40..45).map(namespace).collect(),
@@ -327,7 +376,7 @@ fn namespace_server_per_page_wins_for_the_short_page_rule() {
             total_count: 45,
         }),
     };
-    pager.handle(page).unwrap();
+    handle(&mut pager, page).unwrap();
     assert!(pager.is_done());
     assert_eq!(pager.namespaces_seen(), 45);
 }
@@ -343,14 +392,17 @@ fn namespace_keeps_order_direction_and_start_page() {
         .order(NamespaceOrder::Title)
         .direction(Direction::Desc);
     let mut pager = NamespacePager::new(first);
-    assert_eq!(pager.next_op().unwrap().get_page(), Some(3));
-    pager
-        .handle(NamespacePage {
+    let (t, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_page(), Some(3));
+    pager.handle(
+        t,
+        Ok(NamespacePage {
             namespaces: (0..10).map(namespace).collect(),
             info: None,
-        })
-        .unwrap();
-    let op = pager.next_op().unwrap();
+        }),
+    );
+    assert_eq!(pager.take_items().len(), 10);
+    let (_, op) = next_op(&mut pager).unwrap();
     assert_eq!(op.get_page(), Some(4));
     assert_eq!(op.get_per_page(), Some(10));
     assert_eq!(op.get_order(), Some(NamespaceOrder::Title));
@@ -364,14 +416,12 @@ fn namespace_repeated_full_page_is_a_typed_error() {
         namespaces: (0..5).map(namespace).collect(),
         info: None,
     };
-    pager.handle(page.clone()).unwrap();
-    let err = pager.handle(page).unwrap_err();
+    handle(&mut pager, page.clone()).unwrap();
+    let err = handle(&mut pager, page).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Protocol { .. }));
     assert!(pager.is_done());
-    assert!(
-        pager
-            .handle(NamespacePage::default())
-            .unwrap_err()
-            .is_invalid_input()
-    );
+    assert!(next_op(&mut pager).is_none());
+    pager.handle(stray_ticket(), Ok(NamespacePage::default()));
+    assert!(pager.take_items().is_empty());
+    assert!(pager.finish().unwrap().is_empty());
 }

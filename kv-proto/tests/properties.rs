@@ -3,7 +3,7 @@
 //! documented ranges.
 
 use kv_proto::{
-    AccountId, Auth, BulkDelete, BulkGet, BulkGetResult, BulkPayload, BulkResult, BulkValue,
+    AccountId, Auth, BulkDelete, BulkGet, BulkGetResponse, BulkPayload, BulkResponse, BulkValue,
     BulkWrite, BulkWriteItem, Endpoint, Expiration, GetMetadata, GetNamespace, GetValue, Key,
     KeyInfo, KeyPage, Limit, ListKeys, ListNamespaces, Metadata, Namespace, NamespacePage,
     Operation, PageInfo, PutValue, RenameNamespace, Title,
@@ -220,7 +220,7 @@ proptest! {
 
     #[test]
     fn bulk_results_round_trip(count in any::<u64>(), failed in prop::collection::vec(".{1,20}", 0..10), as_float in any::<bool>()) {
-        let r = BulkResult { successful_key_count: count, unsuccessful_keys: failed };
+        let r = BulkResponse { successful_key_count: count, unsuccessful_keys: failed };
         let mut result = serde_json::to_value(&r).unwrap();
         if as_float && count < (1 << 53) {
             result["successful_key_count"] = json!(count as f64);
@@ -274,7 +274,7 @@ proptest! {
             values.insert("\u{0}not requested".into(), json!("zzz"));
         }
         let body = serde_json::to_vec(&json!({"success": true, "errors": [], "messages": [], "result": {"values": values}})).unwrap();
-        let got: BulkGetResult = op.parse(http::Response::new(&body[..])).unwrap();
+        let got: BulkGetResponse = op.parse(http::Response::new(&body[..])).unwrap();
         let got: Vec<(String, BulkValue)> = got.into_iter().collect();
         prop_assert_eq!(got, want);
     }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use kv_proto::{
-    BulkDelete, BulkGet, BulkPayload, BulkResult, BulkValue, BulkWrite, BulkWriteItem,
+    BulkDelete, BulkGet, BulkPayload, BulkResponse, BulkValue, BulkWrite, BulkWriteItem,
     CreateNamespace, DeleteNamespace, DeleteValue, Error, ErrorKind, GetMetadata, GetNamespace,
     GetValue, KeyInfo, ListKeys, ListNamespaces, Namespace, Operation, PageInfo, PutValue,
     RenameNamespace, RetryAfter, Title, TryGetValue,
@@ -308,7 +308,7 @@ fn bulk_results_lenient() {
         ),
     ];
     for (body, count, failed) in cases {
-        let want = BulkResult {
+        let want = BulkResponse {
             successful_key_count: count,
             unsuccessful_keys: failed.into_iter().map(String::from).collect(),
         };

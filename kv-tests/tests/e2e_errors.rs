@@ -273,8 +273,12 @@ fn invalid_input_is_never_sent(stack: Stack) {
     // Bulk jobs drop invalid strings (named in the report) and send the rest.
     let report = ns.bulk_delete(["ok-1", "", "..", "ok-2"]).run().unwrap();
     assert_eq!(report.succeeded, 2);
-    let rejected: Vec<&str> = report.rejected.iter().map(|r| r.key.as_str()).collect();
-    assert_eq!(rejected, ["", ".."]);
+    let rejected: Vec<(&str, u32)> = report
+        .failed
+        .iter()
+        .map(|r| (r.key.as_str(), r.attempts))
+        .collect();
+    assert_eq!(rejected, [("", 0), ("..", 0)]);
     assert!(!report.is_success());
     let sent = e.emu.requests();
     assert_eq!(sent.len(), 1);

@@ -12,10 +12,10 @@ use std::time::Instant;
 use e2e_common::{ACCOUNT, TOKEN, transport};
 use kv_tests::{Emulator, EmulatorConfig};
 use kv_ureq::kv_proto::{
-    AccountId, Auth, BulkGet, BulkWriteItem, BulkWritePlan, CreateNamespace, DeleteNamespace,
-    DeleteValue, Endpoint, Error, ErrorKind, GetNamespace, GetValue, Key, KeyPager, ListKeys,
-    ListNamespaces, NamespaceId, NamespacePager, Operation, PlanConfig, Poll, PutValue, Title,
-    TransportErrorKind, exchange, http,
+    AccountId, Auth, BulkGet, BulkWrite, BulkWriteItem, BulkWritePlan, CreateNamespace,
+    DeleteNamespace, DeleteValue, Endpoint, Error, ErrorKind, GetNamespace, GetValue, Key,
+    KeyPager, ListKeys, ListNamespaces, NamespaceId, NamespacePager, Operation, Pager, Plan,
+    PlanConfig, Poll, PutValue, Title, TransportErrorKind, exchange, http,
 };
 
 /// The whole drive loop: kv-proto's exchange over the hand-written transport.
@@ -41,8 +41,10 @@ fn kv_proto_alone_over_the_hand_written_transport() {
     }
     let mut pager = NamespacePager::new(ListNamespaces::new().per_page(5).unwrap());
     let mut seen = Vec::new();
-    while let Some(op) = pager.next_op() {
-        seen.extend(pager.handle(execute(&endpoint, &op).unwrap()).unwrap());
+    while let Poll::Send(ticket, op) = pager.poll(Instant::now()) {
+        pager.handle(ticket, Ok(execute(&endpoint, &op).unwrap()));
+        assert!(pager.take_error().is_none());
+        seen.extend(pager.take_items());
     }
     assert_eq!(seen.len(), 12);
     created.sort();
@@ -70,7 +72,12 @@ fn kv_proto_alone_over_the_hand_written_transport() {
     let items = (0..2_500).map(|i| {
         BulkWriteItem::text(Key::new(format!("bulk/{i:04}")).unwrap(), i.to_string()).unwrap()
     });
-    let mut plan = BulkWritePlan::new(ns.clone(), items, PlanConfig::default()).unwrap();
+    let mut plan = BulkWritePlan::new(
+        BulkWrite::template(ns.clone()),
+        items,
+        PlanConfig::default(),
+    )
+    .unwrap();
     loop {
         match plan.poll(Instant::now()) {
             Poll::Send(ticket, op) => {
@@ -94,8 +101,10 @@ fn kv_proto_alone_over_the_hand_written_transport() {
             .unwrap(),
     );
     let mut listed = 0;
-    while let Some(op) = keys.next_op() {
-        listed += keys.handle(execute(&endpoint, &op).unwrap()).unwrap().len();
+    while let Poll::Send(ticket, op) = keys.poll(Instant::now()) {
+        keys.handle(ticket, Ok(execute(&endpoint, &op).unwrap()));
+        assert!(keys.take_error().is_none());
+        listed += keys.take_items().len();
     }
     assert_eq!((listed, keys.pages_fetched()), (2_500, 3));
 

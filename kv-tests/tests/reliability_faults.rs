@@ -125,7 +125,6 @@ fn twenty_thousand_keys_survive_a_fifth_of_requests_failing() {
         write.is_success(),
         "{ctx}: not written: {:?}",
         write
-            .report
             .failed
             .iter()
             .take(5)

@@ -115,9 +115,9 @@ fn key_names() {
     // In a bulk job an invalid key is named in the report and never sent.
     let (r, n) = t.sent(|| t.ns.bulk_delete(["..", "ok"]).run().unwrap());
     assert_eq!(n, 1);
-    assert_eq!(r.rejected.len(), 1);
-    assert_eq!(r.rejected[0].key, "..");
-    assert_eq!(r.rejected[0].error.limit(), Some(Limit::Key));
+    assert_eq!(r.failed.len(), 1);
+    assert_eq!((r.failed[0].key.as_str(), r.failed[0].attempts), ("..", 0));
+    assert_eq!(r.failed[0].error.limit(), Some(Limit::Key));
 }
 
 #[test]

@@ -1,7 +1,12 @@
 //! Argument conversions: every method that takes a key, a namespace id or a title accepts the
 //! validated kv-proto type or a string, and validates strings before anything is sent.
 
-use kv_proto::{Error, Key, NamespaceId, Title};
+use kv_proto::{Error, NamespaceId, Title};
+
+/// Anything usable as a key: a `Key` (or `&Key`), or a string (`&str`, `String`, `&String`,
+/// `Cow<str>`) validated by [`Key::new`](kv_proto::Key::new). Defined in kv-proto, where bulk
+/// plans use it too.
+pub use kv_proto::IntoKey;
 
 macro_rules! into_validated {
     ($(#[$m:meta])* $trait:ident, $method:ident, $ty:ident) => {
@@ -62,22 +67,6 @@ macro_rules! into_validated {
         }
     };
 }
-
-into_validated!(
-    /// Anything usable as a [`Key`]: a `Key` (or `&Key`), or a string (`&str`, `String`,
-    /// `&String`, `Cow<str>`) validated by [`Key::new`] (1..=512 bytes, not `.` or `..`).
-    ///
-    /// ```
-    /// use kv_ureq::{IntoKey, Key};
-    ///
-    /// assert_eq!("user/42".into_key()?, Key::new("user/42")?);
-    /// assert!("..".into_key().unwrap_err().is_invalid_input());
-    /// # Ok::<(), kv_ureq::Error>(())
-    /// ```
-    IntoKey,
-    into_key,
-    Key
-);
 
 into_validated!(
     /// Anything usable as a [`NamespaceId`]: a `NamespaceId` (or `&NamespaceId`), or a

@@ -1,4 +1,4 @@
-//! Runs kv-proto's bulk plans with real threads and sleeps.
+//! Runs any kv-proto [`Plan`] with real threads and sleeps.
 //!
 //! # Design
 //!
@@ -24,21 +24,12 @@
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use kv_proto::{Error, Operation, Poll, Progress, Ticket};
+use kv_proto::{Plan, Poll, Progress};
 
 use crate::client::Client;
 
 /// The longest single condvar sleep; the plan is polled again after it.
 const MAX_WAIT: Duration = Duration::from_secs(3600);
-
-/// The driver's view of a kv-proto bulk plan: the methods every plan has, as a trait.
-pub(crate) trait Plan: Send {
-    type Op: Operation;
-
-    fn poll(&mut self, now: Instant) -> Poll<Self::Op>;
-    fn handle(&mut self, ticket: Ticket, result: Result<<Self::Op as Operation>::Output, Error>);
-    fn progress(&self) -> Progress;
-}
 
 /// A progress callback, boxed so job builders stay simple types.
 pub(crate) type ProgressFn<'a> = Box<dyn FnMut(&Progress) + Send + 'a>;
@@ -78,13 +69,13 @@ impl<P: Plan> Drop for StopOnPanic<'_, '_, P> {
     }
 }
 
-/// Runs `plan` to completion with `concurrency` requests in flight and returns it.
-pub(crate) fn run<'a, P: Plan>(
+/// Runs `plan` to completion with `concurrency` requests in flight and returns its report.
+pub(crate) fn run<'a, P: Plan + Send>(
     client: &Client,
     plan: P,
     concurrency: usize,
     on_progress: Option<ProgressFn<'a>>,
-) -> P {
+) -> P::Report {
     let job = Job {
         shared: Mutex::new(Shared {
             plan,
@@ -106,9 +97,10 @@ pub(crate) fn run<'a, P: Plan>(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .plan
+        .finish()
 }
 
-fn worker<P: Plan>(client: &Client, job: &Job<'_, P>) {
+fn worker<P: Plan + Send>(client: &Client, job: &Job<'_, P>) {
     let _guard = StopOnPanic(job);
     let mut g = job.lock();
     loop {

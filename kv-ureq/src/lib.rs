@@ -41,12 +41,13 @@
 //!   [`bulk_get`](NamespaceHandle::bulk_get).
 //! - Keys, namespace ids and titles are taken as strings or as the validated types
 //!   ([`IntoKey`], [`IntoNamespaceId`], [`IntoTitle`]); strings are checked before anything is
-//!   sent. In bulk jobs an invalid key string is listed in [`JobReport::rejected`] and the job
-//!   goes on.
+//!   sent. In bulk jobs an invalid key string is reported in the report's `failed` list with
+//!   `attempts: 0`, and the job goes on.
 //! - Bulk jobs run kv-proto's plans on the calling thread plus `concurrency - 1` scoped
 //!   threads sharing the client's connection pool and pacer; the plan alone decides what to
-//!   send, re-send and wait for. `run` fails only on bad configuration; every key that did
-//!   not make it is named in the [`JobReport`].
+//!   send, re-send and wait for. `run` fails only on bad configuration and returns the plan's
+//!   report ([`BulkReport`], [`BulkGetReport`]): every key that did not make it is named in its
+//!   `failed` list.
 //!
 //! # Layers
 //! - [`Transport`] is the seam: one method, object safe, `Send + Sync`, implemented by
@@ -94,6 +95,7 @@ mod args;
 mod bulk;
 mod client;
 mod driver;
+mod listing;
 mod namespace;
 mod transport;
 
@@ -112,11 +114,12 @@ pub use client::{
 };
 
 pub use args::{IntoKey, IntoNamespaceId, IntoTitle};
-pub use bulk::{BulkDeleteJob, BulkGetJob, BulkKey, BulkWriteJob, JobReport, RejectedKey};
-pub use namespace::{Keys, NamespaceHandle, Namespaces, Put};
+pub use bulk::{BulkDeleteJob, BulkGetJob, BulkJob, BulkWriteJob};
+pub use listing::{Keys, Namespaces};
+pub use namespace::{NamespaceHandle, Put};
 
 pub use kv_proto::{
-    AccountId, ApiError, Auth, BulkGetReport, BulkGetResult, BulkPayload, BulkReport, BulkValue,
+    AccountId, ApiError, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
     BulkWriteItem, DecodeError, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey,
     HttpError, Key, KeyInfo, KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder,
     NamespacePager, Operation, Pacer, PlanConfig, Progress, ResponseInfo, ResponseMeta, RetryAfter,

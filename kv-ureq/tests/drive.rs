@@ -231,7 +231,7 @@ fn unsuccessful_keys_are_resent_until_they_succeed() {
 }
 
 #[test]
-fn invalid_key_strings_are_rejected_and_the_job_goes_on() {
+fn invalid_key_strings_fail_unsent_and_the_job_goes_on() {
     let sent = Arc::new(Mutex::new(Vec::new()));
     let s = sent.clone();
     let c = client(1, move |req, _| {
@@ -247,9 +247,11 @@ fn invalid_key_strings_are_rejected_and_the_job_goes_on() {
         .unwrap();
     assert_eq!(*sent.lock().unwrap(), ["a", "b"]);
     assert_eq!(report.succeeded, 2);
-    let rejected: Vec<&str> = report.rejected.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(report.requested, 5);
+    let rejected: Vec<&str> = report.failed.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(rejected, ["", "..", long.as_str()]);
-    assert!(report.rejected.iter().all(|r| r.error.is_invalid_input()));
+    assert!(report.failed.iter().all(|r| r.error.is_invalid_input()));
+    assert!(report.failed.iter().all(|r| r.attempts == 0));
     assert!(!report.is_success());
     assert_eq!(report.failed_keys().count(), 3);
 }

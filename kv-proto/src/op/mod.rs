@@ -87,7 +87,7 @@ mod namespace;
 mod value;
 
 pub use bulk::{
-    BulkDelete, BulkGet, BulkGetResult, BulkPayload, BulkResult, BulkValue, BulkWrite,
+    BulkDelete, BulkGet, BulkGetResponse, BulkPayload, BulkResponse, BulkValue, BulkWrite,
     BulkWriteItem, MAX_BULK_GET_KEYS, MAX_BULK_GET_RESPONSE, MAX_BULK_ITEMS,
     MAX_BULK_RESULT_RESPONSE, MAX_BULK_WRITE_BODY_BYTES,
 };

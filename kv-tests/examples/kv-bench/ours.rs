@@ -1,7 +1,7 @@
 //! The jobs through our client: kv-ureq's bulk jobs and key iterator (kv-proto underneath).
 
 use kv_ureq::{
-    AccountId, Auth, BulkReport, BulkValue, BulkWriteItem, Client, JobReport, Key, NamespaceHandle,
+    AccountId, Auth, BulkReport, BulkValue, BulkWriteItem, Client, Key, NamespaceHandle,
     ProxyConfig,
 };
 
@@ -33,12 +33,7 @@ fn item(i: usize, value_bytes: usize) -> BulkWriteItem {
 
 /// Ok if every one of the `n` keys was written or deleted, else `ours <what>: <k> of <n>
 /// <verb>, <f> failed`.
-fn all_done(
-    report: &JobReport<BulkReport>,
-    n: usize,
-    what: &str,
-    verb: &str,
-) -> Result<(), String> {
+fn all_done(report: &BulkReport, n: usize, what: &str, verb: &str) -> Result<(), String> {
     if !report.is_success() || report.succeeded != n as u64 {
         return Err(format!(
             "ours {what}: {} of {n} {verb}, {} failed",

@@ -17,7 +17,8 @@ mod transport;
 
 use kv_proto::{
     AccountId, Auth, BulkGet, BulkWrite, BulkWriteItem, CreateNamespace, DeleteNamespace, Endpoint,
-    Error, GetMetadata, GetValue, Key, KeyPager, ListKeys, Metadata, Operation, PutValue, Title,
+    Error, GetMetadata, GetValue, Key, KeyPager, ListKeys, Metadata, Operation, Pager, Plan, Poll,
+    PutValue, Title,
 };
 use serde_json::json;
 
@@ -71,11 +72,15 @@ fn run() -> Result<(), Error> {
     let written = execute(&endpoint, &BulkWrite::new(ns.clone(), items)?)?;
     println!("bulk write: {} keys written", written.successful_key_count);
 
-    // Paging is a kv-proto state machine too: ask for the next op, send it, hand back the page.
+    // Paging is a kv-proto Plan too: poll for the next op, send it, hand back the outcome.
     let mut pager = KeyPager::new(ListKeys::new(ns.clone()).prefix("bulk/").limit(100)?);
     let mut listed = 0;
-    while let Some(op) = pager.next_op() {
-        listed += pager.handle(execute(&endpoint, &op)?)?.len();
+    while let Poll::Send(ticket, op) = pager.poll(std::time::Instant::now()) {
+        pager.handle(ticket, execute(&endpoint, &op));
+        if let Some(e) = pager.take_error() {
+            return Err(e);
+        }
+        listed += pager.take_items().len();
     }
     println!(
         "listed {listed} keys with prefix \"bulk/\" in {} pages",
