@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use kv_proto::{
-    AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryDecision, RetryPolicy,
+    AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryPolicy, retry::RetryDecision,
 };
 
 use crate::transport::{
@@ -446,7 +446,7 @@ enum Pacing {
     Auto,
     On,
     Off,
-    Custom(Pacer),
+    Custom(Box<Pacer>),
 }
 
 /// Every setting of a [`Client`]. Start with [`Client::builder`] or
@@ -788,7 +788,7 @@ impl ClientBuilder {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn pacer(mut self, pacer: Pacer) -> Self {
-        self.pacing = Pacing::Custom(pacer);
+        self.pacing = Pacing::Custom(Box::new(pacer));
         self
     }
 
@@ -867,7 +867,7 @@ impl ClientBuilder {
             Pacing::Auto if loopback => Pacer::unlimited(),
             Pacing::Auto | Pacing::On => Pacer::cloudflare_default(),
             Pacing::Off => Pacer::unlimited(),
-            Pacing::Custom(p) => p,
+            Pacing::Custom(p) => *p,
         };
         let (transport, custom): (Arc<dyn Transport>, bool) = match self.transport {
             Some(t) => (t, true),
