@@ -89,6 +89,15 @@
 //! - `rustls` (default): TLS by rustls with the ring provider and Mozilla's roots (webpki-roots).
 //! - `native-tls`: the platform's TLS library and trust store (OpenSSL on Linux: needs
 //!   `libssl-dev` / `pkg-config` to build). With both features enabled rustls is used.
+//! - `tracing` (off): spans and events through the [`tracing`](https://docs.rs/tracing) crate
+//!   (target `kv_ureq`). A `kv.call` span per call (`route`, the route template;
+//!   `namespace_id`; `key` only with [`ClientBuilder::trace_keys`]), a DEBUG `attempt` event per
+//!   attempt (`attempt`, `status`, `cf_ray`, `elapsed_ms`, `bytes`, `outcome`, `codes`), an
+//!   INFO `retry wait` event (`attempt`, `wait_ms`, `outcome`), a DEBUG `pacer wait` event
+//!   (`wait_ms`), and a `kv.job` span per bulk job (`concurrency`; `done`, `failed`,
+//!   `total` recorded at the end, with an INFO `job done` event). No credential is ever
+//!   traced. Bulk workers run on their own threads: install the subscriber globally to see
+//!   their calls. `cargo run -p kv-ureq --features tracing --example tracing` shows it.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -97,6 +106,7 @@ mod client;
 mod driver;
 mod listing;
 mod namespace;
+mod trace;
 mod transport;
 
 pub use http;

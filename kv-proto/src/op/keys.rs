@@ -283,6 +283,14 @@ impl Operation for ListKeys {
         MAX_LIST_KEYS_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/keys")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<KeyPage, Error> {
         let seed = KeysSeed {
             capacity: self.limit.unwrap_or(MAX_LIST_LIMIT) as usize,

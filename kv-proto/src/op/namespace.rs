@@ -423,6 +423,10 @@ impl Operation for ListNamespaces {
         MAX_LIST_NAMESPACES_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("GET", "")
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<NamespacePage, Error> {
         let (namespaces, info) = decode_result::<Vec<Namespace>>(&response)?;
         Ok(NamespacePage {
@@ -612,6 +616,10 @@ impl Operation for CreateNamespace {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("POST", "")
+    }
+
     fn is_idempotent(&self) -> bool {
         // A lost response to a processed create makes the resend fail with 10014.
         false
@@ -681,6 +689,14 @@ impl Operation for GetNamespace {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_SMALL_JSON_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Namespace, Error> {
@@ -769,6 +785,14 @@ impl Operation for RenameNamespace {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("PUT", "/{namespace_id}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<Namespace>, Error> {
         Ok(decode_optional::<MaybeNamespace>(&response)?.and_then(|m| m.0))
     }
@@ -834,6 +858,14 @@ impl Operation for DeleteNamespace {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_SMALL_JSON_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("DELETE", "/{namespace_id}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<(), Error> {

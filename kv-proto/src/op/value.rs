@@ -208,6 +208,18 @@ impl Operation for GetValue {
         MAX_VALUE_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Value, Error> {
         parse_value(&response)
     }
@@ -281,6 +293,18 @@ impl Operation for TryGetValue {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_VALUE_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.inner.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.inner.key)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<Value>, Error> {
@@ -468,6 +492,18 @@ impl Operation for PutValue {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("PUT", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<(), Error> {
         decode_no_result(&response)
     }
@@ -610,6 +646,18 @@ impl Operation for DeleteValue {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("DELETE", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<(), Error> {
         decode_no_result(&response)
     }
@@ -688,6 +736,18 @@ impl Operation for GetMetadata {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_SMALL_JSON_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/metadata/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<serde_json::Value>, Error> {
