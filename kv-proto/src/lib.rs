@@ -142,7 +142,7 @@ pub use op::{
     MAX_BULK_WRITE_BODY_BYTES, MAX_LIST_KEYS_RESPONSE, MAX_LIST_LIMIT,
     MAX_LIST_NAMESPACES_RESPONSE, MAX_PER_PAGE, MAX_SMALL_JSON_RESPONSE, MAX_VALUE_RESPONSE,
     MIN_LIST_LIMIT, MIN_PER_PAGE, Namespace, NamespaceMode, NamespaceOrder, NamespacePage,
-    Operation, PageInfo, PutValue, RenameNamespace, TryGetValue, Value,
+    Operation, PageInfo, PutValue, RenameNamespace, StoredValue, TryGetValue,
 };
 pub use pace::{
     CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_PER_SECOND, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW,

@@ -133,5 +133,5 @@ pub use kv_proto::{
     BulkWriteItem, DecodeError, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey,
     HttpError, Key, KeyInfo, KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder,
     NamespacePager, Operation, Pacer, PlanConfig, Progress, ResponseInfo, ResponseMeta, RetryAfter,
-    RetryPolicy, Title, TransportError, TransportErrorKind, Value,
+    RetryPolicy, StoredValue, Title, TransportError, TransportErrorKind,
 };

@@ -5,7 +5,8 @@ use std::fmt;
 
 use kv_proto::{
     CreateNamespace, DeleteNamespace, DeleteValue, Error, Expiration, GetMetadata, GetNamespace,
-    Key, ListKeys, Metadata, Namespace, NamespaceId, PutValue, RenameNamespace, TryGetValue, Value,
+    Key, ListKeys, Metadata, Namespace, NamespaceId, PutValue, RenameNamespace, StoredValue,
+    TryGetValue,
 };
 
 use crate::args::{IntoKey, IntoNamespaceId, IntoTitle};
@@ -152,7 +153,7 @@ impl Client {
 /// let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
 /// ns.put("a", b"raw bytes".to_vec())?;
 /// ns.put_with("b", "text").metadata(json!({"owner": "me"})).ttl(3600).send()?;
-/// let value = ns.get("b")?; // Option<Value>: None if missing
+/// let value = ns.get("b")?; // Option<StoredValue>: None if missing
 /// let meta = ns.metadata("b")?; // Option<serde_json::Value>
 /// for key in ns.keys().prefix("a") {
 ///     println!("{}", key?.name);
@@ -248,7 +249,7 @@ impl NamespaceHandle {
     /// assert!(ns.get("..").unwrap_err().is_invalid_input());
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
-    pub fn get(&self, key: impl IntoKey) -> Result<Option<Value>, Error> {
+    pub fn get(&self, key: impl IntoKey) -> Result<Option<StoredValue>, Error> {
         self.client
             .execute(&TryGetValue::new(self.id.clone(), key.into_key()?))
     }

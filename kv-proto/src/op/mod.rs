@@ -114,7 +114,7 @@ pub trait Operation {
     /// ```
     /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
     /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
-    /// assert_eq!(op.key().map(Key::as_str), Some("k"));
+    /// assert_eq!(Operation::key(&op).map(Key::as_str), Some("k")); // `op.key()` is GetValue's own
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
     fn key(&self) -> Option<&crate::Key> {
@@ -153,7 +153,7 @@ pub use namespace::{
     NamespaceOrder, NamespacePage, PageInfo, RenameNamespace,
 };
 pub use value::{
-    DeleteValue, GetMetadata, GetValue, MAX_VALUE_RESPONSE, PutValue, TryGetValue, Value,
+    DeleteValue, GetMetadata, GetValue, MAX_VALUE_RESPONSE, PutValue, StoredValue, TryGetValue,
 };
 
 /// `Accept` / `Content-Type` for JSON.

@@ -20,21 +20,25 @@ pub const MAX_LIST_NAMESPACES_RESPONSE: u64 = 4 << 20;
 
 /// A KV namespace as the API describes it.
 ///
-/// Decoding is lenient: every field but `id` has a default, unknown fields are ignored.
+/// Decoding is lenient: every field but `id` has a default, unknown fields are ignored. The
+/// `id` is validated as [`NamespaceId::new`] does, so it can be passed back as it is.
 ///
 /// ```
 /// let ns: kv_proto::Namespace = serde_json::from_str(
 ///     r#"{"id":"0f2ac74b498b48028cb68387c421e279","title":"prod","supports_url_encoding":true,"new_field":1}"#,
 /// ).unwrap();
+/// assert_eq!(ns.id, "0f2ac74b498b48028cb68387c421e279");
 /// assert_eq!(ns.title, "prod");
 /// assert_eq!(ns.supports_url_encoding, Some(true));
 /// assert_eq!(ns.jurisdiction, None);
+/// // An id that is not a namespace id is a decode error.
+/// assert!(serde_json::from_str::<kv_proto::Namespace>(r#"{"id":"../x","title":"t"}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawNamespace")]
 pub struct Namespace {
     /// The namespace id (32 hex characters in practice).
-    pub id: String,
+    pub id: NamespaceId,
     /// The human-readable title.
     pub title: String,
     /// Whether the server percent-decodes keys in URL paths (true for new namespaces).
@@ -87,7 +91,8 @@ impl TryFrom<RawNamespace> for Namespace {
         Ok(Namespace {
             id: raw
                 .id
-                .ok_or_else(|| "a namespace needs an `id`".to_owned())?,
+                .ok_or_else(|| "a namespace needs an `id`".to_owned())
+                .and_then(|id| NamespaceId::new(id).map_err(|e| e.to_string()))?,
             title: raw.title.unwrap_or_default(),
             supports_url_encoding: raw.supports_url_encoding,
             jurisdiction: raw.jurisdiction,
