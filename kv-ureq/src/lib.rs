@@ -96,8 +96,7 @@
 //!   INFO `retry wait` event (`attempt`, `wait_ms`, `outcome`), a DEBUG `pacer wait` event
 //!   (`wait_ms`), and a `kv.job` span per bulk job (`concurrency`; `done`, `failed`,
 //!   `total` recorded at the end, with an INFO `job done` event). No credential is ever
-//!   traced. Bulk workers run on their own threads: install the subscriber globally to see
-//!   their calls. `cargo run -p kv-ureq --features tracing --example tracing` shows it.
+//!   traced. Bulk workers use the subscriber of the thread that runs the job. `cargo run -p kv-ureq --features tracing --example tracing` shows it.
 #![forbid(unsafe_code)]
 
 mod args;

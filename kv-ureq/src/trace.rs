@@ -23,8 +23,9 @@ mod imp {
 
     /// The span of one call, entered until dropped.
     pub(crate) type CallGuard = tracing::span::EnteredSpan;
-    /// The span of one job (entered by the calling thread, the parent of the workers' calls).
-    pub(crate) type JobSpan = tracing::Span;
+    /// The span of one job (the parent of the workers' calls), and the calling thread's
+    /// subscriber, which the workers use too (a `set_default` subscriber is per thread).
+    pub(crate) struct JobSpan(tracing::Span, tracing::Dispatch);
 
     pub(crate) fn call<O: Operation + ?Sized>(op: &O, keys: bool) -> CallGuard {
         let span = tracing::info_span!(
@@ -100,21 +101,23 @@ mod imp {
     }
 
     pub(crate) fn job(concurrency: usize) -> JobSpan {
-        tracing::info_span!(
+        let span = tracing::info_span!(
             target: "kv_ureq",
             "kv.job",
             concurrency = concurrency as u64,
             done = tracing::field::Empty,
             failed = tracing::field::Empty,
             total = tracing::field::Empty,
-        )
+        );
+        JobSpan(span, tracing::dispatcher::get_default(Clone::clone))
     }
 
-    pub(crate) fn in_job<R>(span: &JobSpan, f: impl FnOnce() -> R) -> R {
-        span.in_scope(f)
+    pub(crate) fn in_job<R>(job: &JobSpan, f: impl FnOnce() -> R) -> R {
+        tracing::dispatcher::with_default(&job.1, || job.0.in_scope(f))
     }
 
-    pub(crate) fn job_end(span: &JobSpan, p: &Progress) {
+    pub(crate) fn job_end(job: &JobSpan, p: &Progress) {
+        let span = &job.0;
         span.record("done", p.done);
         span.record("failed", p.failed);
         span.record("total", p.total_known);

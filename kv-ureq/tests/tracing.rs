@@ -151,35 +151,35 @@ fn key_names_only_when_asked_for() {
 
 #[test]
 fn a_bulk_job_has_a_span_with_its_counts() {
+    // Requests meet in pairs, so both workers (the calling thread and one more) send some.
+    let pairs = std::sync::Barrier::new(2);
     let client = Client::builder(Auth::api_token(TOKEN).unwrap(), AccountId::new("acc").unwrap())
         .concurrency(2)
-        .transport(|_req: http::Request<Vec<u8>>, _max: u64| {
-            let ok = r#"{"success":true,"errors":[],"messages":[],"result":{"successful_key_count":2,"unsuccessful_keys":[]}}"#;
+        .transport(move |_req: http::Request<Vec<u8>>, _max: u64| {
+            pairs.wait();
+            let ok = r#"{"success":true,"errors":[],"messages":[],"result":{"successful_key_count":1,"unsuccessful_keys":[]}}"#;
             Ok(http::Response::builder().status(200).body(ok.as_bytes().to_vec()).unwrap())
         })
         .build()
         .unwrap();
     let text = capture(|| {
-        let report = client
-            .namespace("ns1")
-            .unwrap()
-            .bulk_delete(["a", "b"])
+        let ns = client.namespace("ns1").unwrap();
+        let report = ns
+            .bulk_delete(["a", "b", "c", "d"])
+            .batch_size(1)
             .run()
             .unwrap();
-        assert_eq!(report.succeeded, 2);
+        assert_eq!(report.succeeded, 4);
     });
     let done: Vec<&str> = text.lines().filter(|l| l.contains("job done")).collect();
     assert_eq!(done.len(), 1, "{text}");
-    assert!(
-        done[0].contains("done=2") && done[0].contains("failed=0"),
-        "{text}"
-    );
-    assert!(done[0].contains("kv.job"), "{text}");
+    assert!(done[0].contains("kv.job{concurrency=2"), "{text}");
+    assert!(done[0].contains("done=4 failed=0 total=4"), "{text}");
+    // Every attempt, from either thread, reaches the subscriber inside the job's span.
     let bulk = "POST /accounts/{account_id}/storage/kv/namespaces/{namespace_id}/bulk/delete";
-    assert!(
-        text.lines()
-            .any(|l| l.contains("kv.job") && l.contains(bulk)),
-        "{text}"
-    );
+    let attempts = text
+        .lines()
+        .filter(|l| l.contains(" attempt ") && l.contains("kv.job") && l.contains(bulk));
+    assert_eq!(attempts.count(), 4, "{text}");
     assert!(!text.contains(TOKEN), "{text}");
 }
