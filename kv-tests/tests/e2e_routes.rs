@@ -34,7 +34,7 @@ fn namespace_crud(stack: Stack) {
     // The emulator agrees.
     let stored = e
         .emu
-        .namespace(ACCOUNT, &created.id.as_str())
+        .namespace(ACCOUNT, created.id.as_str())
         .expect("stored");
     assert_eq!(stored.title, "crud-one");
 
@@ -50,10 +50,7 @@ fn namespace_crud(stack: Stack) {
     }
     assert_eq!(c.get_namespace(&created.id).unwrap().title, "crud-renamed");
     assert_eq!(
-        e.emu
-            .namespace(ACCOUNT, &created.id.as_str())
-            .unwrap()
-            .title,
+        e.emu.namespace(ACCOUNT, created.id.as_str()).unwrap().title,
         "crud-renamed"
     );
 
@@ -69,7 +66,7 @@ fn namespace_crud(stack: Stack) {
     let odd_ns = c.create_namespace(odd).unwrap();
     assert_eq!(odd_ns.title, odd);
     assert_eq!(
-        e.emu.namespace(ACCOUNT, &odd_ns.id.as_str()).unwrap().title,
+        e.emu.namespace(ACCOUNT, odd_ns.id.as_str()).unwrap().title,
         odd
     );
     assert_eq!(c.get_namespace(&odd_ns.id).unwrap().title, odd);
@@ -79,7 +76,7 @@ fn namespace_crud(stack: Stack) {
     c.delete_namespace(&odd_ns.id).unwrap();
 
     c.delete_namespace(&created.id).unwrap();
-    assert!(e.emu.namespace(ACCOUNT, &created.id.as_str()).is_none());
+    assert!(e.emu.namespace(ACCOUNT, created.id.as_str()).is_none());
     let err = c.get_namespace(&created.id).unwrap_err();
     assert!(err.is_namespace_not_found(), "{err}");
     assert!(err.is_not_found());

@@ -461,6 +461,7 @@ fn sleep(wait: Duration) {
 
 /// Pacing setting of a [`ClientBuilder`].
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per builder: boxing the pacer would gain nothing
 enum Pacing {
     /// On for Cloudflare, off for loopback base URLs.
     Auto,
