@@ -133,7 +133,7 @@ pub use op::{
     BulkWriteItem, CreateNamespace, DeleteNamespace, DeleteValue, Direction, GetMetadata,
     GetNamespace, GetValue, Jurisdiction, KeyInfo, KeyPage, ListKeys, ListNamespaces, Namespace,
     NamespaceMode, NamespaceOrder, NamespacePage, Operation, PageInfo, PutValue, RenameNamespace,
-    TryGetValue, Value,
+    StoredValue, TryGetValue,
 };
 pub use pace::Pacer;
 pub use retry::RetryPolicy;

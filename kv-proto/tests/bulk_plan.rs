@@ -1315,3 +1315,40 @@ fn every_bulk_plan_is_a_plan() {
     );
     assert_eq!((report.values.len(), report.requests_sent), (250, 3));
 }
+
+/// `Progress::total`: known from the start when the input says its exact length, known at the
+/// end otherwise; a bulk get takes duplicates off as it meets them.
+#[test]
+fn progress_total_from_an_exact_size_hint() {
+    let now = Instant::now();
+    let config = PlanConfig::default().with_max_batch_items(10);
+    // A Vec: 25 keys known before anything is pulled.
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(25), config.clone()).unwrap();
+    assert_eq!(plan.progress().total, Some(25));
+    let Poll::Send(t, op) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    assert_eq!(
+        (plan.progress().total_known, plan.progress().total),
+        (10, Some(25))
+    );
+    plan.handle(t, ok(op.keys().len()));
+    // A filter does not know its length: unknown until the input runs out.
+    let unknown = (0..25).filter(|_| true).map(key);
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), unknown, config.clone()).unwrap();
+    assert_eq!(plan.progress().total, None);
+    while let Poll::Send(t, op) = plan.poll(now) {
+        let n = op.keys().len();
+        plan.handle(t, ok(n));
+    }
+    assert_eq!(plan.progress().total, Some(25));
+    // A bulk get of 4 inputs with one duplicate: 4 at first, 3 once the duplicate is met.
+    let mut plan = BulkGetPlan::new(BulkGet::template(ns()), ["a", "b", "a", "c"], config).unwrap();
+    assert_eq!(plan.progress().total, Some(4));
+    let Poll::Send(_, _) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    assert_eq!(plan.progress().total, Some(3));
+}

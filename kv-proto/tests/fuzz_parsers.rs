@@ -468,8 +468,8 @@ proptest! {
             BulkGet::new(ns(), keys.clone()).unwrap().with_metadata().parse(ok()).err(),
             BulkGet::new(ns(), keys.clone()).unwrap().json().with_metadata().parse(ok()).err(),
             // A stored value read as JSON into the wrong type: serde quotes strings it rejects.
-            kv_proto::Value { bytes: body.clone(), expiration: None }.json::<Vec<u32>>().err(),
-            kv_proto::Value { bytes: body.clone(), expiration: None }
+            kv_proto::StoredValue { bytes: body.clone(), expiration: None }.json::<Vec<u32>>().err(),
+            kv_proto::StoredValue { bytes: body.clone(), expiration: None }
                 .json::<std::collections::HashMap<String, bool>>().err(),
         ]
         .into_iter()

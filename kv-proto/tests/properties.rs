@@ -183,11 +183,11 @@ proptest! {
 
     #[test]
     fn namespaces_round_trip(
-        raw in prop::collection::vec((".{1,20}", ".{0,30}", any::<Option<bool>>(), prop::option::of(prop_oneof![Just("eu"), Just("us"), Just("fedramp")]), any::<Option<bool>>(), any::<bool>()), 0..6),
+        raw in prop::collection::vec(("[A-Za-z0-9]{1,32}", ".{0,30}", any::<Option<bool>>(), prop::option::of(prop_oneof![Just("eu"), Just("us"), Just("fedramp")]), any::<Option<bool>>(), any::<bool>()), 0..6),
         info in prop::option::of((any::<u64>(), any::<u32>(), any::<u32>(), any::<u64>())),
     ) {
         let namespaces: Vec<Namespace> = raw.into_iter().map(|(id, title, url, j, beta, instant)| Namespace {
-            id, title, supports_url_encoding: url, jurisdiction: j.map(String::from),
+            id: kv_proto::NamespaceId::new(id).unwrap(), title, supports_url_encoding: url, jurisdiction: j.map(String::from),
             mode: instant.then(|| "instant".to_owned()), beta,
         }).collect();
         let info = info.map(|(count, page, per_page, total_count)| PageInfo { count, page: page.into(), per_page: per_page.into(), total_count });
@@ -207,11 +207,11 @@ proptest! {
 
     #[test]
     fn key_pages_round_trip(
-        raw in prop::collection::vec((".{1,30}", any::<Option<u64>>(), prop::option::of(arb_json().prop_filter("not null", |j| !j.is_null()))), 0..8),
+        raw in prop::collection::vec(("x.{0,29}", any::<Option<u64>>(), prop::option::of(arb_json().prop_filter("not null", |j| !j.is_null()))), 0..8),
         cursor in prop::option::of("[A-Za-z0-9_-]{1,40}"),
         count in any::<Option<u64>>(),
     ) {
-        let keys: Vec<KeyInfo> = raw.into_iter().map(|(name, expiration, metadata)| KeyInfo { name, expiration, metadata }).collect();
+        let keys: Vec<KeyInfo> = raw.into_iter().map(|(name, expiration, metadata)| KeyInfo { name: kv_proto::Key::new(name).unwrap(), expiration, metadata }).collect();
         let body = serde_json::to_vec(&json!({"success": true, "errors": [], "messages": [], "result": keys,
             "result_info": {"count": count, "cursor": cursor.clone().unwrap_or_default()}})).unwrap();
         let page = ListKeys::new(ns()).parse(http::Response::new(&body[..])).unwrap();

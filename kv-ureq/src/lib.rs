@@ -97,6 +97,14 @@
 //! - `rustls` (default): TLS by rustls with the ring provider and Mozilla's roots (webpki-roots).
 //! - `native-tls`: the platform's TLS library and trust store (OpenSSL on Linux: needs
 //!   `libssl-dev` / `pkg-config` to build). With both features enabled rustls is used.
+//! - `tracing` (off): spans and events through the [`tracing`](https://docs.rs/tracing) crate
+//!   (target `kv_ureq`). A `kv.call` span per call (`route`, the route template;
+//!   `namespace_id`; `key` only with [`ClientBuilder::trace_keys`]), a DEBUG `attempt` event per
+//!   attempt (`attempt`, `status`, `cf_ray`, `elapsed_ms`, `bytes`, `outcome`, `codes`), an
+//!   INFO `retry wait` event (`attempt`, `wait_ms`, `outcome`), a DEBUG `pacer wait` event
+//!   (`wait_ms`), and a `kv.job` span per bulk job (`concurrency`; `done`, `failed`,
+//!   `total` recorded at the end, with an INFO `job done` event). No credential is ever
+//!   traced. Bulk workers use the subscriber of the thread that runs the job. `cargo run -p kv-ureq --features tracing --example tracing` shows it.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -105,6 +113,7 @@ mod client;
 mod driver;
 mod listing;
 mod namespace;
+mod trace;
 mod transport;
 
 pub use http;
@@ -134,6 +143,6 @@ pub use kv_proto::{
     AccountId, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
     BulkWriteItem, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey, Key, KeyInfo,
     KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder, NamespacePager, Operation,
-    Pacer, PlanConfig, Progress, RetryPolicy, Title, TransportErrorKind, Value, codes, error,
+    Pacer, PlanConfig, Progress, RetryPolicy, StoredValue, Title, TransportErrorKind, codes, error,
     limits,
 };

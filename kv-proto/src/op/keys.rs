@@ -10,7 +10,7 @@ use super::{JSON, Operation};
 use crate::endpoint::Endpoint;
 use crate::envelope::decode_required;
 use crate::error::{Error, Limit};
-use crate::ids::NamespaceId;
+use crate::ids::{Key, NamespaceId};
 
 /// Smallest `limit` accepted by list keys.
 ///
@@ -45,17 +45,20 @@ pub const MAX_LIST_LIMIT: u32 = 1000;
 /// ```
 pub const MAX_LIST_KEYS_RESPONSE: u64 = 16 << 20;
 
-/// One key of a [`KeyPage`].
+/// One key of a [`KeyPage`]. The name is a validated [`Key`], ready to pass back to any
+/// operation; a name that is not a key is a decode error.
 ///
 /// ```
 /// let k: kv_proto::KeyInfo =
 ///     serde_json::from_str(r#"{"name":"a","expiration":1.7e9,"metadata":{"x":1}}"#).unwrap();
+/// assert_eq!(k.name, "a");
 /// assert_eq!(k.expiration, Some(1_700_000_000));
+/// assert!(serde_json::from_str::<kv_proto::KeyInfo>(r#"{"name":".."}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
     /// The key name.
-    pub name: String,
+    pub name: Key,
     /// Absolute expiry in seconds since the Unix epoch, for keys that expire.
     #[serde(
         default,
@@ -281,6 +284,14 @@ impl Operation for ListKeys {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_LIST_KEYS_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/keys")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<KeyPage, Error> {

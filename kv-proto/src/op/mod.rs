@@ -79,7 +79,60 @@ pub trait Operation {
     fn is_idempotent(&self) -> bool {
         true
     }
+
+    /// The route template, method and path with placeholders, e.g.
+    /// `"GET /accounts/{account_id}/storage/kv/namespaces/{namespace_id}/values/{key_name}"`:
+    /// a low-cardinality name for logs, traces and metrics (no id, key or credential in it).
+    /// `"custom"` for operations that do not say.
+    ///
+    /// ```
+    /// use kv_proto::{DeleteValue, Key, NamespaceId, Operation};
+    /// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.route(), "DELETE /accounts/{account_id}/storage/kv/namespaces/{namespace_id}/values/{key_name}");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    fn route(&self) -> &'static str {
+        "custom"
+    }
+
+    /// The namespace the operation addresses, if any (for logs and traces).
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, ListNamespaces, NamespaceId, Operation};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?);
+    /// assert_eq!(op.namespace_id().map(NamespaceId::as_str), Some("ns1"));
+    /// assert!(ListNamespaces::new().namespace_id().is_none());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    fn namespace_id(&self) -> Option<&crate::NamespaceId> {
+        None
+    }
+
+    /// The one key the operation addresses, if any (single-key routes). Keys can be personal
+    /// data: shells should log them only when asked to.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
+    /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(Operation::key(&op).map(Key::as_str), Some("k")); // `op.key()` is GetValue's own
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    fn key(&self) -> Option<&crate::Key> {
+        None
+    }
 }
+
+/// Route template prefixes (see [`Operation::route`]).
+macro_rules! route {
+    ($method:literal, $suffix:literal) => {
+        concat!(
+            $method,
+            " /accounts/{account_id}/storage/kv/namespaces",
+            $suffix
+        )
+    };
+}
+pub(crate) use route;
 
 mod bulk;
 mod keys;
@@ -100,7 +153,7 @@ pub use namespace::{
     NamespaceOrder, NamespacePage, PageInfo, RenameNamespace,
 };
 pub use value::{
-    DeleteValue, GetMetadata, GetValue, MAX_VALUE_RESPONSE, PutValue, TryGetValue, Value,
+    DeleteValue, GetMetadata, GetValue, MAX_VALUE_RESPONSE, PutValue, StoredValue, TryGetValue,
 };
 
 /// `Accept` / `Content-Type` for JSON.

@@ -267,7 +267,7 @@ impl Record {
 
     /// The export side: a record from what the API reports for a key (its name, its value
     /// bytes, its metadata and its absolute expiration, as in a [`KeyInfo`](crate::KeyInfo)
-    /// and a [`Value`](crate::Value)).
+    /// and a [`StoredValue`](crate::StoredValue)).
     ///
     /// ```
     /// use kv_proto::records::Record;
