@@ -119,7 +119,7 @@ pub use drive::bulk::{
     IntoBulkItem, IntoKey, PlanConfig,
 };
 pub use drive::page::{KeyPager, NamespacePager, Pager};
-pub use drive::{Plan, Poll, Progress, Ticket};
+pub use drive::{Outcome, Plan, Poll, Progress, Ticket};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
 #[doc(hidden)]
 pub use error::__doc_api_error;
@@ -151,5 +151,5 @@ pub use pace::{
 pub use retry::{
     DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RATE_LIMITED_DELAY, GiveUpReason, RetryDecision,
-    RetryPolicy, RetryState,
+    RetryPolicy, RetryState, SERVICE_DEADLINE,
 };

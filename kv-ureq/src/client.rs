@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use kv_proto::{
-    AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryDecision, RetryPolicy,
+    AccountId, Auth, Endpoint, Error, Limit, Operation, Outcome, Pacer, RetryDecision,
+    RetryPolicy, SERVICE_DEADLINE,
 };
 
 use crate::transport::{
@@ -61,6 +62,7 @@ struct Inner {
     transport: Arc<dyn Transport>,
     custom_transport: bool,
     retry: RetryPolicy,
+    deadline: Option<Duration>,
     pacer: Mutex<Pacer>,
     concurrency: usize,
     seeds: AtomicU64,
@@ -108,6 +110,7 @@ impl Client {
             Arc::new(UreqTransport::new()),
             false,
             RetryPolicy::default(),
+            None,
             Pacer::cloudflare_default(),
             DEFAULT_CONCURRENCY,
         )
@@ -182,6 +185,7 @@ impl Client {
         transport: Arc<dyn Transport>,
         custom_transport: bool,
         retry: RetryPolicy,
+        deadline: Option<Duration>,
         pacer: Pacer,
         concurrency: usize,
     ) -> Client {
@@ -191,6 +195,7 @@ impl Client {
                 transport,
                 custom_transport,
                 retry,
+                deadline,
                 pacer: Mutex::new(pacer),
                 concurrency,
                 seeds: AtomicU64::new(0),
@@ -204,9 +209,14 @@ impl Client {
     /// goes to the shared pacer ([`Pacer::on_error`]): a rate-limited answer with `Retry-After`
     /// holds it back, so other threads wait too.
     ///
+    /// With a [deadline](ClientBuilder::deadline), no wait (retry backoff or pacing) ends past
+    /// it: when the next wait would cross it, the last error comes back at once.
+    ///
     /// # Errors
     /// The last attempt's error once the policy gives up (not retryable, attempts exhausted,
-    /// or a `Retry-After` above the policy's limit).
+    /// a `Retry-After` above the policy's limit, or the next wait would cross the deadline);
+    /// [`ErrorKind::DeadlineExceeded`](kv_proto::ErrorKind::DeadlineExceeded) if the deadline
+    /// left no time for a first attempt.
     ///
     /// # Example
     /// ```
@@ -232,29 +242,113 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        self.execute_outcome(op).result
+    }
+
+    /// [`Client::execute`], telling what it took: the result, the HTTP requests sent
+    /// (retries included), whether a failed attempt may have been applied by the server
+    /// ([`Error::maybe_applied`]), and how long the last attempt took. This is what the bulk
+    /// driver hands to a [`Plan`](kv_proto::Plan).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, Key, NamespaceId};
+    /// use kv_ureq::kv_proto::DeleteValue;
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .transport(|_req: http::Request<Vec<u8>>, _max: u64| {
+    ///         Ok(http::Response::builder().status(200)
+    ///             .body(br#"{"success":true,"errors":[],"messages":[],"result":null}"#.to_vec()).unwrap())
+    ///     })
+    ///     .build()?;
+    /// let outcome = client.execute_outcome(&DeleteValue::new(NamespaceId::new("ns")?, Key::new("k")?));
+    /// assert!(outcome.result.is_ok());
+    /// assert_eq!((outcome.attempts, outcome.maybe_applied), (1, false));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn execute_outcome<O: Operation>(&self, op: &O) -> Outcome<O::Output> {
+        self.execute_until(op, None)
+    }
+
+    /// [`Client::execute_outcome`] under the client's per-call deadline and `job_deadline`,
+    /// whichever comes first.
+    pub(crate) fn execute_until<O: Operation>(
+        &self,
+        op: &O,
+        job_deadline: Option<Instant>,
+    ) -> Outcome<O::Output> {
+        let started = Instant::now();
+        let call_deadline = self.inner.deadline.and_then(|d| started.checked_add(d));
+        let deadline = match (call_deadline, job_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let mut state = self
             .inner
             .retry
             .start(self.next_jitter_seed())
-            .idempotent(op.is_idempotent());
+            .idempotent(op.is_idempotent())
+            .with_deadline(deadline);
+        let mut outcome = Outcome::from_attempts(
+            Err(Error::deadline_exceeded(
+                "the deadline passed before the request could be sent",
+            )),
+            0,
+            false,
+            Duration::ZERO,
+        );
         loop {
-            let err = match self.execute_once(op) {
-                Ok(output) => return Ok(output),
+            // Pacing: never wait past the deadline (the last error, if any, comes back).
+            if !self.pace_until(deadline) {
+                return outcome;
+            }
+            let sent = Instant::now();
+            let result = self.exchange(op);
+            outcome.elapsed = sent.elapsed();
+            outcome.attempts += 1;
+            let err = match result {
+                Ok(output) => {
+                    outcome.result = Ok(output);
+                    return outcome;
+                }
                 Err(err) => err,
             };
+            outcome.maybe_applied |= err.maybe_applied();
             let now = SystemTime::now();
-            match state.on_error(&err, now) {
+            let decision = state.on_error_at(&err, now, Instant::now());
+            outcome.result = Err(err);
+            match decision {
                 RetryDecision::Retry(wait) => {
-                    self.inner
-                        .pacer
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .on_error(&err, Instant::now(), now);
+                    if let Err(err) = &outcome.result {
+                        self.inner
+                            .pacer
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .on_error(err, Instant::now(), now);
+                    }
                     sleep(wait);
                 }
-                RetryDecision::GiveUp(_) => return Err(err),
+                RetryDecision::GiveUp(_) => return outcome,
             }
         }
+    }
+
+    /// Waits for the pacer unless that wait would end past `deadline`; false if it would (or
+    /// the deadline has passed).
+    fn pace_until(&self, deadline: Option<Instant>) -> bool {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            return false;
+        }
+        let wait = self
+            .inner
+            .pacer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reserve(now);
+        if deadline.is_some_and(|d| now.checked_add(wait).is_none_or(|end| end > d)) {
+            return false;
+        }
+        sleep(wait);
+        true
     }
 
     /// Runs one operation once: paces, then [`kv_proto::exchange`] through the transport
@@ -296,6 +390,11 @@ impl Client {
     /// ```
     pub fn execute_once<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         self.pace();
+        self.exchange(op)
+    }
+
+    /// One exchange through the transport, without pacing.
+    fn exchange<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         kv_proto::exchange(op, &self.inner.endpoint, |request, max| {
             let response = self.inner.transport.send(request, max)?;
             // Every answer (a 429 included) tells the shared pacer what the server's limiter
@@ -387,6 +486,11 @@ impl Client {
         &self.inner.retry
     }
 
+    /// The per-call deadline of [`Client::execute`] (see [`ClientBuilder::deadline`]).
+    pub fn deadline(&self) -> Option<Duration> {
+        self.inner.deadline
+    }
+
     /// True if requests are paced (the default against Cloudflare, off for loopback).
     ///
     /// ```
@@ -460,6 +564,7 @@ enum Pacing {
 /// | [`proxy`](Self::proxy) | from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` |
 /// | [`user_agent_suffix`](Self::user_agent_suffix) | none: `User-Agent: kv-ureq/<version>` |
 /// | [`retry_policy`](Self::retry_policy) | [`RetryPolicy::default`] (10 attempts, 1 s doubling to 30 s) |
+/// | [`deadline`](Self::deadline) | none (per call; [`for_services`](Self::for_services): 10 s and [`RetryPolicy::service`]) |
 /// | [`pacing`](Self::pacing) / [`pacer`](Self::pacer) | on (1,200 requests / 5 min) unless the base URL is loopback |
 /// | [`concurrency`](Self::concurrency) | [`DEFAULT_CONCURRENCY`] (4) |
 /// | [`transport`](Self::transport) | a [`UreqTransport`] built from the settings above |
@@ -486,6 +591,7 @@ pub struct ClientBuilder {
     proxy: ProxyConfig,
     user_agent_suffix: Option<String>,
     retry: RetryPolicy,
+    deadline: Option<Duration>,
     pacing: Pacing,
     concurrency: usize,
     transport: Option<Arc<dyn Transport>>,
@@ -502,6 +608,7 @@ impl fmt::Debug for ClientBuilder {
             .field("proxy", &self.proxy)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry", &self.retry)
+            .field("deadline", &self.deadline)
             .field("pacing", &self.pacing)
             .field("concurrency", &self.concurrency)
             .field("custom_transport", &self.transport.is_some())
@@ -530,6 +637,7 @@ impl ClientBuilder {
             proxy: ProxyConfig::FromEnv,
             user_agent_suffix: None,
             retry: RetryPolicy::default(),
+            deadline: None,
             pacing: Pacing::Auto,
             concurrency: DEFAULT_CONCURRENCY,
             transport: None,
@@ -756,6 +864,47 @@ impl ClientBuilder {
         self
     }
 
+    /// A deadline for each call of [`Client::execute`], covering every attempt and every
+    /// wait (retry backoff, `Retry-After`, pacing): no wait ends past it, and when the next
+    /// one would, the call returns its last error at once. An attempt already on the wire is
+    /// not interrupted (the transport's timeouts bound it). Default: none. Bulk jobs have
+    /// their own deadline ([`BulkJob::deadline`](crate::BulkJob::deadline)); each request of
+    /// a job is bound by both.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client};
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .deadline(Duration::from_secs(5))
+    ///     .build()?;
+    /// assert_eq!(client.deadline(), Some(Duration::from_secs(5)));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = deadline.into();
+        self
+    }
+
+    /// The preset for services (a request handler waiting on KV): [`RetryPolicy::service`]
+    /// (3 attempts, short backoff, `Retry-After` honoured up to 2 s) and a per-call deadline of
+    /// [`SERVICE_DEADLINE`] (10 s). The defaults (10 attempts, backoff up to 30 s,
+    /// `Retry-After` up to 6 minutes, no deadline) suit batch jobs that must finish.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client};
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .for_services()
+    ///     .build()?;
+    /// assert_eq!(client.deadline(), Some(Duration::from_secs(10)));
+    /// assert_eq!(client.retry_policy().max_attempts(), 3);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn for_services(self) -> Self {
+        self.retry_policy(RetryPolicy::service())
+            .deadline(SERVICE_DEADLINE)
+    }
+
     /// Turns client-side pacing on ([`Pacer::cloudflare_default`]) or off. Without this call,
     /// pacing is on for Cloudflare and off for a loopback base URL (an emulator).
     ///
@@ -888,6 +1037,7 @@ impl ClientBuilder {
             transport,
             custom,
             self.retry,
+            self.deadline,
             pacer,
             self.concurrency,
         ))
