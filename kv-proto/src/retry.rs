@@ -1202,6 +1202,7 @@ mod tests {
                 RetryDecision::GiveUp(GiveUpReason::AttemptsExhausted) => {
                     prop_assert!(attempt >= p.max_attempts())
                 }
+                RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(_)) => prop_assert!(false, "no deadline set"),
                 RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(d)) => {
                     prop_assert!(d > p.max_retry_after())
                 }

@@ -496,7 +496,13 @@ impl<O: BulkOp> Engine<O> {
         self.drain_pending(&error);
         let in_flight: Vec<_> = std::mem::take(&mut self.in_flight).into_values().collect();
         self.in_flight_items = 0;
-        for batch in in_flight {
+        for mut batch in in_flight {
+            // Handed out, outcome unknown: counted as sent once, and possibly applied.
+            self.requests_sent += 1;
+            for m in &mut batch.meta {
+                m.sent = m.sent.saturating_add(1);
+                m.maybe_applied = true;
+            }
             for entry in batch.into_entries() {
                 self.fail(entry, Arc::clone(&error));
             }

@@ -84,7 +84,7 @@ pub struct BulkReport {
     /// Keys never sent because the plan stopped (see `stopped`), in input order.
     pub not_attempted: Vec<String>,
     /// HTTP requests sent, the shell's retries included (the sum of the handled outcomes'
-    /// attempts; a request abandoned in flight is not counted).
+    /// attempts; a request still in flight when the plan was finished early counts once).
     pub requests_sent: u64,
     /// Keys re-sent after the server reported them unsuccessful (one per key per re-send).
     pub retries: u64,
@@ -203,7 +203,7 @@ pub struct BulkGetReport {
     /// Keys never sent because the plan stopped (see `stopped`), in input order.
     pub not_attempted: Vec<String>,
     /// HTTP requests sent, the shell's retries included (the sum of the handled outcomes'
-    /// attempts; a request abandoned in flight is not counted).
+    /// attempts; a request still in flight when the plan was finished early counts once).
     pub requests_sent: u64,
     /// Oddities ignored: values for keys that were not in their batch, and responses handed
     /// back with an unknown or already-used ticket.
