@@ -1406,3 +1406,95 @@ fn every_bulk_plan_is_a_plan() {
     );
     assert_eq!((report.values.len(), report.requests_sent), (250, 3));
 }
+
+// ---- fatal stop, cancel, accounting ----
+
+#[test]
+fn a_fatal_answer_stops_a_bulk_get_and_the_rest_is_not_attempted() {
+    let config = PlanConfig::default().with_max_batch_items(10);
+    let mut plan = BulkGetPlan::new(BulkGet::template(ns()), keys(100), config).unwrap();
+    let now = Instant::now();
+    let mut tickets = Vec::new();
+    for _ in 0..4 {
+        let Poll::Send(t, op) = plan.poll(now) else {
+            panic!("expected a batch")
+        };
+        tickets.push((t, op));
+    }
+    // The first answer says the namespace does not exist: nothing new goes out.
+    let (t, _) = tickets.remove(0);
+    plan.handle(t, Err(api_error(404, 10013)).into());
+    assert!(matches!(plan.poll(now), Poll::Idle));
+    // The three in flight still come back: one read, two fatal.
+    let (t, op) = tickets.remove(0);
+    plan.handle(t, Ok(present(&op)).into());
+    for (t, _) in tickets {
+        plan.handle(t, Err(api_error(404, 10013)).into());
+    }
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!(
+        (
+            report.requested,
+            report.values.len(),
+            report.failed.len(),
+            report.not_attempted.len(),
+            report.requests_sent
+        ),
+        (100, 10, 30, 60, 4)
+    );
+    assert!(report.stopped.as_ref().unwrap().is_namespace_not_found());
+    assert!(!report.is_complete());
+    assert!(report.first_error().unwrap().is_fatal());
+    assert!(report.not_attempted.iter().all(|k| !report.values.contains_key(k.as_str())));
+    assert!(report.into_result().unwrap_err().is_namespace_not_found());
+}
+
+#[test]
+fn a_413_is_not_fatal_the_job_goes_on() {
+    let config = PlanConfig::default().with_max_batch_items(1);
+    let report = run_to_end(
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), config).unwrap(),
+        |op| {
+            if op.keys()[0] == key(1) {
+                Err(api_error(413, 0))
+            } else {
+                ok(1)
+            }
+        },
+    );
+    assert!(report.stopped.is_none());
+    assert_eq!((report.succeeded, report.failed.len()), (2, 1));
+    assert!(report.not_attempted.is_empty());
+}
+
+#[test]
+fn cancel_stops_handing_out_work_and_reports_the_rest() {
+    let config = PlanConfig::default().with_max_batch_items(10);
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(50), config).unwrap();
+    let now = Instant::now();
+    let Poll::Send(t, _) = plan.poll(now) else {
+        panic!()
+    };
+    plan.cancel(Error::deadline_exceeded("job deadline"));
+    assert!(matches!(plan.poll(now), Poll::Idle));
+    plan.handle(t, Outcome::from_attempts(ok(10), 2, false, Duration::ZERO));
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!(
+        (report.succeeded, report.not_attempted.len(), report.requests_sent),
+        (10, 40, 2)
+    );
+    assert!(report.stopped.as_ref().unwrap().is_deadline_exceeded());
+    assert!(report.into_result().is_err());
+}
+
+#[test]
+fn a_complete_report_is_ok() {
+    let report = run_to_end(
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), PlanConfig::default()).unwrap(),
+        |op| ok(op.keys().len()),
+    );
+    assert!(report.is_complete() && report.first_error().is_none());
+    assert_eq!(report.into_result().unwrap().succeeded, 3);
+}

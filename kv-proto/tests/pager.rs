@@ -425,3 +425,48 @@ fn namespace_repeated_full_page_is_a_typed_error() {
     assert!(pager.take_items().is_empty());
     assert!(pager.finish().unwrap().is_empty());
 }
+
+#[test]
+fn a_walk_resumes_after_an_error_and_from_a_saved_cursor() {
+    let p1 = r#"{"success":true,"result":[{"name":"a"}],"result_info":{"cursor":"c1"}}"#;
+    let p2 = r#"{"success":true,"result":[{"name":"b"}],"result_info":{"cursor":""}}"#;
+    let mut pager = KeyPager::new(ListKeys::new(ns()));
+    assert_eq!(names(&handle(&mut pager, key_page(p1)).unwrap()), ["a"]);
+    assert_eq!(pager.cursor(), Some("c1"));
+    // The second page fails for good (after the shell's 3 attempts): the walk ends...
+    let (t, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_cursor(), Some("c1"));
+    let outcome = kv_proto::Outcome::from_attempts(
+        Err(Error::protocol("gave up")),
+        3,
+        false,
+        std::time::Duration::ZERO,
+    );
+    pager.handle(t, outcome);
+    assert!(pager.take_error().is_some());
+    assert!(next_op(&mut pager).is_none());
+    assert_eq!(pager.cursor(), Some("c1"), "the failed page's cursor is kept");
+    assert_eq!(pager.requests_sent(), 4);
+    // ...and resumes with the same page, nothing repeated.
+    pager.resume();
+    let (t, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_cursor(), Some("c1"));
+    pager.handle(t, Ok(key_page(p2)).into());
+    assert_eq!(names(&pager.take_items()), ["b"]);
+    assert!(next_op(&mut pager).is_none());
+    // A new walk from a saved cursor.
+    let mut later = KeyPager::new(ListKeys::new(ns()).prefix("x")).starting_at("c1");
+    let (_, op) = next_op(&mut later).unwrap();
+    assert_eq!((op.get_cursor(), op.get_prefix()), (Some("c1"), Some("x")));
+}
+
+#[test]
+fn a_cancelled_walk_ends_with_the_reason() {
+    let mut pager = NamespacePager::new(ListNamespaces::new()).starting_at(3);
+    assert_eq!(pager.page(), 3);
+    let (_, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_page(), Some(3));
+    pager.cancel(Error::deadline_exceeded("deadline"));
+    assert!(next_op(&mut pager).is_none());
+    assert!(pager.finish().unwrap_err().is_deadline_exceeded());
+}
