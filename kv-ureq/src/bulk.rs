@@ -216,8 +216,9 @@ where
         ))
     }
 
-    /// A deadline for the whole job, counted from [`run`](BulkJob::run): after it nothing new
-    /// is sent, no retry or wait ends past it, the requests in flight still come back, and
+    /// A deadline for the whole job, counted from [`run`](BulkJob::run): after it (or as soon
+    /// as a request gives up because its next retry would end past it) nothing new is sent,
+    /// no retry or wait ends past it, the requests in flight still come back, and
     /// the keys never sent are listed in the report's `not_attempted` with
     /// [`ErrorKind::DeadlineExceeded`](kv_proto::ErrorKind::DeadlineExceeded) as its
     /// `stopped` reason. Default: none.

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use kv_proto::{
-    AccountId, Auth, Endpoint, Error, Limit, Operation, Outcome, Pacer, RetryDecision,
+    AccountId, Auth, Endpoint, Error, GiveUpReason, Limit, Operation, Outcome, Pacer,
+    RetryDecision,
     RetryPolicy, SERVICE_DEADLINE,
 };
 
@@ -265,22 +266,24 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn execute_outcome<O: Operation>(&self, op: &O) -> Outcome<O::Output> {
-        self.execute_until(op, None)
+        self.execute_until(op, None).0
     }
 
     /// [`Client::execute_outcome`] under the client's per-call deadline and `job_deadline`,
-    /// whichever comes first.
+    /// whichever comes first. The flag is true if the call stopped short because of
+    /// `job_deadline` (no time was left for the next attempt).
     pub(crate) fn execute_until<O: Operation>(
         &self,
         op: &O,
         job_deadline: Option<Instant>,
-    ) -> Outcome<O::Output> {
+    ) -> (Outcome<O::Output>, bool) {
         let started = Instant::now();
         let call_deadline = self.inner.deadline.and_then(|d| started.checked_add(d));
         let deadline = match (call_deadline, job_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let job_binds = job_deadline.is_some() && deadline == job_deadline;
         let mut state = self
             .inner
             .retry
@@ -298,7 +301,7 @@ impl Client {
         loop {
             // Pacing: never wait past the deadline (the last error, if any, comes back).
             if !self.pace_until(deadline) {
-                return outcome;
+                return (outcome, job_binds);
             }
             let sent = Instant::now();
             let result = self.exchange(op);
@@ -307,7 +310,7 @@ impl Client {
             let err = match result {
                 Ok(output) => {
                     outcome.result = Ok(output);
-                    return outcome;
+                    return (outcome, false);
                 }
                 Err(err) => err,
             };
@@ -326,7 +329,10 @@ impl Client {
                     }
                     sleep(wait);
                 }
-                RetryDecision::GiveUp(_) => return outcome,
+                RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(_)) => {
+                    return (outcome, job_binds);
+                }
+                RetryDecision::GiveUp(_) => return (outcome, false),
             }
         }
     }

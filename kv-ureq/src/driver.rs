@@ -20,9 +20,10 @@
 //!   connection pool (a cloned `ureq::Agent`) and its pacer.
 //! - Each request goes through [`Client::execute_until`]: its [`Outcome`](kv_proto::Outcome)
 //!   (attempts, possibly applied, elapsed) goes to the plan as it is.
-//! - A job deadline: once it passes, the first worker to notice calls
-//!   [`Plan::cancel`] (the plan hands out nothing more and reports what was never sent as
-//!   not attempted); no wait ends past it, and each request's retries are bound by it.
+//! - A job deadline: once it passes, or once a request gives up because its next retry would
+//!   end past it, the worker calls [`Plan::cancel`] (the plan hands out nothing more and
+//!   reports what was never sent as not attempted); no wait ends past it, and each request's
+//!   retries are bound by it.
 //! - A panic in a worker (in a custom transport or the progress callback) stops the other
 //!   workers and is re-raised by the scope in the calling thread.
 
@@ -112,6 +113,14 @@ pub(crate) fn run<'a, P: Plan + Send>(
         .finish()
 }
 
+/// Tells the plan the job deadline leaves no time for more work.
+fn cancel<P: Plan>(g: &mut Shared<'_, P>) {
+    g.cancelled = true;
+    g.plan.cancel(Error::deadline_exceeded(
+        "the job's deadline left no time to send this work",
+    ));
+}
+
 fn worker<P: Plan + Send>(client: &Client, job: &Job<'_, P>) {
     let _guard = StopOnPanic(job);
     let mut g = job.lock();
@@ -121,20 +130,21 @@ fn worker<P: Plan + Send>(client: &Client, job: &Job<'_, P>) {
         }
         let now = Instant::now();
         if !g.cancelled && job.deadline.is_some_and(|d| now >= d) {
-            g.cancelled = true;
-            g.plan.cancel(Error::deadline_exceeded(
-                "the job's deadline passed before this work was sent",
-            ));
+            cancel(&mut g);
         }
         match g.plan.poll(now) {
             Poll::Send(ticket, op) => {
                 g.in_flight += 1;
                 drop(g);
-                let outcome = client.execute_until(&op, job.deadline);
+                let (outcome, out_of_time) = client.execute_until(&op, job.deadline);
                 drop(op);
                 g = job.lock();
                 g.in_flight -= 1;
                 g.plan.handle(ticket, outcome);
+                if out_of_time && !g.cancelled {
+                    // A retry would have ended past the job deadline: so would the rest.
+                    cancel(&mut g);
+                }
                 let shared = &mut *g;
                 if let Some(cb) = shared.on_progress.as_mut() {
                     cb(&shared.plan.progress());
