@@ -493,6 +493,10 @@ fn ambiguous_faults_never_lose_a_key_reported_written_or_deleted() {
         unexplained.is_empty(),
         "{ctx}: reported failed, stored, and never in an unanswered request: {unexplained:?}"
     );
+    //    And the report itself says so: such keys are marked maybe_applied.
+    let flagged = maybe_applied_keys(&report.failed);
+    let unflagged: Vec<_> = failed.intersection(&stored).filter(|k| !flagged.contains(*k)).take(5).collect();
+    assert!(unflagged.is_empty(), "{ctx}: failed, stored, not maybe_applied: {unflagged:?}");
     // 3. Whatever is stored is byte-exact (a retried write is the same write).
     for s in specs.iter().filter(|s| stored.contains(&s.key)) {
         let e = emu.entry(ACCOUNT, &ns_id, &s.key).unwrap();
