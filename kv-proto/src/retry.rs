@@ -639,15 +639,15 @@ impl RetryState {
     /// `clock` the monotonic one the deadline is measured on.
     pub fn on_error_at(&mut self, error: &Error, now: SystemTime, clock: Instant) -> RetryDecision {
         let decision = self.on_error(error, now);
-        if let (RetryDecision::Retry(wait), Some(deadline)) = (decision, self.deadline) {
-            if clock.checked_add(wait).is_none_or(|end| end > deadline) {
-                // Undo the attempt the retry counted: it will not be sent.
-                self.attempts -= 1;
-                self.total_delay = self.total_delay.saturating_sub(wait);
-                let reason = GiveUpReason::DeadlineExceeded(wait);
-                self.gave_up = Some(reason);
-                return RetryDecision::GiveUp(reason);
-            }
+        if let (RetryDecision::Retry(wait), Some(deadline)) = (decision, self.deadline)
+            && clock.checked_add(wait).is_none_or(|end| end > deadline)
+        {
+            // Undo the attempt the retry counted: it will not be sent.
+            self.attempts -= 1;
+            self.total_delay = self.total_delay.saturating_sub(wait);
+            let reason = GiveUpReason::DeadlineExceeded(wait);
+            self.gave_up = Some(reason);
+            return RetryDecision::GiveUp(reason);
         }
         decision
     }

@@ -637,7 +637,8 @@ fn mismatched_counts_and_foreign_keys_are_counted_not_trusted() {
         Ok(BulkResponse {
             successful_key_count: 7,
             unsuccessful_keys: vec!["not-sent".into(), key(1).as_str().into()],
-        }).into(),
+        })
+        .into(),
     );
     assert_eq!(plan.progress().queued_for_retry, 1);
     assert!(matches!(plan.poll(now), Poll::Wait(_)));
@@ -1053,7 +1054,8 @@ fn simulate<O>(
                 seen.maybe.insert(k.clone());
             }
         }
-        let outcome = |result| Outcome::from_attempts(result, attempts, maybe_applied, Duration::ZERO);
+        let outcome =
+            |result| Outcome::from_attempts(result, attempts, maybe_applied, Duration::ZERO);
         if rng.chance(fail_pct) {
             let error = if rng.chance(fatal_pct) {
                 seen.fatal = true;
@@ -1094,16 +1096,28 @@ fn simulate<O>(
 }
 
 fn api_error(status: u16, code: u32) -> Error {
-    let body = format!(r#"{{"success":false,"errors":[{{"code":{code},"message":"x"}}],"messages":[],"result":null}}"#);
+    let body = format!(
+        r#"{{"success":false,"errors":[{{"code":{code},"message":"x"}}],"messages":[],"result":null}}"#
+    );
     BulkDelete::template(ns())
-        .parse(http::Response::builder().status(status).body(body.as_bytes()).unwrap())
+        .parse(
+            http::Response::builder()
+                .status(status)
+                .body(body.as_bytes())
+                .unwrap(),
+        )
         .unwrap_err()
 }
 
 /// A 200 whose body was cut short.
 fn garbled() -> Error {
     let e = BulkDelete::template(ns())
-        .parse(http::Response::builder().status(200).body(&br#"{"success":true,"result":{"succ"#[..]).unwrap())
+        .parse(
+            http::Response::builder()
+                .status(200)
+                .body(&br#"{"success":true,"result":{"succ"#[..])
+                .unwrap(),
+        )
         .unwrap_err();
     assert!(e.is_garbled() && e.maybe_applied());
     e
@@ -1446,7 +1460,12 @@ fn a_fatal_answer_stops_a_bulk_get_and_the_rest_is_not_attempted() {
     assert!(report.stopped.as_ref().unwrap().is_namespace_not_found());
     assert!(!report.is_complete());
     assert!(report.first_error().unwrap().is_fatal());
-    assert!(report.not_attempted.iter().all(|k| !report.values.contains_key(k.as_str())));
+    assert!(
+        report
+            .not_attempted
+            .iter()
+            .all(|k| !report.values.contains_key(k.as_str()))
+    );
     assert!(report.into_result().unwrap_err().is_namespace_not_found());
 }
 
@@ -1482,7 +1501,11 @@ fn cancel_stops_handing_out_work_and_reports_the_rest() {
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
     assert_eq!(
-        (report.succeeded, report.not_attempted.len(), report.requests_sent),
+        (
+            report.succeeded,
+            report.not_attempted.len(),
+            report.requests_sent
+        ),
         (10, 40, 2)
     );
     assert!(report.stopped.as_ref().unwrap().is_deadline_exceeded());

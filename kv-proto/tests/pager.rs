@@ -399,7 +399,8 @@ fn namespace_keeps_order_direction_and_start_page() {
         Ok(NamespacePage {
             namespaces: (0..10).map(namespace).collect(),
             info: None,
-        }).into(),
+        })
+        .into(),
     );
     assert_eq!(pager.take_items().len(), 10);
     let (_, op) = next_op(&mut pager).unwrap();
@@ -445,7 +446,11 @@ fn a_walk_resumes_after_an_error_and_from_a_saved_cursor() {
     pager.handle(t, outcome);
     assert!(pager.take_error().is_some());
     assert!(next_op(&mut pager).is_none());
-    assert_eq!(pager.cursor(), Some("c1"), "the failed page's cursor is kept");
+    assert_eq!(
+        pager.cursor(),
+        Some("c1"),
+        "the failed page's cursor is kept"
+    );
     assert_eq!(pager.requests_sent(), 4);
     // ...and resumes with the same page, nothing repeated.
     pager.resume();

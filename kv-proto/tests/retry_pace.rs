@@ -535,7 +535,10 @@ fn a_deadline_refuses_a_wait_that_would_cross_it() {
         .start(1)
         .with_deadline(Some(deadline));
     let e = status(503, &[]);
-    assert_eq!(st.on_error_at(&e, UNIX_EPOCH, start), RetryDecision::Retry(Duration::from_secs(1)));
+    assert_eq!(
+        st.on_error_at(&e, UNIX_EPOCH, start),
+        RetryDecision::Retry(Duration::from_secs(1))
+    );
     let later = start + Duration::from_millis(1100);
     assert!(matches!(
         st.on_error_at(&e, UNIX_EPOCH, later),
@@ -553,21 +556,31 @@ fn the_service_preset_is_short() {
     assert_eq!(kv_proto::SERVICE_DEADLINE, Duration::from_secs(10));
     // A Retry-After of 20 s is too long for a service: give up rather than wait.
     let d = p.decide(1, &status(429, &[("retry-after", "20")]), UNIX_EPOCH, 0);
-    assert!(matches!(d, RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(_))));
+    assert!(matches!(
+        d,
+        RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(_))
+    ));
 }
 
 #[test]
 fn fatal_and_maybe_applied_rules() {
     use kv_proto::{TimeoutLimit, TransportStage};
     assert!(status(401, &[]).is_fatal() && status(403, &[]).is_fatal());
-    assert!(!status(404, &[]).is_fatal(), "a bare 404 may be a missing key");
+    assert!(
+        !status(404, &[]).is_fatal(),
+        "a bare 404 may be a missing key"
+    );
     assert!(!status(413, &[]).is_fatal() && !status(400, &[]).is_fatal());
     assert!(!status(429, &[]).is_fatal() && !status(503, &[]).is_fatal());
     assert!(!Error::transport(TransportErrorKind::Timeout, "t").is_fatal());
     // maybe_applied
     let t = Error::transport(TransportErrorKind::Timeout, "t");
     assert!(t.maybe_applied());
-    assert!(!t.clone().with_transport_stage(TransportStage::SendingRequest).maybe_applied());
+    assert!(
+        !t.clone()
+            .with_transport_stage(TransportStage::SendingRequest)
+            .maybe_applied()
+    );
     assert!(!Error::timeout(TimeoutLimit::Connect, None, "connect").maybe_applied());
     assert!(Error::transport(TransportErrorKind::ConnectionClosed, "eof").maybe_applied());
     assert!(!Error::transport(TransportErrorKind::Dns, "nx").maybe_applied());

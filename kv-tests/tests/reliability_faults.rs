@@ -495,8 +495,15 @@ fn ambiguous_faults_never_lose_a_key_reported_written_or_deleted() {
     );
     //    And the report itself says so: such keys are marked maybe_applied.
     let flagged = maybe_applied_keys(&report.failed);
-    let unflagged: Vec<_> = failed.intersection(&stored).filter(|k| !flagged.contains(*k)).take(5).collect();
-    assert!(unflagged.is_empty(), "{ctx}: failed, stored, not maybe_applied: {unflagged:?}");
+    let unflagged: Vec<_> = failed
+        .intersection(&stored)
+        .filter(|k| !flagged.contains(*k))
+        .take(5)
+        .collect();
+    assert!(
+        unflagged.is_empty(),
+        "{ctx}: failed, stored, not maybe_applied: {unflagged:?}"
+    );
     // 3. Whatever is stored is byte-exact (a retried write is the same write).
     for s in specs.iter().filter(|s| stored.contains(&s.key)) {
         let e = emu.entry(ACCOUNT, &ns_id, &s.key).unwrap();
@@ -610,16 +617,29 @@ fn every_fault_kind_run(rate: f64, attempts: u32, key_attempts: u32) -> (usize, 
         arrived_since(&emu, before),
         "{ctx}: write requests counted vs the emulator's log"
     );
-    assert!(write.stopped.is_none() && write.not_attempted.is_empty(), "{ctx}");
+    assert!(
+        write.stopped.is_none() && write.not_attempted.is_empty(),
+        "{ctx}"
+    );
     let stored: BTreeSet<String> = emu.keys(ACCOUNT, &ns_id).unwrap().into_iter().collect();
     let failed: BTreeSet<String> = write.failed_keys().map(str::to_owned).collect();
     let missing: BTreeSet<String> = all.difference(&stored).cloned().collect();
     // Every key missing is reported failed; a key reported failed yet stored was in a request
     // that may have been applied, and the report says so.
-    assert!(missing.is_subset(&failed), "{ctx}: missing but not reported failed");
+    assert!(
+        missing.is_subset(&failed),
+        "{ctx}: missing but not reported failed"
+    );
     let maybe = maybe_applied_keys(&write.failed);
-    let unexplained: Vec<_> = failed.intersection(&stored).filter(|k| !maybe.contains(*k)).take(5).collect();
-    assert!(unexplained.is_empty(), "{ctx}: failed, stored, not maybe_applied: {unexplained:?}");
+    let unexplained: Vec<_> = failed
+        .intersection(&stored)
+        .filter(|k| !maybe.contains(*k))
+        .take(5)
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "{ctx}: failed, stored, not maybe_applied: {unexplained:?}"
+    );
     for s in specs.iter().filter(|s| stored.contains(&s.key)) {
         let e = emu.entry(ACCOUNT, &ns_id, &s.key).unwrap();
         assert!(e.value == s.value, "{ctx}: value of {:?} differs", s.key);
@@ -635,15 +655,28 @@ fn every_fault_kind_run(rate: f64, attempts: u32, key_attempts: u32) -> (usize, 
         .config(default_plan(seed, key_attempts))
         .run()
         .expect("job runs");
-    assert_eq!(read.requests_sent, arrived_since(&emu, before), "{ctx}: get requests");
+    assert_eq!(
+        read.requests_sent,
+        arrived_since(&emu, before),
+        "{ctx}: get requests"
+    );
     assert!(
         read.is_complete(),
         "{ctx}: not read: {:?}",
-        read.failed.iter().take(3).map(|f| f.error.to_string()).collect::<Vec<_>>()
+        read.failed
+            .iter()
+            .take(3)
+            .map(|f| f.error.to_string())
+            .collect::<Vec<_>>()
     );
     for s in specs.iter().filter(|s| stored.contains(&s.key)) {
         let v = &read.values[&Key::new(s.key.clone()).unwrap()];
-        assert_eq!(v.as_text(), Some(as_text(&s.value).as_str()), "{ctx}: {:?}", s.key);
+        assert_eq!(
+            v.as_text(),
+            Some(as_text(&s.value).as_str()),
+            "{ctx}: {:?}",
+            s.key
+        );
         assert_eq!(v.metadata(), Some(&s.metadata), "{ctx}: {:?}", s.key);
     }
 
@@ -655,9 +688,16 @@ fn every_fault_kind_run(rate: f64, attempts: u32, key_attempts: u32) -> (usize, 
         .map(|k| k.map(|k| k.name))
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("{ctx}: listing failed: {e}"));
-    assert_eq!(keys.requests_sent(), arrived_since(&emu, before), "{ctx}: list requests");
+    assert_eq!(
+        keys.requests_sent(),
+        arrived_since(&emu, before),
+        "{ctx}: list requests"
+    );
     let want: Vec<&String> = stored.iter().collect();
-    assert!(listed.iter().collect::<Vec<_>>() == want, "{ctx}: listing differs");
+    assert!(
+        listed.iter().collect::<Vec<_>>() == want,
+        "{ctx}: listing differs"
+    );
 
     // Bulk delete of every key.
     let before = emu.request_count();
@@ -666,17 +706,27 @@ fn every_fault_kind_run(rate: f64, attempts: u32, key_attempts: u32) -> (usize, 
         .config(default_plan(seed, key_attempts))
         .run()
         .expect("job runs");
-    assert_eq!(delete.requests_sent, arrived_since(&emu, before), "{ctx}: delete requests");
+    assert_eq!(
+        delete.requests_sent,
+        arrived_since(&emu, before),
+        "{ctx}: delete requests"
+    );
     let left: BTreeSet<String> = emu.keys(ACCOUNT, &ns_id).unwrap().into_iter().collect();
     let failed: BTreeSet<String> = delete.failed_keys().map(str::to_owned).collect();
-    assert!(left.is_subset(&failed), "{ctx}: still there but reported deleted");
+    assert!(
+        left.is_subset(&failed),
+        "{ctx}: still there but reported deleted"
+    );
     let maybe = maybe_applied_keys(&delete.failed);
     let unexplained: Vec<_> = failed
         .iter()
         .filter(|k| stored.contains(*k) && !left.contains(*k) && !maybe.contains(*k))
         .take(5)
         .collect();
-    assert!(unexplained.is_empty(), "{ctx}: failed, deleted, not maybe_applied: {unexplained:?}");
+    assert!(
+        unexplained.is_empty(),
+        "{ctx}: failed, deleted, not maybe_applied: {unexplained:?}"
+    );
 
     let counts = fault_counts(&emu);
     for kind in FaultKind::EVERY {
@@ -720,7 +770,10 @@ fn a_wrong_token_stops_the_job_after_at_most_concurrency_requests() {
     let before = emu.request_count();
     let report = ns.bulk_get(&keys).concurrency(4).run().expect("job runs");
     let sent = arrived_since(&emu, before);
-    assert!(sent <= 4, "{sent} requests for a job whose first answer was 403");
+    assert!(
+        sent <= 4,
+        "{sent} requests for a job whose first answer was 403"
+    );
     assert_eq!(report.requests_sent, sent);
     let stop = report.stopped.clone().expect("the job says why it stopped");
     assert!(stop.is_auth() && stop.is_fatal(), "{stop}");
@@ -756,7 +809,12 @@ fn a_deleted_namespace_stops_a_write_after_at_most_concurrency_requests() {
     assert!(stop.is_namespace_not_found() && stop.is_fatal(), "{stop}");
     assert_eq!(report.succeeded, 0);
     assert_eq!(report.failed.len() + report.not_attempted.len(), 20_000);
-    assert!(report.failed.iter().all(|f| f.attempts == 1 && !f.maybe_applied));
+    assert!(
+        report
+            .failed
+            .iter()
+            .all(|f| f.attempts == 1 && !f.maybe_applied)
+    );
     assert!(report.into_result().is_err());
 }
 
@@ -786,7 +844,10 @@ fn a_call_deadline_beats_a_long_retry_after() {
     let took = started.elapsed();
     assert!(err.is_rate_limited(), "{err}");
     assert!(took < Duration::from_millis(2100), "took {took:?}");
-    assert!(arrived_since(&emu, before) >= 2, "retried within the deadline");
+    assert!(
+        arrived_since(&emu, before) >= 2,
+        "retried within the deadline"
+    );
 
     // The services preset: 10 s per call, 3 attempts.
     let service = builder(emu.base_url()).for_services().build().unwrap();
@@ -830,7 +891,12 @@ fn a_listing_resumes_after_errors_without_starting_over() {
         emu.put_entry(ACCOUNT, &ns_id, &format!("r/{i:05}"), StoredEntry::new("v"))
             .unwrap();
     }
-    emu.set_faults(FaultPlan::new(seed, 0.25).with_mix(FaultKind::EVERY.map(|k| (k, 1))).retry_after_secs(0).slow_delay(Duration::from_millis(600)));
+    emu.set_faults(
+        FaultPlan::new(seed, 0.25)
+            .with_mix(FaultKind::EVERY.map(|k| (k, 1)))
+            .retry_after_secs(0)
+            .slow_delay(Duration::from_millis(600)),
+    );
     // No retries: every fault reaches the iterator.
     let client = builder(emu.base_url())
         .request_timeout(Duration::from_millis(400))
@@ -853,7 +919,11 @@ fn a_listing_resumes_after_errors_without_starting_over() {
     }
     assert!(errors > 0, "{ctx}: the faults should bite");
     let want: Vec<String> = (0..2_000).map(|i| format!("r/{i:05}")).collect();
-    assert!(names == want, "{ctx}: {} keys listed, {errors} errors", names.len());
+    assert!(
+        names == want,
+        "{ctx}: {} keys listed, {errors} errors",
+        names.len()
+    );
 
     // From a saved cursor, in a fresh iterator.
     emu.set_faults(FaultPlan::none());
@@ -861,7 +931,12 @@ fn a_listing_resumes_after_errors_without_starting_over() {
     let head: Vec<String> = first.by_ref().take(100).map(|k| k.unwrap().name).collect();
     assert_eq!(first.buffered(), 0);
     let cursor = first.cursor().expect("more pages");
-    let rest: Vec<String> = ns.keys().limit(100).from_cursor(cursor).map(|k| k.unwrap().name).collect();
+    let rest: Vec<String> = ns
+        .keys()
+        .limit(100)
+        .from_cursor(cursor)
+        .map(|k| k.unwrap().name)
+        .collect();
     assert_eq!(head.len() + rest.len(), 2_000);
     assert_eq!(rest[0], "r/00100");
 }

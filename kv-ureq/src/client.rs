@@ -8,8 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use kv_proto::{
     AccountId, Auth, Endpoint, Error, GiveUpReason, Limit, Operation, Outcome, Pacer,
-    RetryDecision,
-    RetryPolicy, SERVICE_DEADLINE,
+    RetryDecision, RetryPolicy, SERVICE_DEADLINE,
 };
 
 use crate::transport::{
@@ -556,7 +555,7 @@ enum Pacing {
     Auto,
     On,
     Off,
-    Custom(Pacer),
+    Custom(Box<Pacer>),
 }
 
 /// Every setting of a [`Client`]. Start with [`Client::builder`] or
@@ -943,7 +942,7 @@ impl ClientBuilder {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn pacer(mut self, pacer: Pacer) -> Self {
-        self.pacing = Pacing::Custom(pacer);
+        self.pacing = Pacing::Custom(Box::new(pacer));
         self
     }
 
@@ -1022,7 +1021,7 @@ impl ClientBuilder {
             Pacing::Auto if loopback => Pacer::unlimited(),
             Pacing::Auto | Pacing::On => Pacer::cloudflare_default(),
             Pacing::Off => Pacer::unlimited(),
-            Pacing::Custom(p) => p,
+            Pacing::Custom(p) => *p,
         };
         let (transport, custom): (Arc<dyn Transport>, bool) = match self.transport {
             Some(t) => (t, true),

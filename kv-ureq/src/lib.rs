@@ -122,6 +122,6 @@ pub use kv_proto::{
     AccountId, ApiError, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
     BulkWriteItem, DecodeError, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey,
     HttpError, Key, KeyInfo, KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder,
-    NamespacePager, Operation, Outcome, Pacer, PlanConfig, Progress, ResponseInfo, ResponseMeta, RetryAfter,
-    RetryPolicy, SERVICE_DEADLINE, Title, TransportError, TransportErrorKind, Value,
+    NamespacePager, Operation, Outcome, Pacer, PlanConfig, Progress, ResponseInfo, ResponseMeta,
+    RetryAfter, RetryPolicy, SERVICE_DEADLINE, Title, TransportError, TransportErrorKind, Value,
 };
