@@ -1236,9 +1236,12 @@ proptest! {
         batch in 1usize..=100,
         concurrency in 1usize..6,
         fail_pct in 0u64..30,
+        fatal_pct in prop_oneof![Just(0u64), 0u64..20],
         seed in any::<u64>(),
     ) {
         let input: Vec<Key> = (0..n).map(|i| key(i % alphabet)).collect();
+        let mut requests = 0u64;
+        let mut fatal = false;
         let distinct: std::collections::HashSet<&Key> = input.iter().collect();
         let mut plan = BulkGetPlan::new(BulkGet::template(ns()), input.clone(), PlanConfig::default().with_max_batch_items(batch)).unwrap();
         let mut rng = Rng(seed);
@@ -1250,6 +1253,7 @@ proptest! {
             let step = if in_flight.len() < concurrency { plan.poll(now) } else { Poll::Idle };
             match step {
                 Poll::Send(t, op) => {
+                    prop_assert!(!fatal, "a batch was handed out after a fatal answer");
                     prop_assert!(op.keys().len() <= batch);
                     for k in op.keys() {
                         requested_twice |= !seen.insert(k.clone());
@@ -1262,17 +1266,33 @@ proptest! {
                 Poll::Idle => {}
             }
             let (t, op) = in_flight.swap_remove(rng.below(in_flight.len()));
-            if rng.chance(fail_pct) {
-                plan.handle(t, Err(server_error()).into());
+            let attempts = 1 + rng.below(3) as u32;
+            requests += u64::from(attempts);
+            let result = if rng.chance(fail_pct) {
+                if rng.chance(fatal_pct) {
+                    fatal = true;
+                    Err(api_error(403, 10000))
+                } else if rng.chance(50) {
+                    Err(garbled())
+                } else {
+                    Err(success_false())
+                }
             } else {
-                plan.handle(t, Ok(present(&op)).into());
-            }
+                Ok(present(&op))
+            };
+            plan.handle(t, Outcome::from_attempts(result, attempts, attempts > 1, Duration::ZERO));
         }
         prop_assert!(!requested_twice);
         let report = plan.finish();
         prop_assert_eq!(report.requested as usize, distinct.len());
         prop_assert_eq!(report.duplicates as usize, n - distinct.len());
-        prop_assert_eq!(report.values.len() + report.failed.len(), distinct.len());
+        prop_assert_eq!(report.values.len() + report.failed.len() + report.not_attempted.len(), distinct.len());
+        prop_assert_eq!(report.requests_sent, requests);
+        prop_assert_eq!(report.stopped.is_some(), fatal);
+        for k in &report.not_attempted {
+            prop_assert!(!seen.contains(&Key::new(k.as_str()).unwrap()), "{} was sent", k);
+            prop_assert!(!report.values.contains_key(k.as_str()));
+        }
         for (k, v) in &report.values {
             prop_assert_eq!(v, &BulkValue::Text(k.as_str().to_owned()));
         }
