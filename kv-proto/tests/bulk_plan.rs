@@ -252,7 +252,7 @@ fn five_mib_values_split_under_the_100_mb_body_limit() {
     let per_item = make(0).encoded_len();
     for (budget, want) in [
         (100_000_000usize, 19usize),
-        (kv_proto::DEFAULT_MAX_BODY_BYTES, 18),
+        (kv_proto::defaults::DEFAULT_MAX_BODY_BYTES, 18),
     ] {
         let body = |n: usize| 1 + n * per_item;
         assert!(body(want) <= budget && body(want + 1) > budget);
@@ -263,7 +263,7 @@ fn five_mib_values_split_under_the_100_mb_body_limit() {
         let mut sizes = Vec::new();
         while let Poll::Send(t, op) = plan.poll(now) {
             assert!(op.body_len() <= budget);
-            assert!(op.body_len() <= kv_proto::MAX_BULK_WRITE_BODY_BYTES);
+            assert!(op.body_len() <= kv_proto::limits::MAX_BULK_WRITE_BODY_BYTES);
             assert_eq!(op.body_len(), 1 + op.items().len() * per_item);
             sizes.push(op.items().len());
             let n = op.items().len();
@@ -331,7 +331,7 @@ fn an_item_too_large_for_the_budget_is_reported_failed_and_the_rest_goes_on() {
 #[test]
 fn an_item_edited_past_the_value_limit_fails_alone() {
     let mut bad = item(1);
-    bad.value = "z".repeat(kv_proto::MAX_VALUE_BYTES + 1);
+    bad.value = "z".repeat(kv_proto::limits::MAX_VALUE_BYTES + 1);
     let items = vec![item(0), bad, item(2)];
     let mut plan =
         BulkWritePlan::new(BulkWrite::template(ns()), items, PlanConfig::default()).unwrap();

@@ -13,9 +13,9 @@
 
 use kv_proto::{
     AccountId, Auth, BulkDelete, BulkGet, BulkWrite, BulkWriteItem, CreateNamespace,
-    DeleteNamespace, DeleteValue, EXCERPT_CHARS, Endpoint, Error, ErrorKind, Expiration,
-    GetMetadata, GetNamespace, GetValue, Key, ListKeys, ListNamespaces, Metadata, NamespaceId,
-    Operation, PutValue, RenameNamespace, Title, TryGetValue,
+    DeleteNamespace, DeleteValue, Endpoint, Error, ErrorKind, Expiration, GetMetadata,
+    GetNamespace, GetValue, Key, ListKeys, ListNamespaces, Metadata, NamespaceId, Operation,
+    PutValue, RenameNamespace, Title, TryGetValue, limits::EXCERPT_CHARS,
 };
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;

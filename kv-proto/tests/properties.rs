@@ -479,7 +479,7 @@ fn multipart_with_value_containing_crlf_dash_dash() {
 
 #[test]
 fn value_size_boundary() {
-    let max = kv_proto::MAX_VALUE_BYTES;
+    let max = kv_proto::limits::MAX_VALUE_BYTES;
     assert!(PutValue::new(ns(), key("k"), vec![0u8; max]).is_ok());
     let e = PutValue::new(ns(), key("k"), vec![0u8; max + 1]).unwrap_err();
     assert_eq!(e.limit(), Some(Limit::ValueSize));
@@ -526,7 +526,7 @@ fn bulk_count_boundaries() {
 
 #[test]
 fn bulk_write_body_boundary() {
-    let limit = kv_proto::MAX_BULK_WRITE_BODY_BYTES;
+    let limit = kv_proto::limits::MAX_BULK_WRITE_BODY_BYTES;
     // Four items whose body is exactly the limit, then one byte more.
     let overhead = BulkWriteItem::text(key("k0"), "").unwrap().encoded_len();
     let payload = (limit - 1) / 4 - overhead;
@@ -552,7 +552,7 @@ fn hand_edited_items_are_rechecked() {
     assert_eq!(e.limit(), Some(Limit::ExpirationTtl));
     item.expiration = Some(Expiration::Ttl(60));
     assert!(BulkWrite::new(ns(), vec![item.clone()]).is_ok());
-    item.value = "a".repeat(kv_proto::MAX_VALUE_BYTES + 1);
+    item.value = "a".repeat(kv_proto::limits::MAX_VALUE_BYTES + 1);
     let e = BulkWrite::new(ns(), vec![item]).unwrap_err();
     assert_eq!(e.limit(), Some(Limit::ValueSize));
 }

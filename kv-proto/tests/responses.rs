@@ -6,7 +6,7 @@ use kv_proto::{
     BulkDelete, BulkGet, BulkPayload, BulkResponse, BulkValue, BulkWrite, BulkWriteItem,
     CreateNamespace, DeleteNamespace, DeleteValue, Error, ErrorKind, GetMetadata, GetNamespace,
     GetValue, KeyInfo, ListKeys, ListNamespaces, Namespace, Operation, PageInfo, PutValue,
-    RenameNamespace, RetryAfter, Title, TryGetValue,
+    RenameNamespace, Title, TryGetValue, error::RetryAfter,
 };
 use serde_json::json;
 
@@ -30,7 +30,7 @@ fn ok(body: &'static str) -> http::Response<&'static [u8]> {
     resp(200, &[("content-type", "application/json")], body)
 }
 
-fn api(e: &Error) -> &kv_proto::ApiError {
+fn api(e: &Error) -> &kv_proto::error::ApiError {
     match e.kind() {
         ErrorKind::Api(a) => a,
         other => panic!("expected an API error, got {other:?}"),
@@ -474,7 +474,7 @@ fn invalid_namespace_id_10011() {
     let e = GetNamespace::new(ns())
         .parse(resp(400, &[], r#"{"success":false,"errors":[{"code":10011,"message":"could not parse UUID from request's namespace_id: 'zzz'"}],"messages":[],"result":null}"#))
         .unwrap_err();
-    assert!(e.has_code(kv_proto::CODE_INVALID_NAMESPACE_ID));
+    assert!(e.has_code(kv_proto::codes::INVALID_NAMESPACE_ID));
     assert!(!e.is_not_found() && !e.is_retryable() && !e.is_auth());
     assert_eq!(e.status(), Some(http::StatusCode::BAD_REQUEST));
 }
@@ -485,7 +485,7 @@ fn title_exists_10014_and_title_missing_10019() {
     let e = op
         .parse(resp(400, &[], r#"{"success":false,"errors":[{"code":10014,"message":"create namespace: 'A namespace with this account ID and title already exists'"}],"messages":[],"result":null}"#))
         .unwrap_err();
-    assert!(e.has_code(kv_proto::CODE_TITLE_EXISTS) && !e.is_retryable());
+    assert!(e.has_code(kv_proto::codes::TITLE_EXISTS) && !e.is_retryable());
     let e = RenameNamespace::new(ns(), Title::new("x").unwrap())
         .parse(resp(400, &[], r#"{"success":false,"errors":[{"code":10019,"message":"The title is required.","documentation_url":"https://developers.cloudflare.com/kv","source":{"pointer":"/title"}}],"messages":[{"code":1000,"message":"note"}],"result":null}"#))
         .unwrap_err();

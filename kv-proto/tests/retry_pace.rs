@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kv_proto::{
-    Error, ErrorKind, GiveUpReason, HttpError, Pacer, ResponseMeta, RetryDecision, RetryPolicy,
-    TransportErrorKind,
+    Error, ErrorKind, Pacer, RetryPolicy, TransportErrorKind, error::HttpError,
+    error::ResponseMeta, retry::GiveUpReason, retry::RetryDecision,
 };
 
 /// A fake clock: a monotonic `Instant` and a wall-clock `SystemTime` advanced together.
@@ -553,7 +553,10 @@ fn the_service_preset_is_short() {
     assert_eq!(p.max_attempts(), 3);
     assert_eq!(p.max_retry_after(), Duration::from_secs(2));
     assert!(p.max_delay() <= Duration::from_secs(1));
-    assert_eq!(kv_proto::SERVICE_DEADLINE, Duration::from_secs(10));
+    assert_eq!(
+        kv_proto::defaults::SERVICE_DEADLINE,
+        Duration::from_secs(10)
+    );
     // A Retry-After of 20 s is too long for a service: give up rather than wait.
     let d = p.decide(1, &status(429, &[("retry-after", "20")]), UNIX_EPOCH, 0);
     assert!(matches!(
@@ -564,7 +567,7 @@ fn the_service_preset_is_short() {
 
 #[test]
 fn fatal_and_maybe_applied_rules() {
-    use kv_proto::{TimeoutLimit, TransportStage};
+    use kv_proto::error::{TimeoutLimit, TransportStage};
     assert!(status(401, &[]).is_fatal() && status(403, &[]).is_fatal());
     assert!(
         !status(404, &[]).is_fatal(),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use e2e_common::{ACCOUNT, Stack, env, random_bytes};
 use kv_tests::StoredEntry;
-use kv_ureq::kv_proto::MAX_VALUE_BYTES;
+use kv_ureq::kv_proto::limits::MAX_VALUE_BYTES;
 use kv_ureq::{BulkWriteItem, Key, Metadata};
 use serde_json::json;
 

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use kv_proto::{
-    AccountId, Auth, Endpoint, Error, GiveUpReason, Limit, Operation, Outcome, Pacer,
-    RetryDecision, RetryPolicy, SERVICE_DEADLINE,
+    AccountId, Auth, Endpoint, Error, Limit, Operation, Outcome, Pacer, RetryPolicy,
+    defaults::SERVICE_DEADLINE,
+    retry::{GiveUpReason, RetryDecision},
 };
 
 use crate::transport::{

@@ -85,6 +85,14 @@
 //! `HTTPS_PROXY`, `HTTP_PROXY` (either case, first valid one wins, used for every target) and
 //! `NO_PROXY`.
 //!
+//! # What this crate re-exports
+//! Every kv-proto item that appears in kv-ureq's own signatures (arguments, results, reports,
+//! errors and their parts: the [`error`] module, the [`codes`] and [`limits`] a caller compares
+//! against) is re-exported at the root, so a program that uses kv-ureq never has to name
+//! kv-proto. Everything else (operations for [`Client::execute`], plans, pagers, the pacer's and
+//! the retry policy's details) is reachable as `kv_ureq::kv_proto::...`; `http` and `ureq` are
+//! re-exported whole.
+//!
 //! # Features
 //! - `rustls` (default): TLS by rustls with the ring provider and Mozilla's roots (webpki-roots).
 //! - `native-tls`: the platform's TLS library and trust store (OpenSSL on Linux: needs
@@ -118,10 +126,14 @@ pub use bulk::{BulkDeleteJob, BulkGetJob, BulkJob, BulkWriteJob};
 pub use listing::{Keys, Namespaces};
 pub use namespace::{NamespaceHandle, Put};
 
+// The re-export rule: every kv-proto item that appears in kv-ureq's own public signatures
+// (arguments, results, reports, errors and the parts of an error) is re-exported here, so a
+// program that uses kv-ureq never has to name kv-proto. Everything else (operations, plans,
+// pagers, the pacer's and retry's details) stays reachable as `kv_ureq::kv_proto::...`.
 pub use kv_proto::{
-    AccountId, ApiError, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
-    BulkWriteItem, DecodeError, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey,
-    HttpError, Key, KeyInfo, KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder,
-    NamespacePager, Operation, Outcome, Pacer, PlanConfig, Progress, ResponseInfo, ResponseMeta,
-    RetryAfter, RetryPolicy, SERVICE_DEADLINE, Title, TransportError, TransportErrorKind, Value,
+    AccountId, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
+    BulkWriteItem, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey, Key, KeyInfo,
+    KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder, NamespacePager, Operation,
+    Outcome, Pacer, PlanConfig, Progress, RetryPolicy, Title, TransportErrorKind, Value, codes,
+    error, limits,
 };

@@ -39,7 +39,7 @@ impl Client {
     ///
     /// # Errors
     /// An invalid title; the API's errors (a title already in use is code 10014,
-    /// [`kv_proto::CODE_TITLE_EXISTS`]).
+    /// [`kv_proto::codes::TITLE_EXISTS`]).
     ///
     /// ```no_run
     /// let client = kv_ureq::Client::from_env()?;

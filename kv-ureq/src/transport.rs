@@ -11,7 +11,9 @@ use std::io;
 use std::time::Duration;
 
 use http::{Method, Request, Response};
-use kv_proto::{Error, TimeoutLimit, TransportErrorKind, TransportStage, is_loopback_host};
+use kv_proto::{
+    Error, TransportErrorKind, error::TimeoutLimit, error::TransportStage, is_loopback_host,
+};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 

@@ -15,7 +15,7 @@ use crate::ids::NamespaceId;
 /// Smallest `limit` accepted by list keys.
 ///
 /// ```
-/// use kv_proto::{ListKeys, NamespaceId, MIN_LIST_LIMIT};
+/// use kv_proto::{ListKeys, NamespaceId, limits::MIN_LIST_LIMIT};
 /// let op = ListKeys::new(NamespaceId::new("ns1")?);
 /// assert!(op.clone().limit(MIN_LIST_LIMIT).is_ok());
 /// assert!(op.limit(MIN_LIST_LIMIT - 1).is_err());
@@ -25,7 +25,7 @@ pub const MIN_LIST_LIMIT: u32 = 10;
 /// Largest `limit` accepted by list keys (also the server's default).
 ///
 /// ```
-/// use kv_proto::{ListKeys, NamespaceId, MAX_LIST_LIMIT};
+/// use kv_proto::{ListKeys, NamespaceId, limits::MAX_LIST_LIMIT};
 /// let op = ListKeys::new(NamespaceId::new("ns1")?);
 /// assert!(op.clone().limit(MAX_LIST_LIMIT).is_ok());
 /// assert!(op.limit(MAX_LIST_LIMIT + 1).is_err());
@@ -38,7 +38,7 @@ pub const MAX_LIST_LIMIT: u32 = 1000;
 /// escaping (`\uXXXX` can grow a byte six-fold).
 ///
 /// ```
-/// use kv_proto::{ListKeys, NamespaceId, Operation, MAX_LIST_KEYS_RESPONSE};
+/// use kv_proto::{ListKeys, NamespaceId, Operation, limits::MAX_LIST_KEYS_RESPONSE};
 /// let op = ListKeys::new(NamespaceId::new("ns1")?);
 /// assert_eq!(op.max_response_bytes(), MAX_LIST_KEYS_RESPONSE);
 /// # Ok::<(), kv_proto::Error>(())

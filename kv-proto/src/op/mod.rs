@@ -10,7 +10,7 @@
 /// 3. `op.parse(response)` turns status, headers and body into the typed output or a typed error.
 ///
 /// ```
-/// use kv_proto::{DeleteValue, Key, NamespaceId, Operation, MAX_SMALL_JSON_RESPONSE};
+/// use kv_proto::{DeleteValue, Key, NamespaceId, Operation, limits::MAX_SMALL_JSON_RESPONSE};
 /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
 /// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
 /// let req = op.request(&ep);
@@ -41,7 +41,7 @@ pub trait Operation {
     /// The most response-body bytes a transport should buffer for this operation.
     ///
     /// ```
-    /// use kv_proto::{ListKeys, NamespaceId, Operation, MAX_LIST_KEYS_RESPONSE};
+    /// use kv_proto::{ListKeys, NamespaceId, Operation, limits::MAX_LIST_KEYS_RESPONSE};
     /// assert_eq!(ListKeys::new(NamespaceId::new("ns1")?).max_response_bytes(), MAX_LIST_KEYS_RESPONSE);
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
@@ -114,7 +114,7 @@ pub(crate) const ACCEPT_VALUE: &str = "application/octet-stream, application/jso
 /// result, one key's metadata): 1 MiB.
 ///
 /// ```
-/// use kv_proto::{GetNamespace, NamespaceId, Operation, MAX_SMALL_JSON_RESPONSE};
+/// use kv_proto::{GetNamespace, NamespaceId, Operation, limits::MAX_SMALL_JSON_RESPONSE};
 /// let op = GetNamespace::new(NamespaceId::new("ns1")?);
 /// assert_eq!(op.max_response_bytes(), MAX_SMALL_JSON_RESPONSE);
 /// # Ok::<(), kv_proto::Error>(())

@@ -13,7 +13,7 @@ use crate::ids::{NamespaceId, Title};
 /// fully `\u`-escaped, stay far below it).
 ///
 /// ```
-/// use kv_proto::{ListNamespaces, Operation, MAX_LIST_NAMESPACES_RESPONSE};
+/// use kv_proto::{ListNamespaces, Operation, limits::MAX_LIST_NAMESPACES_RESPONSE};
 /// assert_eq!(ListNamespaces::new().max_response_bytes(), MAX_LIST_NAMESPACES_RESPONSE);
 /// ```
 pub const MAX_LIST_NAMESPACES_RESPONSE: u64 = 4 << 20;
@@ -246,7 +246,7 @@ pub struct ListNamespaces {
 /// Smallest `per_page` accepted (2024 spec).
 ///
 /// ```
-/// use kv_proto::{ListNamespaces, MIN_PER_PAGE};
+/// use kv_proto::{ListNamespaces, limits::MIN_PER_PAGE};
 /// assert!(ListNamespaces::new().per_page(MIN_PER_PAGE).is_ok());
 /// assert!(ListNamespaces::new().per_page(MIN_PER_PAGE - 1).is_err());
 /// ```
@@ -254,7 +254,7 @@ pub const MIN_PER_PAGE: u32 = 5;
 /// Largest `per_page` accepted (2024 spec; the 2026 API allows more, 100 is safe for both).
 ///
 /// ```
-/// use kv_proto::{ListNamespaces, MAX_PER_PAGE};
+/// use kv_proto::{ListNamespaces, limits::MAX_PER_PAGE};
 /// assert!(ListNamespaces::new().per_page(MAX_PER_PAGE).is_ok());
 /// assert!(ListNamespaces::new().per_page(MAX_PER_PAGE + 1).is_err());
 /// ```
@@ -505,7 +505,7 @@ impl NamespaceMode {
 /// `POST /accounts/{account}/storage/kv/namespaces` with `{"title", "jurisdiction"?, "mode"?}`.
 ///
 /// Output: the new [`Namespace`]. A duplicate title fails with code 10014
-/// (`CODE_TITLE_EXISTS`). Response cap: [`MAX_SMALL_JSON_RESPONSE`].
+/// (`codes::TITLE_EXISTS`). Response cap: [`MAX_SMALL_JSON_RESPONSE`].
 ///
 /// ```
 /// use kv_proto::{CreateNamespace, Jurisdiction, Title};

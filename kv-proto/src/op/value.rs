@@ -12,7 +12,7 @@ use crate::ids::{Expiration, Key, Metadata, NamespaceId, check_value_len};
 /// of slack for an error envelope.
 ///
 /// ```
-/// use kv_proto::{GetValue, Key, NamespaceId, Operation, MAX_VALUE_BYTES, MAX_VALUE_RESPONSE};
+/// use kv_proto::{GetValue, Key, NamespaceId, Operation, limits::MAX_VALUE_BYTES, limits::MAX_VALUE_RESPONSE};
 /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
 /// assert_eq!(op.max_response_bytes(), MAX_VALUE_RESPONSE);
 /// assert!(MAX_VALUE_RESPONSE > MAX_VALUE_BYTES as u64);
@@ -340,7 +340,7 @@ impl PutValue {
     /// Writes `value` (0 bytes to 25 MiB) to `key`.
     ///
     /// ```
-    /// use kv_proto::{Key, Limit, NamespaceId, Operation, PutValue, MAX_VALUE_BYTES};
+    /// use kv_proto::{Key, Limit, NamespaceId, Operation, PutValue, limits::MAX_VALUE_BYTES};
     /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
     /// let ns = NamespaceId::new("ns1")?;
     /// let op = PutValue::new(ns.clone(), Key::new("k")?, b"hello".to_vec())?;
