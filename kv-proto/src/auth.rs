@@ -195,7 +195,8 @@ impl Auth {
         match &mut kind {
             ErrorKind::InvalidInput { message, .. }
             | ErrorKind::Protocol { message }
-            | ErrorKind::Abandoned { message } => clean(message),
+            | ErrorKind::Abandoned { message }
+            | ErrorKind::DeadlineExceeded { message } => clean(message),
             ErrorKind::Api(a) => {
                 clean_meta(&mut a.meta);
                 clean_infos(&mut a.errors);

@@ -24,6 +24,7 @@ use crate::codes;
 /// assert!(!err.is_retryable());
 /// assert!(err.to_string().contains(".."));
 /// ```
+#[derive(Clone)]
 pub struct Error(Box<ErrorKind>);
 
 /// What went wrong. Non-exhaustive: new kinds may be added.
@@ -35,7 +36,7 @@ pub struct Error(Box<ErrorKind>);
 ///     other => panic!("unexpected {other:?}"),
 /// }
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The caller's input breaks a documented limit; nothing was sent.
@@ -68,6 +69,13 @@ pub enum ErrorKind {
     /// The caller finished a plan before this work was done (nothing went wrong on the wire).
     Abandoned {
         /// What was left undone.
+        message: String,
+    },
+    /// A deadline (per call or per job) passed before the work could be sent or finished.
+    /// A call that had already failed returns its last error instead; this kind says that
+    /// nothing was tried in time.
+    DeadlineExceeded {
+        /// Which deadline, and what was left undone.
         message: String,
     },
 }
@@ -811,6 +819,23 @@ impl Error {
         })
     }
 
+    /// True for an [`ErrorKind::DeadlineExceeded`] error.
+    pub fn is_deadline_exceeded(&self) -> bool {
+        matches!(&*self.0, ErrorKind::DeadlineExceeded { .. })
+    }
+
+    /// An [`ErrorKind::DeadlineExceeded`] error.
+    ///
+    /// ```
+    /// let e = kv_proto::Error::deadline_exceeded("the job's deadline (2s) passed");
+    /// assert!(e.is_deadline_exceeded() && !e.is_retryable() && !e.is_fatal());
+    /// ```
+    pub fn deadline_exceeded(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::DeadlineExceeded {
+            message: message.into(),
+        })
+    }
+
     /// True for an [`ErrorKind::Abandoned`] error (a plan finished before this work was done).
     ///
     /// ```
@@ -1064,10 +1089,11 @@ impl Error {
     ///   without a definite meaning (unknown or generic ones).
     ///
     /// A 2xx `success: false` carrying a definite code is *not* garbled: authentication
-    /// (10000), not found (10009, 10013), a bad namespace id (10011), title exists (10014), the
-    /// daily quota (10048), the documented validation codes (10001, 10012, 10019, 10021, 10029,
-    /// 10034, 10047) and "no route" (7000, 7003) say what is wrong with the request and are
-    /// final. So is any answer with `x-should-retry: false`.
+    /// (10000, 9109), not found (10009, 10013), a bad namespace id (10011), title exists
+    /// (10014), the daily quota (10048) and "no route" (7000, 7003) say what is wrong with the
+    /// request's target and are final. So is any answer with `x-should-retry: false`.
+    /// Validation codes (10001, 10012, ...) under a 2xx *are* garbled: validation failures
+    /// come with a 4xx, and the client validated the body before sending it.
     ///
     /// Re-sending a request after a garbled answer is safe only if it is idempotent: see
     /// [`Error::is_retryable_for`].
@@ -1123,26 +1149,97 @@ impl Error {
             self.is_retryable() && self.is_unprocessed()
         }
     }
+
+    /// Whether this error will recur for every request of a job against the same account and
+    /// namespace, so a bulk job stops at the first one instead of sending the rest:
+    ///
+    /// - authentication or permission ([`Error::is_auth`]: 401, 403, codes 10000 and 9109);
+    /// - the namespace does not exist or its id is invalid (codes 10013, 10011);
+    /// - the daily quota is exhausted (code 10048);
+    /// - "no route" (codes 7000, 7003: the account or namespace id routes nowhere).
+    ///
+    /// Not fatal: everything retryable, garbled answers, a bare 404 (a bulk route answers 404
+    /// only for a missing namespace, but a value read answers it for a missing key), 400 and
+    /// 413 (about one batch: its size or its content), invalid input (about one key).
+    ///
+    /// ```
+    /// # use kv_proto::{Error, __doc_api_error as api};
+    /// assert!(api(403, 10000, &[]).is_fatal());
+    /// assert!(api(404, 10013, &[]).is_fatal());
+    /// assert!(api(429, 10048, &[]).is_fatal());
+    /// assert!(!api(413, 0, &[]).is_fatal());
+    /// assert!(!api(429, 971, &[]).is_fatal());
+    /// assert!(!api(404, 10009, &[]).is_fatal());
+    /// ```
+    pub fn is_fatal(&self) -> bool {
+        if !matches!(&*self.0, ErrorKind::Api(_) | ErrorKind::Http(_)) {
+            return false;
+        }
+        self.is_auth()
+            || self.is_namespace_not_found()
+            || self.has_code(codes::INVALID_NAMESPACE_ID)
+            || self.is_quota_exceeded()
+            || self.has_code(9109)
+            || self.has_code(7000)
+            || self.has_code(7003)
+    }
+
+    /// Whether the server may have applied the request although it failed: the answer was
+    /// lost or unreadable *after* the request went out.
+    ///
+    /// - transport timeouts, closed connections and invalid responses, unless the transport
+    ///   says the failure came while the request was still being sent
+    ///   ([`TransportStage::SendingRequest`]); DNS and connect failures never;
+    /// - a 2xx answer that was garbled, cut short or too large ([`Error::is_garbled`],
+    ///   [`ErrorKind::ResponseTooLarge`]);
+    /// - HTTP 524 (Cloudflare's origin timeout: the work may go on) and 504.
+    ///
+    /// Everything else (4xx, 429, other 5xx, invalid input) says the request was refused.
+    ///
+    /// ```
+    /// use kv_proto::{Error, TransportErrorKind};
+    /// # use kv_proto::__doc_api_error as api;
+    /// assert!(Error::transport(TransportErrorKind::Timeout, "read timed out").maybe_applied());
+    /// assert!(!Error::transport(TransportErrorKind::Connect, "refused").maybe_applied());
+    /// assert!(api(524, 0, &[]).maybe_applied());
+    /// assert!(!api(503, 0, &[]).maybe_applied());
+    /// ```
+    pub fn maybe_applied(&self) -> bool {
+        match &*self.0 {
+            ErrorKind::Transport(t) => {
+                matches!(
+                    t.kind,
+                    TransportErrorKind::Timeout
+                        | TransportErrorKind::ConnectionClosed
+                        | TransportErrorKind::InvalidResponse
+                ) && t.stage != Some(TransportStage::SendingRequest)
+                    && t.timeout != Some(TimeoutLimit::Connect)
+            }
+            ErrorKind::ResponseTooLarge { .. } => true,
+            ErrorKind::Api(_) | ErrorKind::Http(_) | ErrorKind::Decode(_) => {
+                self.is_garbled() || matches!(self.status().map(|s| s.as_u16()), Some(504 | 524))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Cloudflare codes that say something definite about the request even inside a 2xx
-/// `success: false` (see [`Error::is_garbled`]): re-sending it cannot change the answer.
+/// `success: false` (see [`Error::is_garbled`]): re-sending it cannot change the answer. They
+/// name what is wrong with the *target* (credentials, namespace, key, title, quota, route).
+/// Validation codes (10001, 10012, 10019, 10021, 10029, 10034, 10047) are not here: a
+/// validation failure comes with a 4xx, the client validated the body before sending, and a
+/// 2xx claiming one contradicts itself.
 const DEFINITE_CODES: &[u32] = &[
     codes::AUTH,
-    10001, // invalid input (body validation)
     codes::KEY_NOT_FOUND,
     codes::INVALID_NAMESPACE_ID,
-    10012, // invalid request body (bulk routes)
     codes::NAMESPACE_NOT_FOUND,
     codes::TITLE_EXISTS,
-    10019, // title missing
-    10021, // validation error on writes
-    10029, // bulk get key count
-    10034, // invalid expiration_ttl
-    10047, // multipart PUT without `metadata`
     codes::DAILY_QUOTA,
     7000, // no route for that URI
     7003, // could not route (bad object identifier)
+    9109, // invalid access token / not allowed
 ];
 
 impl fmt::Debug for Error {
@@ -1202,6 +1299,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::Protocol { message } => write!(f, "protocol error: {message}"),
             ErrorKind::Abandoned { message } => write!(f, "abandoned: {message}"),
+            ErrorKind::DeadlineExceeded { message } => write!(f, "deadline exceeded: {message}"),
         }
     }
 }

@@ -121,7 +121,7 @@ pub use drive::bulk::{
     FailedKey, IntoBulkItem, IntoKey, PlanConfig,
 };
 pub use drive::page::{KeyPager, NamespacePager, Pager};
-pub use drive::{Plan, Poll, Progress, Ticket};
+pub use drive::{Outcome, Plan, Poll, Progress, Ticket};
 pub use endpoint::{Endpoint, is_loopback_host};
 #[doc(hidden)]
 pub use error::__doc_api_error;

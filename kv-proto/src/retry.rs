@@ -10,7 +10,7 @@
 //! operation is idempotent (the table per route is on [`RetryPolicy`]); this module decides
 //! *when*, and when to stop.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::Error;
 use crate::pace::nanos_to_duration;
@@ -198,6 +198,9 @@ pub enum GiveUpReason {
     AttemptsExhausted,
     /// The server asked for a wait (carried here) longer than the policy's `max_retry_after`.
     RetryAfterTooLong(Duration),
+    /// The next wait (carried here) would end past the deadline
+    /// ([`RetryState::with_deadline`]), or the deadline has passed.
+    DeadlineExceeded(Duration),
 }
 
 impl Default for RetryPolicy {
@@ -512,9 +515,34 @@ impl RetryPolicy {
             total_delay: Duration::ZERO,
             gave_up: None,
             idempotent: true,
+            deadline: None,
         }
     }
+
+    /// The preset for services (a request handler waiting on KV): 3 attempts, backoff from
+    /// 100 ms capped at 1 s, and a server's `Retry-After` honoured only up to 2 s (a longer
+    /// one gives up at once). Pair it with a deadline of [`SERVICE_DEADLINE`] (kv-ureq's
+    /// `ClientBuilder::for_services` does both). The defaults ([`RetryPolicy::default`]: 10
+    /// attempts, up to 30 s between them, `Retry-After` up to 6 minutes) are for batch jobs.
+    ///
+    /// ```
+    /// use kv_proto::RetryPolicy;
+    /// use std::time::Duration;
+    /// let p = RetryPolicy::service();
+    /// assert_eq!((p.max_attempts(), p.max_retry_after()), (3, Duration::from_secs(2)));
+    /// ```
+    pub fn service() -> RetryPolicy {
+        RetryPolicy::default()
+            .with_max_attempts(3)
+            .with_base_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(1))
+            .with_max_retry_after(Duration::from_secs(2))
+            .with_min_rate_limited_delay(Duration::from_millis(100))
+    }
 }
+
+/// The per-call deadline of the services preset ([`RetryPolicy::service`]): 10 s.
+pub const SERVICE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// One request's progress through a [`RetryPolicy`]: counts attempts and the time waited.
 ///
@@ -567,9 +595,63 @@ pub struct RetryState {
     total_delay: Duration,
     gave_up: Option<GiveUpReason>,
     idempotent: bool,
+    deadline: Option<Instant>,
 }
 
 impl RetryState {
+    /// Gives up instead of waiting past `deadline` (a monotonic instant; `None`: no
+    /// deadline). Checked by [`RetryState::on_error_at`]: a retry whose wait would end after
+    /// the deadline is refused with [`GiveUpReason::DeadlineExceeded`], so a shell never
+    /// sleeps past it and returns the last error at once.
+    ///
+    /// ```
+    /// use kv_proto::{Error, retry::GiveUpReason, retry::RetryDecision, RetryPolicy, TransportErrorKind};
+    /// use std::time::{Duration, Instant, SystemTime};
+    /// let now = Instant::now();
+    /// let mut st = RetryPolicy::default().with_jitter(0.0).start(0)
+    ///     .with_deadline(Some(now + Duration::from_millis(1500)));
+    /// let err = Error::transport(TransportErrorKind::Connect, "refused");
+    /// assert_eq!(st.on_error_at(&err, SystemTime::UNIX_EPOCH, now), RetryDecision::Retry(Duration::from_secs(1)));
+    /// // The next wait (2 s) would cross the deadline: give up now.
+    /// assert_eq!(
+    ///     st.on_error_at(&err, SystemTime::UNIX_EPOCH, now + Duration::from_secs(1)),
+    ///     RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(Duration::from_secs(2)))
+    /// );
+    /// ```
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> RetryState {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The deadline set with [`RetryState::with_deadline`].
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// True if a deadline is set and `now` is at or past it (send nothing more).
+    pub fn is_past_deadline(&self, now: Instant) -> bool {
+        self.deadline.is_some_and(|d| now >= d)
+    }
+
+    /// [`RetryState::on_error`], then the deadline check: a `Retry(wait)` that would end
+    /// after the deadline (`clock + wait > deadline`) becomes
+    /// `GiveUp(DeadlineExceeded(wait))`. `now` is the wall clock (for `Retry-After` dates),
+    /// `clock` the monotonic one the deadline is measured on.
+    pub fn on_error_at(&mut self, error: &Error, now: SystemTime, clock: Instant) -> RetryDecision {
+        let decision = self.on_error(error, now);
+        if let (RetryDecision::Retry(wait), Some(deadline)) = (decision, self.deadline)
+            && clock.checked_add(wait).is_none_or(|end| end > deadline)
+        {
+            // Undo the attempt the retry counted: it will not be sent.
+            self.attempts -= 1;
+            self.total_delay = self.total_delay.saturating_sub(wait);
+            let reason = GiveUpReason::DeadlineExceeded(wait);
+            self.gave_up = Some(reason);
+            return RetryDecision::GiveUp(reason);
+        }
+        decision
+    }
+
     /// Marks the request as idempotent or not (default: idempotent). A non-idempotent request
     /// is retried only after failures that prove it was never processed
     /// (see [`RetryPolicy::decide_for`]).
@@ -1120,6 +1202,7 @@ mod tests {
                 RetryDecision::GiveUp(GiveUpReason::AttemptsExhausted) => {
                     prop_assert!(attempt >= p.max_attempts())
                 }
+                RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(_)) => prop_assert!(false, "no deadline set"),
                 RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(d)) => {
                     prop_assert!(d > p.max_retry_after())
                 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use kv_proto::{
     BulkDelete, BulkDeletePlan, BulkGet, BulkGetPlan, BulkGetReport, BulkGetResponse, BulkReport,
     BulkResponse, BulkValue, BulkWrite, BulkWriteItem, BulkWritePlan, Endpoint, Error, ErrorKind,
-    Key, Limit, NamespaceId, Operation, Plan, PlanConfig, Poll, RetryPolicy, Ticket,
+    Key, Limit, NamespaceId, Operation, Outcome, Plan, PlanConfig, Poll, RetryPolicy, Ticket,
     TransportErrorKind,
 };
 use proptest::prelude::*;
@@ -61,7 +61,7 @@ fn delete_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
         match plan.poll(now) {
             Poll::Send(t, op) => {
                 sizes.push(op.keys().len());
-                plan.handle(t, ok(op.keys().len()));
+                plan.handle(t, ok(op.keys().len()).into());
             }
             Poll::Done => break,
             Poll::Wait(d) => panic!("unexpected wait {d:?}"),
@@ -79,7 +79,7 @@ fn write_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkReport) {
         match plan.poll(now) {
             Poll::Send(t, op) => {
                 sizes.push(op.items().len());
-                plan.handle(t, ok(op.items().len()));
+                plan.handle(t, ok(op.items().len()).into());
             }
             Poll::Done => break,
             Poll::Wait(d) => panic!("unexpected wait {d:?}"),
@@ -97,7 +97,7 @@ fn get_sizes(n: usize, config: PlanConfig) -> (Vec<usize>, BulkGetReport) {
         match plan.poll(now) {
             Poll::Send(t, op) => {
                 sizes.push(op.keys().len());
-                plan.handle(t, Ok(present(&op)));
+                plan.handle(t, Ok(present(&op)).into());
             }
             Poll::Done => break,
             Poll::Wait(d) => panic!("unexpected wait {d:?}"),
@@ -120,7 +120,11 @@ fn present(op: &BulkGet) -> BulkGetResponse {
 }
 
 fn assert_invariant(r: &BulkReport) {
-    assert_eq!(r.succeeded + r.failed.len() as u64, r.requested, "{r:?}");
+    assert_eq!(
+        r.succeeded + r.failed.len() as u64 + r.not_attempted.len() as u64,
+        r.requested,
+        "{r:?}"
+    );
 }
 
 // ---- boundaries ----
@@ -264,7 +268,7 @@ fn five_mib_values_split_under_the_100_mb_body_limit() {
             sizes.push(op.items().len());
             let n = op.items().len();
             drop(op);
-            plan.handle(t, ok(n));
+            plan.handle(t, ok(n).into());
         }
         assert_eq!(sizes, [want, 3], "budget {budget}");
         assert_eq!(plan.finish().succeeded, (want + 3) as u64);
@@ -295,7 +299,7 @@ fn small_custom_budget_splits_exactly_and_bodies_match() {
             assert!(op.body_len() + next.encoded_len() > budget);
         }
         sent.extend(op.items().iter().cloned());
-        plan.handle(t, ok(op.items().len()));
+        plan.handle(t, ok(op.items().len()).into());
     }
     assert_eq!(sent, items, "every item sent once, in order");
 }
@@ -311,7 +315,7 @@ fn an_item_too_large_for_the_budget_is_reported_failed_and_the_rest_goes_on() {
     while let Poll::Send(t, op) = plan.poll(now) {
         assert!(op.keys().all(|k| k != &key(99)));
         sent += op.items().len();
-        plan.handle(t, ok(op.items().len()));
+        plan.handle(t, ok(op.items().len()).into());
     }
     let report = plan.finish();
     assert_eq!(sent, 5);
@@ -335,7 +339,7 @@ fn an_item_edited_past_the_value_limit_fails_alone() {
         panic!()
     };
     assert_eq!(op.items().len(), 2);
-    plan.handle(t, ok(2));
+    plan.handle(t, ok(2).into());
     let report = plan.finish();
     assert_eq!(report.failed.len(), 1);
     assert_eq!(report.failed[0].error.limit(), Some(Limit::ValueSize));
@@ -368,7 +372,7 @@ fn input_is_pulled_one_batch_at_a_time() {
         panic!()
     };
     assert_eq!(pulls.get(), 2000);
-    plan.handle(t1, ok(1000));
+    plan.handle(t1, ok(1000).into());
     assert_eq!(pulls.get(), 2000, "handling pulls nothing");
     assert_eq!(plan.progress().done, 1000);
 }
@@ -418,7 +422,7 @@ fn out_of_order_completion_with_several_in_flight() {
         } else {
             ok(op.keys().len())
         };
-        plan.handle(*t, result);
+        plan.handle(*t, result.into());
     }
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
@@ -442,8 +446,8 @@ fn unknown_and_reused_tickets_are_anomalies() {
     let Poll::Send(t, _) = plan.poll(Instant::now()) else {
         panic!()
     };
-    plan.handle(t, ok(3));
-    plan.handle(t, ok(3)); // again
+    plan.handle(t, ok(3).into());
+    plan.handle(t, ok(3).into()); // again
     let report = plan.finish();
     assert_eq!((report.succeeded, report.anomalies), (3, 1));
     assert_invariant(&report);
@@ -460,7 +464,7 @@ fn unsuccessful_keys_are_requeued_with_backoff_until_success() {
     };
     assert_eq!(op.keys().len(), 5);
     let (k1, k3) = (key(1), key(3));
-    plan.handle(t, unsuccessful(5, &[&k1, &k3]));
+    plan.handle(t, unsuccessful(5, &[&k1, &k3]).into());
     assert_eq!(plan.progress().queued_for_retry, 2);
     assert_eq!(plan.progress().done, 3);
     // Backing off: 1 s after the first failed send.
@@ -473,14 +477,14 @@ fn unsuccessful_keys_are_requeued_with_backoff_until_success() {
     };
     assert_eq!(op.keys(), [k1.clone(), k3.clone()], "original order kept");
     // k3 fails again: the second backoff is 2 s.
-    plan.handle(t, unsuccessful(2, &[&k3]));
+    plan.handle(t, unsuccessful(2, &[&k3]).into());
     assert!(matches!(plan.poll(now), Poll::Wait(d) if d == Duration::from_secs(2)));
     now += Duration::from_secs(2);
     let Poll::Send(t, op) = plan.poll(now) else {
         panic!()
     };
     assert_eq!(op.keys(), [k3]);
-    plan.handle(t, ok(1));
+    plan.handle(t, ok(1).into());
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
     assert_eq!((report.succeeded, report.failed.len()), (5, 0));
@@ -505,7 +509,7 @@ fn keys_still_unsuccessful_after_max_attempts_are_reported_exactly() {
                 sends += 1;
                 let n = op.items().len();
                 let bad: Vec<&Key> = op.keys().filter(|k| **k == stubborn).collect();
-                plan.handle(t, unsuccessful(n, &bad));
+                plan.handle(t, unsuccessful(n, &bad).into());
             }
             Poll::Wait(d) => {
                 waits.push(d);
@@ -540,7 +544,7 @@ fn max_key_attempts_one_never_resends() {
         panic!()
     };
     let k = key(0);
-    plan.handle(t, unsuccessful(2, &[&k]));
+    plan.handle(t, unsuccessful(2, &[&k]).into());
     assert!(matches!(plan.poll(Instant::now()), Poll::Done));
     let r = plan.finish();
     assert_eq!((r.succeeded, r.failed.len(), r.requests_sent), (1, 1, 1));
@@ -555,7 +559,7 @@ fn retries_join_fresh_items_in_the_next_batch() {
         panic!()
     };
     let k0 = key(0);
-    plan.handle(t, unsuccessful(3, &[&k0]));
+    plan.handle(t, unsuccessful(3, &[&k0]).into());
     // The backoff counts from the next poll (the shell polls right after handling).
     let Poll::Send(_, op) = plan.poll(now) else {
         panic!()
@@ -581,7 +585,7 @@ fn wait_is_reported_while_other_requests_are_in_flight() {
         panic!()
     };
     let k0 = key(0);
-    plan.handle(t1, unsuccessful(2, &[&k0]));
+    plan.handle(t1, unsuccessful(2, &[&k0]).into());
     // A retry is pending and a request is in flight: wait 1 s or for the response.
     assert!(matches!(plan.poll(now), Poll::Wait(d) if d == Duration::from_secs(1)));
 }
@@ -600,7 +604,7 @@ fn jittered_backoff_stays_within_the_policy_bounds_and_follows_the_seed() {
             panic!()
         };
         let k = key(0);
-        plan.handle(t, unsuccessful(1, &[&k]));
+        plan.handle(t, unsuccessful(1, &[&k]).into());
         match plan.poll(now) {
             Poll::Wait(d) => d,
             other => panic!("{other:?}"),
@@ -633,7 +637,8 @@ fn mismatched_counts_and_foreign_keys_are_counted_not_trusted() {
         Ok(BulkResponse {
             successful_key_count: 7,
             unsuccessful_keys: vec!["not-sent".into(), key(1).as_str().into()],
-        }),
+        })
+        .into(),
     );
     assert_eq!(plan.progress().queued_for_retry, 1);
     assert!(matches!(plan.poll(now), Poll::Wait(_)));
@@ -642,7 +647,7 @@ fn mismatched_counts_and_foreign_keys_are_counted_not_trusted() {
     };
     assert_eq!(op.keys(), [key(1)]);
     // The old API answered with no result (count 0): a mismatch, the key list is trusted.
-    plan.handle(t, Ok(BulkResponse::default()));
+    plan.handle(t, Ok(BulkResponse::default()).into());
     let r = plan.finish();
     assert_eq!((r.succeeded, r.mismatches, r.anomalies), (3, 2, 1));
 }
@@ -661,7 +666,7 @@ fn a_failed_request_fails_its_keys_and_the_plan_goes_on() {
         } else {
             ok(op.keys().len())
         };
-        plan.handle(t, r);
+        plan.handle(t, r.into());
         batch += 1;
     }
     let report = plan.finish();
@@ -699,17 +704,23 @@ fn stop_on_error_stops_sending_and_reports_the_rest() {
     let Poll::Send(t2, _) = plan.poll(now) else {
         panic!()
     };
-    plan.handle(t1, Err(server_error()));
+    plan.handle(t1, Err(server_error()).into());
     // Stopped: nothing new is sent while batch 2 is in flight.
     assert!(matches!(plan.poll(now), Poll::Idle));
-    plan.handle(t2, ok(10));
+    plan.handle(t2, ok(10).into());
     assert!(matches!(plan.poll(now), Poll::Done));
-    assert_eq!(pulls.get(), 20, "nothing more pulled");
+    assert_eq!(pulls.get(), 100, "the rest is pulled to be reported");
     let report = plan.finish();
     assert_eq!(
-        (report.requested, report.succeeded, report.failed.len()),
-        (20, 10, 10)
+        (
+            report.requested,
+            report.succeeded,
+            report.failed.len(),
+            report.not_attempted.len()
+        ),
+        (100, 10, 10, 80)
     );
+    assert_eq!(report.not_attempted[0], key(20).as_str());
     assert!(report.stopped.as_ref().is_some_and(|e| e.is_timeout()));
     assert_invariant(&report);
 }
@@ -726,8 +737,8 @@ fn stop_on_error_fails_keys_waiting_for_a_retry() {
         panic!()
     };
     let k0 = key(0);
-    plan.handle(t1, unsuccessful(2, &[&k0])); // key 0 waits for a retry
-    plan.handle(t2, Err(server_error())); // stop
+    plan.handle(t1, unsuccessful(2, &[&k0]).into()); // key 0 waits for a retry
+    plan.handle(t2, Err(server_error()).into()); // stop
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
     assert_eq!((report.succeeded, report.failed.len()), (1, 3));
@@ -818,8 +829,9 @@ fn stop_on_error_at_an_oversize_item_sends_nothing_more() {
     let report = plan.finish();
     assert_eq!(
         (report.requested, report.succeeded, report.requests_sent),
-        (3, 0, 0)
+        (6, 0, 0)
     );
+    assert_eq!((report.failed.len(), report.not_attempted.len()), (1, 5));
     assert!(report.failed.iter().all(|f| f.attempts == 0));
     let stopped = report.stopped.unwrap();
     assert_eq!(stopped.limit(), Some(Limit::BulkWriteBytes));
@@ -869,7 +881,7 @@ fn get_reports_present_missing_and_duplicates() {
         }
         let body = serde_json::json!({"success": true, "errors": [], "messages": [], "result": {"values": values}});
         let body = serde_json::to_vec(&body).unwrap();
-        plan.handle(t, op.parse(http::Response::new(&body[..])));
+        plan.handle(t, op.parse(http::Response::new(&body[..])).into());
     }
     assert_eq!(batches, [vec!["a", "b"], vec!["gone", "c"]]);
     let report = plan.finish();
@@ -895,8 +907,8 @@ fn get_key_left_out_of_the_answer_is_missing_and_failures_are_reported() {
     };
     // An empty `values` object: both keys are missing.
     let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{}}}"#;
-    plan.handle(t2, Err(server_error()));
-    plan.handle(t1, op1.parse(http::Response::new(&body[..])));
+    plan.handle(t2, Err(server_error()).into());
+    plan.handle(t1, op1.parse(http::Response::new(&body[..])).into());
     let report = plan.finish();
     assert!(report.values[key(0).as_str()].is_missing());
     assert!(report.values[key(1).as_str()].is_missing());
@@ -919,7 +931,7 @@ fn get_values_of_keys_not_in_the_batch_are_anomalies() {
     let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"key-000000":"x","key-000005":"y"}}}"#;
     let result = other.parse(http::Response::new(&body[..]));
     drop(op);
-    plan.handle(t, result);
+    plan.handle(t, result.into());
     let report = plan.finish();
     assert_eq!(report.values[key(0).as_str()].as_text(), Some("x"));
     assert_eq!(report.anomalies, 1);
@@ -954,27 +966,47 @@ struct Odds {
     concurrency: usize,
     fail_pct: u64,
     unsuccessful_pct: u64,
+    /// Chance that a failed request fails with a fatal error (403).
+    fatal_pct: u64,
 }
 
-/// Drives a write or delete plan with random outcomes; returns (report, keys the server
-/// counted as done, sends per key).
+/// What the simulated shell saw.
+#[derive(Default)]
+struct Seen {
+    /// Keys the server counted as done.
+    done: Vec<String>,
+    /// Batches handed out per key.
+    sends: HashMap<String, u32>,
+    /// HTTP requests per key (the outcomes' attempts).
+    wire: HashMap<String, u32>,
+    /// Keys of a batch whose outcome said "maybe applied".
+    maybe: std::collections::HashSet<String>,
+    /// Sum of the attempts handed back.
+    requests: u64,
+    /// A fatal error was handed back.
+    fatal: bool,
+}
+
+/// Drives a write or delete plan with random outcomes (garbled answers, success:false,
+/// timeouts that may have been applied, fatal answers, retried requests); returns what the
+/// shell saw.
 fn simulate<O>(
     mut poll: impl FnMut(Instant) -> Poll<O>,
-    mut handle: impl FnMut(Ticket, Result<BulkResponse, Error>),
+    mut handle: impl FnMut(Ticket, Outcome<BulkResponse>),
     mut progress: impl FnMut() -> kv_proto::Progress,
     batch_keys: impl Fn(&O) -> Vec<String>,
     rng: &mut Rng,
     odds: Odds,
-) -> (Vec<String>, HashMap<String, u32>) {
+) -> Seen {
     let Odds {
         concurrency,
         fail_pct,
         unsuccessful_pct,
+        fatal_pct,
     } = odds;
     let mut now = Instant::now();
     let mut in_flight: Vec<(Ticket, Vec<String>)> = Vec::new();
-    let mut done = Vec::new();
-    let mut sends: HashMap<String, u32> = HashMap::new();
+    let mut seen = Seen::default();
     let mut steps = 0;
     loop {
         steps += 1;
@@ -991,9 +1023,10 @@ fn simulate<O>(
         };
         match step {
             Poll::Send(t, op) => {
+                assert!(!seen.fatal, "a batch was handed out after a fatal answer");
                 let ks = batch_keys(&op);
                 for k in &ks {
-                    *sends.entry(k.clone()).or_default() += 1;
+                    *seen.sends.entry(k.clone()).or_default() += 1;
                 }
                 in_flight.push((t, ks));
                 continue;
@@ -1010,10 +1043,31 @@ fn simulate<O>(
             Poll::Wait(_) | Poll::Idle => {}
         }
         assert!(!in_flight.is_empty(), "Idle with nothing in flight");
-        // Complete a random in-flight batch.
+        // Complete a random in-flight batch, sent 1..=4 times by the shell.
         let (t, ks) = in_flight.swap_remove(rng.below(in_flight.len()));
+        let attempts = 1 + rng.below(4) as u32;
+        let maybe_applied = attempts > 1 && rng.chance(30);
+        seen.requests += u64::from(attempts);
+        for k in &ks {
+            *seen.wire.entry(k.clone()).or_default() += attempts;
+            if maybe_applied {
+                seen.maybe.insert(k.clone());
+            }
+        }
+        let outcome =
+            |result| Outcome::from_attempts(result, attempts, maybe_applied, Duration::ZERO);
         if rng.chance(fail_pct) {
-            handle(t, Err(server_error()));
+            let error = if rng.chance(fatal_pct) {
+                seen.fatal = true;
+                api_error(403, 10000)
+            } else {
+                match rng.below(3) {
+                    0 => server_error(),
+                    1 => garbled(),
+                    _ => success_false(),
+                }
+            };
+            handle(t, outcome(Err(error)));
             continue;
         }
         let mut bad: Vec<String> = ks
@@ -1023,7 +1077,7 @@ fn simulate<O>(
             .collect();
         for k in &ks {
             if !bad.contains(k) {
-                done.push(k.clone());
+                seen.done.push(k.clone());
             }
         }
         let good = ks.iter().filter(|k| !bad.contains(k)).count();
@@ -1032,13 +1086,48 @@ fn simulate<O>(
         }
         handle(
             t,
-            Ok(BulkResponse {
+            outcome(Ok(BulkResponse {
                 successful_key_count: good as u64,
                 unsuccessful_keys: bad,
-            }),
+            })),
         );
     }
-    (done, sends)
+    seen
+}
+
+fn api_error(status: u16, code: u32) -> Error {
+    let body = format!(
+        r#"{{"success":false,"errors":[{{"code":{code},"message":"x"}}],"messages":[],"result":null}}"#
+    );
+    BulkDelete::template(ns())
+        .parse(
+            http::Response::builder()
+                .status(status)
+                .body(body.as_bytes())
+                .unwrap(),
+        )
+        .unwrap_err()
+}
+
+/// A 200 whose body was cut short.
+fn garbled() -> Error {
+    let e = BulkDelete::template(ns())
+        .parse(
+            http::Response::builder()
+                .status(200)
+                .body(&br#"{"success":true,"result":{"succ"#[..])
+                .unwrap(),
+        )
+        .unwrap_err();
+    assert!(e.is_garbled() && e.maybe_applied());
+    e
+}
+
+/// A 200 with `success: false` and a validation code (the emulator's `SuccessFalse`).
+fn success_false() -> Error {
+    let e = api_error(200, 10001);
+    assert!(e.is_garbled() && !e.is_fatal());
+    e
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -1058,6 +1147,7 @@ proptest! {
         concurrency in 1usize..6,
         fail_pct in 0u64..40,
         unsuccessful_pct in 0u64..60,
+        fatal_pct in prop_oneof![Just(0u64), 0u64..30],
         stop in any::<bool>(),
         write in any::<bool>(),
         seed in any::<u64>(),
@@ -1070,11 +1160,11 @@ proptest! {
             .with_stop_on_error(stop)
             .with_jitter_seed(seed);
         let mut rng = Rng(seed);
-        let odds = Odds { concurrency, fail_pct, unsuccessful_pct };
-        let (report, done, sends) = if write {
+        let odds = Odds { concurrency, fail_pct, unsuccessful_pct, fatal_pct };
+        let (report, seen) = if write {
             let items = input.iter().map(|k| BulkWriteItem::text(Key::new(k.as_str()).unwrap(), "v").unwrap());
             let plan = std::cell::RefCell::new(BulkWritePlan::new(BulkWrite::template(ns()), items, config).unwrap());
-            let (done, sends) = simulate(
+            let seen = simulate(
                 |now| plan.borrow_mut().poll(now),
                 |t, r| plan.borrow_mut().handle(t, r),
                 || plan.borrow().progress(),
@@ -1083,45 +1173,59 @@ proptest! {
             );
             let p = plan.borrow().progress();
             let report = plan.into_inner().finish();
-            prop_assert_eq!(p.done + p.failed, report.requested);
-            prop_assert!(p.exhausted || stop);
-            (report, done, sends)
+            prop_assert_eq!(p.done + p.failed + report.not_attempted.len() as u64, report.requested);
+            (report, seen)
         } else {
             let keys = input.iter().map(|k| Key::new(k.as_str()).unwrap());
             let plan = std::cell::RefCell::new(BulkDeletePlan::new(BulkDelete::template(ns()), keys, config).unwrap());
-            let (done, sends) = simulate(
+            let seen = simulate(
                 |now| plan.borrow_mut().poll(now),
                 |t, r| plan.borrow_mut().handle(t, r),
                 || plan.borrow().progress(),
                 |op: &BulkDelete| op.keys().iter().map(|k| k.as_str().to_owned()).collect(),
                 &mut rng, odds,
             );
-            (plan.into_inner().finish(), done, sends)
+            (plan.into_inner().finish(), seen)
         };
         prop_assert_eq!(report.abandoned, 0);
-        prop_assert_eq!(report.succeeded + report.failed.len() as u64, report.requested);
-        prop_assert_eq!(report.succeeded, done.len() as u64);
-        // Succeeded (as the server counted) plus failed is exactly the input pulled, as a
-        // multiset: no key lost or duplicated.
-        let mut accounted = done;
-        accounted.extend(report.failed.iter().map(|f| f.key.as_str().to_owned()));
-        if stop {
-            // Items never pulled are not part of the report; the pulled ones are a prefix.
-            prop_assert_eq!(sorted(accounted), sorted(input[..report.requested as usize].to_vec()));
-        } else {
-            prop_assert_eq!(report.requested, n as u64);
-            prop_assert_eq!(sorted(accounted), sorted(input.clone()));
-        }
-        // No key is sent more than max_key_attempts times per occurrence.
-        for (k, count) in &sends {
+        // Every input is pulled, also after a stop (the rest is not attempted).
+        prop_assert_eq!(report.requested, n as u64);
+        prop_assert_eq!(
+            report.succeeded + report.failed.len() as u64 + report.not_attempted.len() as u64,
+            report.requested
+        );
+        prop_assert_eq!(report.succeeded, seen.done.len() as u64);
+        // Succeeded (as the server counted), failed and not attempted are exactly the input,
+        // as a multiset: no key lost or twice.
+        let mut accounted = seen.done.clone();
+        accounted.extend(report.failed.iter().map(|f| f.key.clone()));
+        accounted.extend(report.not_attempted.iter().cloned());
+        prop_assert_eq!(sorted(accounted), sorted(input.clone()));
+        // Every HTTP request is counted.
+        prop_assert_eq!(report.requests_sent, seen.requests);
+        // No key is handed out more than max_key_attempts times per occurrence.
+        for (k, count) in &seen.sends {
             let occurrences = input.iter().filter(|i| *i == k).count() as u32;
             prop_assert!(*count <= attempts * occurrences, "{} sent {} times", k, count);
         }
-        for f in &report.failed {
-            prop_assert!(f.attempts <= attempts);
+        if alphabet >= n {
+            // No duplicates: per key, attempts are the requests that carried it, and
+            // maybe_applied is set exactly when one of them may have been applied; not
+            // attempted means never sent.
+            for k in &report.not_attempted {
+                prop_assert!(!seen.sends.contains_key(k), "{} was sent", k);
+            }
+            for f in &report.failed {
+                prop_assert_eq!(f.attempts, seen.wire.get(&f.key).copied().unwrap_or(0), "{}", &f.key);
+                prop_assert_eq!(f.maybe_applied, seen.maybe.contains(&f.key), "{}", &f.key);
+            }
         }
-        if !stop {
+        if seen.fatal {
+            prop_assert!(report.stopped.as_ref().is_some_and(|e| e.is_fatal()) || stop);
+            prop_assert!(report.into_result().is_err());
+        } else if !stop {
             prop_assert!(report.stopped.is_none());
+            prop_assert!(report.not_attempted.is_empty());
         }
     }
 
@@ -1132,9 +1236,12 @@ proptest! {
         batch in 1usize..=100,
         concurrency in 1usize..6,
         fail_pct in 0u64..30,
+        fatal_pct in prop_oneof![Just(0u64), 0u64..20],
         seed in any::<u64>(),
     ) {
         let input: Vec<Key> = (0..n).map(|i| key(i % alphabet)).collect();
+        let mut requests = 0u64;
+        let mut fatal = false;
         let distinct: std::collections::HashSet<&Key> = input.iter().collect();
         let mut plan = BulkGetPlan::new(BulkGet::template(ns()), input.clone(), PlanConfig::default().with_max_batch_items(batch)).unwrap();
         let mut rng = Rng(seed);
@@ -1146,6 +1253,7 @@ proptest! {
             let step = if in_flight.len() < concurrency { plan.poll(now) } else { Poll::Idle };
             match step {
                 Poll::Send(t, op) => {
+                    prop_assert!(!fatal, "a batch was handed out after a fatal answer");
                     prop_assert!(op.keys().len() <= batch);
                     for k in op.keys() {
                         requested_twice |= !seen.insert(k.clone());
@@ -1158,17 +1266,33 @@ proptest! {
                 Poll::Idle => {}
             }
             let (t, op) = in_flight.swap_remove(rng.below(in_flight.len()));
-            if rng.chance(fail_pct) {
-                plan.handle(t, Err(server_error()));
+            let attempts = 1 + rng.below(3) as u32;
+            requests += u64::from(attempts);
+            let result = if rng.chance(fail_pct) {
+                if rng.chance(fatal_pct) {
+                    fatal = true;
+                    Err(api_error(403, 10000))
+                } else if rng.chance(50) {
+                    Err(garbled())
+                } else {
+                    Err(success_false())
+                }
             } else {
-                plan.handle(t, Ok(present(&op)));
-            }
+                Ok(present(&op))
+            };
+            plan.handle(t, Outcome::from_attempts(result, attempts, attempts > 1, Duration::ZERO));
         }
         prop_assert!(!requested_twice);
         let report = plan.finish();
         prop_assert_eq!(report.requested as usize, distinct.len());
         prop_assert_eq!(report.duplicates as usize, n - distinct.len());
-        prop_assert_eq!(report.values.len() + report.failed.len(), distinct.len());
+        prop_assert_eq!(report.values.len() + report.failed.len() + report.not_attempted.len(), distinct.len());
+        prop_assert_eq!(report.requests_sent, requests);
+        prop_assert_eq!(report.stopped.is_some(), fatal);
+        for k in &report.not_attempted {
+            prop_assert!(!seen.contains(&Key::new(k.as_str()).unwrap()), "{} was sent", k);
+            prop_assert!(!report.values.contains_key(k.as_str()));
+        }
         for (k, v) in &report.values {
             prop_assert_eq!(v, &BulkValue::Text(k.as_str().to_owned()));
         }
@@ -1189,7 +1313,7 @@ fn invalid_inputs_fail_unsent_with_zero_attempts_and_count_as_requested() {
         panic!("expected a batch")
     };
     assert_eq!(op.keys(), [Key::new("a").unwrap(), Key::new("b").unwrap()]);
-    plan.handle(t, ok(2));
+    plan.handle(t, ok(2).into());
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
     assert_eq!((report.requested, report.succeeded), (5, 2));
@@ -1220,7 +1344,7 @@ fn invalid_inputs_fail_unsent_with_zero_attempts_and_count_as_requested() {
     let Poll::Send(t, op) = plan.poll(now) else {
         panic!("expected a batch")
     };
-    plan.handle(t, Ok(present(&op)));
+    plan.handle(t, Ok(present(&op)).into());
     let report = plan.finish();
     assert_eq!((report.requested, report.duplicates), (2, 1));
     assert_eq!(report.values.len() + report.failed.len(), 2);
@@ -1241,15 +1365,16 @@ fn an_invalid_input_stops_a_plan_that_stops_on_error() {
     let Poll::Send(t, _) = plan.poll(now) else {
         panic!("expected a batch")
     };
-    // ".." is pulled for the next batch: the plan stops, "b" is never pulled.
+    // ".." is pulled for the next batch: the plan stops, "b" is never sent.
     assert!(matches!(plan.poll(now), Poll::Idle));
-    plan.handle(t, ok(1));
+    plan.handle(t, ok(1).into());
     assert!(matches!(plan.poll(now), Poll::Done));
     let report = plan.finish();
     assert_eq!(
         (report.requested, report.succeeded, report.failed.len()),
-        (2, 1, 1)
+        (3, 1, 1)
     );
+    assert_eq!(report.not_attempted, ["b"]);
     assert!(report.stopped.as_ref().unwrap().is_invalid_input());
 }
 
@@ -1279,7 +1404,7 @@ fn run_to_end<P: Plan>(
         match plan.poll(now) {
             Poll::Send(t, op) => {
                 let outcome = answer(&op);
-                plan.handle(t, outcome);
+                plan.handle(t, outcome.into());
             }
             Poll::Done => return plan.finish(),
             Poll::Wait(d) => panic!("unexpected wait {d:?}"),
@@ -1333,7 +1458,7 @@ fn progress_total_from_an_exact_size_hint() {
         (plan.progress().total_known, plan.progress().total),
         (10, Some(25))
     );
-    plan.handle(t, ok(op.keys().len()));
+    plan.handle(t, ok(op.keys().len()).into());
     // A filter does not know its length: unknown until the input runs out.
     let unknown = (0..25).filter(|_| true).map(key);
     let mut plan =
@@ -1341,7 +1466,7 @@ fn progress_total_from_an_exact_size_hint() {
     assert_eq!(plan.progress().total, None);
     while let Poll::Send(t, op) = plan.poll(now) {
         let n = op.keys().len();
-        plan.handle(t, ok(n));
+        plan.handle(t, ok(n).into());
     }
     assert_eq!(plan.progress().total, Some(25));
     // A bulk get of 4 inputs with one duplicate: 4 at first, 3 once the duplicate is met.
@@ -1351,4 +1476,105 @@ fn progress_total_from_an_exact_size_hint() {
         panic!("expected a batch")
     };
     assert_eq!(plan.progress().total, Some(3));
+}
+
+// ---- fatal stop, cancel, accounting ----
+
+#[test]
+fn a_fatal_answer_stops_a_bulk_get_and_the_rest_is_not_attempted() {
+    let config = PlanConfig::default().with_max_batch_items(10);
+    let mut plan = BulkGetPlan::new(BulkGet::template(ns()), keys(100), config).unwrap();
+    let now = Instant::now();
+    let mut tickets = Vec::new();
+    for _ in 0..4 {
+        let Poll::Send(t, op) = plan.poll(now) else {
+            panic!("expected a batch")
+        };
+        tickets.push((t, op));
+    }
+    // The first answer says the namespace does not exist: nothing new goes out.
+    let (t, _) = tickets.remove(0);
+    plan.handle(t, Err(api_error(404, 10013)).into());
+    assert!(matches!(plan.poll(now), Poll::Idle));
+    // The three in flight still come back: one read, two fatal.
+    let (t, op) = tickets.remove(0);
+    plan.handle(t, Ok(present(&op)).into());
+    for (t, _) in tickets {
+        plan.handle(t, Err(api_error(404, 10013)).into());
+    }
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!(
+        (
+            report.requested,
+            report.values.len(),
+            report.failed.len(),
+            report.not_attempted.len(),
+            report.requests_sent
+        ),
+        (100, 10, 30, 60, 4)
+    );
+    assert!(report.stopped.as_ref().unwrap().is_namespace_not_found());
+    assert!(!report.is_complete());
+    assert!(report.first_error().unwrap().is_fatal());
+    assert!(
+        report
+            .not_attempted
+            .iter()
+            .all(|k| !report.values.contains_key(k.as_str()))
+    );
+    assert!(report.into_result().unwrap_err().is_namespace_not_found());
+}
+
+#[test]
+fn a_413_is_not_fatal_the_job_goes_on() {
+    let config = PlanConfig::default().with_max_batch_items(1);
+    let report = run_to_end(
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), config).unwrap(),
+        |op| {
+            if op.keys()[0] == key(1) {
+                Err(api_error(413, 0))
+            } else {
+                ok(1)
+            }
+        },
+    );
+    assert!(report.stopped.is_none());
+    assert_eq!((report.succeeded, report.failed.len()), (2, 1));
+    assert!(report.not_attempted.is_empty());
+}
+
+#[test]
+fn cancel_stops_handing_out_work_and_reports_the_rest() {
+    let config = PlanConfig::default().with_max_batch_items(10);
+    let mut plan = BulkDeletePlan::new(BulkDelete::template(ns()), keys(50), config).unwrap();
+    let now = Instant::now();
+    let Poll::Send(t, _) = plan.poll(now) else {
+        panic!()
+    };
+    plan.cancel(Error::deadline_exceeded("job deadline"));
+    assert!(matches!(plan.poll(now), Poll::Idle));
+    plan.handle(t, Outcome::from_attempts(ok(10), 2, false, Duration::ZERO));
+    assert!(matches!(plan.poll(now), Poll::Done));
+    let report = plan.finish();
+    assert_eq!(
+        (
+            report.succeeded,
+            report.not_attempted.len(),
+            report.requests_sent
+        ),
+        (10, 40, 2)
+    );
+    assert!(report.stopped.as_ref().unwrap().is_deadline_exceeded());
+    assert!(report.into_result().is_err());
+}
+
+#[test]
+fn a_complete_report_is_ok() {
+    let report = run_to_end(
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(3), PlanConfig::default()).unwrap(),
+        |op| ok(op.keys().len()),
+    );
+    assert!(report.is_complete() && report.first_error().is_none());
+    assert_eq!(report.into_result().unwrap().succeeded, 3);
 }

@@ -38,7 +38,7 @@ fn handle<P: Pager>(
     page: <P::Op as Operation>::Output,
 ) -> Result<Vec<P::Item>, Error> {
     let (t, _) = next_op(pager).expect("the pager has a request to answer");
-    pager.handle(t, Ok(page));
+    pager.handle(t, Ok(page).into());
     match pager.take_error() {
         Some(e) => Err(e),
         None => Ok(pager.take_items()),
@@ -60,7 +60,7 @@ fn drive(pager: &mut KeyPager, pages: Vec<KeyPage>) -> (Vec<ListKeys>, Vec<Strin
         let Some(page) = pages.next() else {
             panic!("the pager asked for more pages than the server has");
         };
-        pager.handle(t, Ok(page));
+        pager.handle(t, Ok(page).into());
         if let Some(e) = pager.take_error() {
             return (sent, keys, Some(e));
         }
@@ -174,7 +174,7 @@ fn repeated_cursor_is_a_typed_error_not_a_loop() {
     assert!(pager.is_done(), "the pager stops after the error");
     assert!(next_op(&mut pager).is_none());
     // Handing more pages back after the end is ignored, not silently accepted.
-    pager.handle(stray_ticket(), Ok(key_page(P2)));
+    pager.handle(stray_ticket(), Ok(key_page(P2)).into());
     assert!(pager.take_items().is_empty());
     assert!(pager.take_error().is_none(), "the error is handed out once");
     assert!(pager.finish().unwrap().is_empty());
@@ -209,11 +209,11 @@ fn one_request_at_a_time_and_unchanged_until_handled() {
     assert_eq!(op.get_cursor(), Some("c1"));
     // While it is in flight nothing else is handed out, and a stray ticket changes nothing.
     assert!(matches!(pager.poll(Instant::now()), Poll::Idle));
-    pager.handle(stray_ticket(), Ok(key_page(P3_BLANK)));
+    pager.handle(stray_ticket(), Ok(key_page(P3_BLANK)).into());
     assert!(matches!(pager.poll(Instant::now()), Poll::Idle));
     assert_eq!(pager.cursor(), Some("c1"));
     // A failed request ends the walk with its error (the shell retries before handing it back).
-    pager.handle(t, Err(Error::protocol("gave up")));
+    pager.handle(t, Err(Error::protocol("gave up")).into());
     assert!(pager.is_done());
     assert!(next_op(&mut pager).is_none());
     assert_eq!(
@@ -271,7 +271,7 @@ fn walk(mut pager: NamespacePager, total: usize, with_info: bool) -> (Vec<ListNa
         assert!(sent.len() < 100, "runaway pager");
         let page = serve(&op, total, with_info);
         sent.push(op);
-        pager.handle(t, Ok(page));
+        pager.handle(t, Ok(page).into());
         assert!(pager.take_error().is_none());
         got += pager.take_items().len();
     }
@@ -283,7 +283,7 @@ fn namespace_default_per_page_is_100_and_pages_count_from_1() {
     let mut pager = NamespacePager::new(ListNamespaces::new());
     let (t, op) = next_op(&mut pager).unwrap();
     assert_eq!((op.get_page(), op.get_per_page()), (Some(1), Some(100)));
-    pager.handle(t, Err(Error::protocol("not sent")));
+    pager.handle(t, Err(Error::protocol("not sent")).into());
     let (sent, got) = walk(NamespacePager::new(ListNamespaces::new()), 250, true);
     assert_eq!(got, 250);
     let pages: Vec<_> = sent.iter().map(|o| o.get_page().unwrap()).collect();
@@ -399,7 +399,8 @@ fn namespace_keeps_order_direction_and_start_page() {
         Ok(NamespacePage {
             namespaces: (0..10).map(namespace).collect(),
             info: None,
-        }),
+        })
+        .into(),
     );
     assert_eq!(pager.take_items().len(), 10);
     let (_, op) = next_op(&mut pager).unwrap();
@@ -421,7 +422,56 @@ fn namespace_repeated_full_page_is_a_typed_error() {
     assert!(matches!(err.kind(), ErrorKind::Protocol { .. }));
     assert!(pager.is_done());
     assert!(next_op(&mut pager).is_none());
-    pager.handle(stray_ticket(), Ok(NamespacePage::default()));
+    pager.handle(stray_ticket(), Ok(NamespacePage::default()).into());
     assert!(pager.take_items().is_empty());
     assert!(pager.finish().unwrap().is_empty());
+}
+
+#[test]
+fn a_walk_resumes_after_an_error_and_from_a_saved_cursor() {
+    let p1 = r#"{"success":true,"result":[{"name":"a"}],"result_info":{"cursor":"c1"}}"#;
+    let p2 = r#"{"success":true,"result":[{"name":"b"}],"result_info":{"cursor":""}}"#;
+    let mut pager = KeyPager::new(ListKeys::new(ns()));
+    assert_eq!(names(&handle(&mut pager, key_page(p1)).unwrap()), ["a"]);
+    assert_eq!(pager.cursor(), Some("c1"));
+    // The second page fails for good (after the shell's 3 attempts): the walk ends...
+    let (t, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_cursor(), Some("c1"));
+    let outcome = kv_proto::Outcome::from_attempts(
+        Err(Error::protocol("gave up")),
+        3,
+        false,
+        std::time::Duration::ZERO,
+    );
+    pager.handle(t, outcome);
+    assert!(pager.take_error().is_some());
+    assert!(next_op(&mut pager).is_none());
+    assert_eq!(
+        pager.cursor(),
+        Some("c1"),
+        "the failed page's cursor is kept"
+    );
+    assert_eq!(pager.requests_sent(), 4);
+    // ...and resumes with the same page, nothing repeated.
+    pager.resume();
+    let (t, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_cursor(), Some("c1"));
+    pager.handle(t, Ok(key_page(p2)).into());
+    assert_eq!(names(&pager.take_items()), ["b"]);
+    assert!(next_op(&mut pager).is_none());
+    // A new walk from a saved cursor.
+    let mut later = KeyPager::new(ListKeys::new(ns()).prefix("x")).starting_at("c1");
+    let (_, op) = next_op(&mut later).unwrap();
+    assert_eq!((op.get_cursor(), op.get_prefix()), (Some("c1"), Some("x")));
+}
+
+#[test]
+fn a_cancelled_walk_ends_with_the_reason() {
+    let mut pager = NamespacePager::new(ListNamespaces::new()).starting_at(3);
+    assert_eq!(pager.page(), 3);
+    let (_, op) = next_op(&mut pager).unwrap();
+    assert_eq!(op.get_page(), Some(3));
+    pager.cancel(Error::deadline_exceeded("deadline"));
+    assert!(next_op(&mut pager).is_none());
+    assert!(pager.finish().unwrap_err().is_deadline_exceeded());
 }

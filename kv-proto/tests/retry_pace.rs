@@ -513,3 +513,81 @@ fn a_garbled_answer_costs_a_bulk_batch_one_retry_not_the_batch() {
     assert!(result.is_ok());
     assert_eq!(sends.len(), 2);
 }
+
+#[test]
+fn a_deadline_refuses_a_wait_that_would_cross_it() {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(2);
+    // A 429 asking for 20 s: within max_retry_after, but past the deadline: give up at once.
+    let mut st = RetryPolicy::default()
+        .start(1)
+        .with_deadline(Some(deadline));
+    let e = status(429, &[("retry-after", "20")]);
+    assert_eq!(
+        st.on_error_at(&e, UNIX_EPOCH, start),
+        RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(Duration::from_secs(20)))
+    );
+    assert_eq!((st.attempts(), st.total_delay()), (1, Duration::ZERO));
+    assert!(!st.is_past_deadline(start) && st.is_past_deadline(deadline));
+    // Waits that fit are granted, until one does not.
+    let mut st = RetryPolicy::default()
+        .with_jitter(0.0)
+        .start(1)
+        .with_deadline(Some(deadline));
+    let e = status(503, &[]);
+    assert_eq!(
+        st.on_error_at(&e, UNIX_EPOCH, start),
+        RetryDecision::Retry(Duration::from_secs(1))
+    );
+    let later = start + Duration::from_millis(1100);
+    assert!(matches!(
+        st.on_error_at(&e, UNIX_EPOCH, later),
+        RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(_))
+    ));
+    assert_eq!(st.attempts(), 2);
+}
+
+#[test]
+fn the_service_preset_is_short() {
+    let p = RetryPolicy::service();
+    assert_eq!(p.max_attempts(), 3);
+    assert_eq!(p.max_retry_after(), Duration::from_secs(2));
+    assert!(p.max_delay() <= Duration::from_secs(1));
+    assert_eq!(
+        kv_proto::defaults::SERVICE_DEADLINE,
+        Duration::from_secs(10)
+    );
+    // A Retry-After of 20 s is too long for a service: give up rather than wait.
+    let d = p.decide(1, &status(429, &[("retry-after", "20")]), UNIX_EPOCH, 0);
+    assert!(matches!(
+        d,
+        RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(_))
+    ));
+}
+
+#[test]
+fn fatal_and_maybe_applied_rules() {
+    use kv_proto::error::{TimeoutLimit, TransportStage};
+    assert!(status(401, &[]).is_fatal() && status(403, &[]).is_fatal());
+    assert!(
+        !status(404, &[]).is_fatal(),
+        "a bare 404 may be a missing key"
+    );
+    assert!(!status(413, &[]).is_fatal() && !status(400, &[]).is_fatal());
+    assert!(!status(429, &[]).is_fatal() && !status(503, &[]).is_fatal());
+    assert!(!Error::transport(TransportErrorKind::Timeout, "t").is_fatal());
+    // maybe_applied
+    let t = Error::transport(TransportErrorKind::Timeout, "t");
+    assert!(t.maybe_applied());
+    assert!(
+        !t.clone()
+            .with_transport_stage(TransportStage::SendingRequest)
+            .maybe_applied()
+    );
+    assert!(!Error::timeout(TimeoutLimit::Connect, None, "connect").maybe_applied());
+    assert!(Error::transport(TransportErrorKind::ConnectionClosed, "eof").maybe_applied());
+    assert!(!Error::transport(TransportErrorKind::Dns, "nx").maybe_applied());
+    assert!(status(524, &[]).maybe_applied() && !status(500, &[]).maybe_applied());
+    assert!(!status(429, &[]).maybe_applied() && !status(403, &[]).maybe_applied());
+    assert!(Error::response_too_large(10).maybe_applied());
+}

@@ -42,7 +42,7 @@ fn kv_proto_alone_over_the_hand_written_transport() {
     let mut pager = NamespacePager::new(ListNamespaces::new().per_page(5).unwrap());
     let mut seen = Vec::new();
     while let Poll::Send(ticket, op) = pager.poll(Instant::now()) {
-        pager.handle(ticket, Ok(execute(&endpoint, &op).unwrap()));
+        pager.handle(ticket, Ok(execute(&endpoint, &op).unwrap()).into());
         assert!(pager.take_error().is_none());
         seen.extend(pager.take_items());
     }
@@ -82,7 +82,7 @@ fn kv_proto_alone_over_the_hand_written_transport() {
         match plan.poll(Instant::now()) {
             Poll::Send(ticket, op) => {
                 let result = execute(&endpoint, &op);
-                plan.handle(ticket, result);
+                plan.handle(ticket, result.into());
             }
             Poll::Wait(d) => thread::sleep(d),
             Poll::Idle => unreachable!("nothing in flight"),
@@ -102,7 +102,7 @@ fn kv_proto_alone_over_the_hand_written_transport() {
     );
     let mut listed = 0;
     while let Poll::Send(ticket, op) = keys.poll(Instant::now()) {
-        keys.handle(ticket, Ok(execute(&endpoint, &op).unwrap()));
+        keys.handle(ticket, Ok(execute(&endpoint, &op).unwrap()).into());
         assert!(keys.take_error().is_none());
         listed += keys.take_items().len();
     }

@@ -307,7 +307,7 @@ fn write_under_unambiguous_faults(seed: u64, n: usize) -> (Emulator, String, Wri
     // Every failure says why: the last request error, or the server kept refusing the key.
     for f in &report.failed {
         assert!(
-            f.attempts >= 1 && f.attempts <= 2,
+            f.attempts >= 1 && f.attempts <= 4, // 2 sends of the key, each up to 2 requests
             "{ctx}: {:?} sent {} times",
             f.key,
             f.attempts
@@ -493,6 +493,17 @@ fn ambiguous_faults_never_lose_a_key_reported_written_or_deleted() {
         unexplained.is_empty(),
         "{ctx}: reported failed, stored, and never in an unanswered request: {unexplained:?}"
     );
+    //    And the report itself says so: such keys are marked maybe_applied.
+    let flagged = maybe_applied_keys(&report.failed);
+    let unflagged: Vec<_> = failed
+        .intersection(&stored)
+        .filter(|k| !flagged.contains(*k))
+        .take(5)
+        .collect();
+    assert!(
+        unflagged.is_empty(),
+        "{ctx}: failed, stored, not maybe_applied: {unflagged:?}"
+    );
     // 3. Whatever is stored is byte-exact (a retried write is the same write).
     for s in specs.iter().filter(|s| stored.contains(&s.key)) {
         let e = emu.entry(ACCOUNT, &ns_id, &s.key).unwrap();
@@ -528,4 +539,408 @@ fn ambiguous_faults_never_lose_a_key_reported_written_or_deleted() {
         unexplained.is_empty(),
         "{ctx}: reported failed, deleted, and never in an unanswered request: {unexplained:?}"
     );
+}
+
+// ---- every kind of fault, fatal answers, exact request accounting, deadlines ----
+
+/// Requests the emulator saw arrive since `before` (its arrival counter).
+fn arrived_since(emu: &Emulator, before: u64) -> u64 {
+    emu.request_count() - before
+}
+
+/// A client with the default retry policy and plan settings, except shorter delays (so the
+/// run takes seconds, not minutes) and a request timeout below the injected slow answers
+/// (so those time out and are retried as possibly applied).
+fn default_client(emu: &Emulator, attempts: u32) -> Client {
+    builder(emu.base_url())
+        .request_timeout(Duration::from_millis(1000))
+        .retry_policy(
+            kv_ureq::RetryPolicy::default()
+                .with_max_attempts(attempts)
+                .with_base_delay(Duration::from_millis(2))
+                .with_max_delay(Duration::from_millis(20))
+                .with_min_rate_limited_delay(Duration::from_millis(2)),
+        )
+        .concurrency(4)
+        .build()
+        .expect("client")
+}
+
+/// The plan settings of the default job, with the same short delays.
+fn default_plan(seed: u64, key_attempts: u32) -> PlanConfig {
+    PlanConfig::default()
+        .with_max_key_attempts(key_attempts)
+        .with_backoff(fast_retries(key_attempts))
+        .with_jitter_seed(seed)
+}
+
+/// Keys whose stored state a failed job may still have changed.
+fn maybe_applied_keys(failed: &[kv_ureq::FailedKey]) -> BTreeSet<String> {
+    failed
+        .iter()
+        .filter(|f| f.maybe_applied)
+        .map(|f| f.key.clone())
+        .collect()
+}
+
+/// Writes, reads, lists and deletes 20,000 keys at `rate` faults of every kind (the original
+/// eight and the three newer ones), concurrency 4, with `attempts` per request. Checks the end
+/// state through the emulator, every report's request count against the emulator's, and
+/// that every failed key (if any) is explained. Returns the failed keys of write and delete.
+fn every_fault_kind_run(rate: f64, attempts: u32, key_attempts: u32) -> (usize, usize) {
+    const N: usize = 20_000;
+    let seed = seed();
+    let ctx = format!("{} at {:.0} % faults", replay(seed), rate * 100.0);
+    // Partial bulk answers only apply to bulk write and delete (about 40 of the requests at
+    // the default batch size): weighted up so they occur.
+    let plan = FaultPlan::new(seed, rate)
+        .with_mix(FaultKind::EVERY.map(|k| (k, if k == FaultKind::PartialBulk { 8 } else { 1 })))
+        .retry_after_secs(0)
+        .slow_delay(Duration::from_millis(1500))
+        .partial_fraction(0.3);
+    let emu = emulator(EmulatorConfig::default().faults(plan));
+    let ns_id = namespace(&emu, "every-fault");
+    let client = default_client(&emu, attempts);
+    let ns = client.namespace(&ns_id).expect("namespace id");
+    let specs: Vec<Spec> = (0..N).map(spec).collect();
+    let all: BTreeSet<String> = specs.iter().map(|s| s.key.clone()).collect();
+
+    // Bulk write.
+    let before = emu.request_count();
+    let write = ns
+        .bulk_write(specs.iter().map(item).collect::<Vec<_>>())
+        .config(default_plan(seed, key_attempts))
+        .run()
+        .expect("job runs");
+    assert_eq!(
+        write.requests_sent,
+        arrived_since(&emu, before),
+        "{ctx}: write requests counted vs the emulator's log"
+    );
+    assert!(
+        write.stopped.is_none() && write.not_attempted.is_empty(),
+        "{ctx}"
+    );
+    let stored: BTreeSet<String> = emu.keys(ACCOUNT, &ns_id).unwrap().into_iter().collect();
+    let failed: BTreeSet<String> = write.failed_keys().map(str::to_owned).collect();
+    let missing: BTreeSet<String> = all.difference(&stored).cloned().collect();
+    // Every key missing is reported failed; a key reported failed yet stored was in a request
+    // that may have been applied, and the report says so.
+    assert!(
+        missing.is_subset(&failed),
+        "{ctx}: missing but not reported failed"
+    );
+    let maybe = maybe_applied_keys(&write.failed);
+    let unexplained: Vec<_> = failed
+        .intersection(&stored)
+        .filter(|k| !maybe.contains(*k))
+        .take(5)
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "{ctx}: failed, stored, not maybe_applied: {unexplained:?}"
+    );
+    for s in specs.iter().filter(|s| stored.contains(&s.key)) {
+        let e = emu.entry(ACCOUNT, &ns_id, &s.key).unwrap();
+        assert!(e.value == s.value, "{ctx}: value of {:?} differs", s.key);
+        assert_eq!(e.metadata.as_ref(), Some(&s.metadata), "{ctx}: {:?}", s.key);
+    }
+    let write_failed = failed.len();
+
+    // Bulk get of every key (with metadata).
+    let before = emu.request_count();
+    let read = ns
+        .bulk_get(specs.iter().map(|s| s.key.as_str()))
+        .with_metadata()
+        .config(default_plan(seed, key_attempts))
+        .run()
+        .expect("job runs");
+    assert_eq!(
+        read.requests_sent,
+        arrived_since(&emu, before),
+        "{ctx}: get requests"
+    );
+    assert!(
+        read.is_complete(),
+        "{ctx}: not read: {:?}",
+        read.failed
+            .iter()
+            .take(3)
+            .map(|f| f.error.to_string())
+            .collect::<Vec<_>>()
+    );
+    for s in specs.iter().filter(|s| stored.contains(&s.key)) {
+        let v = &read.values[&Key::new(s.key.clone()).unwrap()];
+        assert_eq!(
+            v.as_text(),
+            Some(as_text(&s.value).as_str()),
+            "{ctx}: {:?}",
+            s.key
+        );
+        assert_eq!(v.metadata(), Some(&s.metadata), "{ctx}: {:?}", s.key);
+    }
+
+    // Listing (pages retried like any read).
+    let before = emu.request_count();
+    let mut keys = ns.keys().prefix("rel/");
+    let listed: Vec<String> = keys
+        .by_ref()
+        .map(|k| k.map(|k| k.name.into_string()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{ctx}: listing failed: {e}"));
+    assert_eq!(
+        keys.requests_sent(),
+        arrived_since(&emu, before),
+        "{ctx}: list requests"
+    );
+    let want: Vec<&String> = stored.iter().collect();
+    assert!(
+        listed.iter().collect::<Vec<_>>() == want,
+        "{ctx}: listing differs"
+    );
+
+    // Bulk delete of every key.
+    let before = emu.request_count();
+    let delete = ns
+        .bulk_delete(&all)
+        .config(default_plan(seed, key_attempts))
+        .run()
+        .expect("job runs");
+    assert_eq!(
+        delete.requests_sent,
+        arrived_since(&emu, before),
+        "{ctx}: delete requests"
+    );
+    let left: BTreeSet<String> = emu.keys(ACCOUNT, &ns_id).unwrap().into_iter().collect();
+    let failed: BTreeSet<String> = delete.failed_keys().map(str::to_owned).collect();
+    assert!(
+        left.is_subset(&failed),
+        "{ctx}: still there but reported deleted"
+    );
+    let maybe = maybe_applied_keys(&delete.failed);
+    let unexplained: Vec<_> = failed
+        .iter()
+        .filter(|k| stored.contains(*k) && !left.contains(*k) && !maybe.contains(*k))
+        .take(5)
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "{ctx}: failed, deleted, not maybe_applied: {unexplained:?}"
+    );
+
+    let counts = fault_counts(&emu);
+    for kind in FaultKind::EVERY {
+        assert!(
+            counts.get(&kind).copied().unwrap_or(0) > 0,
+            "{ctx}: no {kind} fault was injected ({counts:?}); pick another seed"
+        );
+    }
+    eprintln!(
+        "{ctx}: write {} requests, get {}, list {}, delete {}; {} requests in all; faults {counts:?}",
+        write.requests_sent,
+        read.requests_sent,
+        keys.requests_sent(),
+        delete.requests_sent,
+        emu.request_count()
+    );
+    (write_failed, failed.len())
+}
+
+#[test]
+fn a_quarter_of_requests_failing_every_way_loses_nothing_with_default_settings() {
+    // Default attempts: 10 per request, 5 sends per key.
+    let (write_failed, delete_failed) = every_fault_kind_run(0.25, 10, 5);
+    assert_eq!((write_failed, delete_failed), (0, 0), "{}", replay(seed()));
+}
+
+#[test]
+fn forty_percent_failing_every_way_with_more_attempts_explains_every_failure() {
+    let (write_failed, delete_failed) = every_fault_kind_run(0.40, 20, 10);
+    // With 20 attempts per request nothing should be left; whatever is, was explained above.
+    assert_eq!((write_failed, delete_failed), (0, 0), "{}", replay(seed()));
+}
+
+#[test]
+fn a_wrong_token_stops_the_job_after_at_most_concurrency_requests() {
+    let emu = emulator(EmulatorConfig::default().token("the-right-token"));
+    let ns_id = namespace(&emu, "locked");
+    let client = builder(emu.base_url()).concurrency(4).build().unwrap();
+    let ns = client.namespace(&ns_id).unwrap();
+    let keys: Vec<String> = (0..20_000).map(|i| format!("k{i}")).collect();
+    let before = emu.request_count();
+    let report = ns.bulk_get(&keys).concurrency(4).run().expect("job runs");
+    let sent = arrived_since(&emu, before);
+    assert!(
+        sent <= 4,
+        "{sent} requests for a job whose first answer was 403"
+    );
+    assert_eq!(report.requests_sent, sent);
+    let stop = report.stopped.clone().expect("the job says why it stopped");
+    assert!(stop.is_auth() && stop.is_fatal(), "{stop}");
+    assert_eq!(report.requested, 20_000);
+    assert_eq!(
+        report.failed.len() + report.not_attempted.len(),
+        20_000,
+        "every key failed or not attempted"
+    );
+    assert!(report.not_attempted.len() >= 20_000 - 400);
+    assert!(report.into_result().unwrap_err().is_auth());
+}
+
+#[test]
+fn a_deleted_namespace_stops_a_write_after_at_most_concurrency_requests() {
+    let emu = emulator(EmulatorConfig::default());
+    let ns_id = namespace(&emu, "gone");
+    assert!(emu.delete_namespace(ACCOUNT, &ns_id));
+    let client = builder(emu.base_url()).concurrency(4).build().unwrap();
+    let ns = client.namespace(&ns_id).unwrap();
+    let items: Vec<BulkWriteItem> = (0..20_000).map(|i| item(&spec(i))).collect();
+    let before = emu.request_count();
+    let report = ns
+        .bulk_write(items)
+        .config(PlanConfig::default().with_max_batch_items(100))
+        .concurrency(4)
+        .run()
+        .expect("job runs");
+    let sent = arrived_since(&emu, before);
+    assert!(sent <= 4, "{sent} requests after the namespace was gone");
+    assert_eq!(report.requests_sent, sent);
+    let stop = report.stopped.as_ref().expect("stopped");
+    assert!(stop.is_namespace_not_found() && stop.is_fatal(), "{stop}");
+    assert_eq!(report.succeeded, 0);
+    assert_eq!(report.failed.len() + report.not_attempted.len(), 20_000);
+    assert!(
+        report
+            .failed
+            .iter()
+            .all(|f| f.attempts == 1 && !f.maybe_applied)
+    );
+    assert!(report.into_result().is_err());
+}
+
+#[test]
+fn a_call_deadline_beats_a_long_retry_after() {
+    let emu = emulator(
+        EmulatorConfig::default()
+            .faults(FaultPlan::always(FaultKind::TooManyRequests).retry_after_secs(20)),
+    );
+    let ns_id = namespace(&emu, "deadline");
+    let client = builder(emu.base_url())
+        .deadline(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let ns = client.namespace(&ns_id).unwrap();
+    let started = std::time::Instant::now();
+    let err = ns.get("k").expect_err("always rate limited");
+    let took = started.elapsed();
+    assert!(err.is_rate_limited(), "{err}");
+    assert!(took < Duration::from_millis(2100), "took {took:?}");
+
+    // A short Retry-After: retried until the next wait would cross the deadline.
+    emu.set_faults(FaultPlan::always(FaultKind::TooManyRequests).retry_after_secs(1));
+    let before = emu.request_count();
+    let started = std::time::Instant::now();
+    let err = ns.get("k").expect_err("always rate limited");
+    let took = started.elapsed();
+    assert!(err.is_rate_limited(), "{err}");
+    assert!(took < Duration::from_millis(2100), "took {took:?}");
+    assert!(
+        arrived_since(&emu, before) >= 2,
+        "retried within the deadline"
+    );
+
+    // The services preset: 10 s per call, 3 attempts.
+    let service = builder(emu.base_url()).for_services().build().unwrap();
+    assert_eq!(service.deadline(), Some(Duration::from_secs(10)));
+}
+
+#[test]
+fn a_job_deadline_stops_sending_and_reports_the_rest_not_attempted() {
+    let emu = emulator(
+        EmulatorConfig::default()
+            .faults(FaultPlan::always(FaultKind::TooManyRequests).retry_after_secs(1)),
+    );
+    let ns_id = namespace(&emu, "job-deadline");
+    let client = builder(emu.base_url()).build().unwrap();
+    let ns = client.namespace(&ns_id).unwrap();
+    let keys: Vec<String> = (0..5_000).map(|i| format!("k{i}")).collect();
+    let before = emu.request_count();
+    let started = std::time::Instant::now();
+    let report = ns
+        .bulk_get(&keys)
+        .deadline(Duration::from_secs(2))
+        .concurrency(4)
+        .run()
+        .expect("job runs");
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(2100), "took {took:?}");
+    assert_eq!(report.requests_sent, arrived_since(&emu, before));
+    assert!(report.stopped.as_ref().unwrap().is_deadline_exceeded());
+    assert!(!report.not_attempted.is_empty());
+    assert_eq!(report.failed.len() + report.not_attempted.len(), 5_000);
+    assert!(report.failed.iter().all(|f| f.error.is_rate_limited()));
+}
+
+#[test]
+fn a_listing_resumes_after_errors_without_starting_over() {
+    let seed = seed();
+    let ctx = replay(seed);
+    let emu = emulator(EmulatorConfig::default());
+    let ns_id = namespace(&emu, "resume");
+    for i in 0..2_000 {
+        emu.put_entry(ACCOUNT, &ns_id, &format!("r/{i:05}"), StoredEntry::new("v"))
+            .unwrap();
+    }
+    emu.set_faults(
+        FaultPlan::new(seed, 0.25)
+            .with_mix(FaultKind::EVERY.map(|k| (k, 1)))
+            .retry_after_secs(0)
+            .slow_delay(Duration::from_millis(600)),
+    );
+    // No retries: every fault reaches the iterator.
+    let client = builder(emu.base_url())
+        .request_timeout(Duration::from_millis(400))
+        .retry_policy(kv_ureq::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let ns = client.namespace(&ns_id).unwrap();
+    let mut keys = ns.keys().limit(100);
+    let (mut names, mut errors) = (Vec::new(), 0);
+    loop {
+        match keys.next() {
+            Some(Ok(k)) => names.push(k.name),
+            Some(Err(_)) => {
+                errors += 1;
+                assert!(errors < 200, "{ctx}: no progress");
+                keys = keys.resume();
+            }
+            None => break,
+        }
+    }
+    assert!(errors > 0, "{ctx}: the faults should bite");
+    let want: Vec<String> = (0..2_000).map(|i| format!("r/{i:05}")).collect();
+    assert!(
+        names == want,
+        "{ctx}: {} keys listed, {errors} errors",
+        names.len()
+    );
+
+    // From a saved cursor, in a fresh iterator.
+    emu.set_faults(FaultPlan::none());
+    let mut first = ns.keys().limit(100);
+    let head: Vec<String> = first
+        .by_ref()
+        .take(100)
+        .map(|k| k.unwrap().name.into_string())
+        .collect();
+    assert_eq!(first.buffered(), 0);
+    let cursor = first.cursor().expect("more pages");
+    let rest: Vec<String> = ns
+        .keys()
+        .limit(100)
+        .from_cursor(cursor)
+        .map(|k| k.unwrap().name.into_string())
+        .collect();
+    assert_eq!(head.len() + rest.len(), 2_000);
+    assert_eq!(rest[0], "r/00100");
 }

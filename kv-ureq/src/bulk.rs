@@ -3,6 +3,7 @@
 //! [`BulkPlan`](kv_proto::BulkPlan) on threads and returns the plan's report.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use kv_proto::{
     BulkDelete, BulkGet, BulkOp, BulkPlan, BulkWrite, BulkWriteItem, Error, IntoBulkItem, IntoKey,
@@ -39,6 +40,7 @@ pub struct BulkJob<'a, O, I> {
     input: I,
     config: PlanConfig,
     concurrency: Option<usize>,
+    deadline: Option<Duration>,
     on_progress: Option<ProgressFn<'a>>,
 }
 
@@ -73,6 +75,7 @@ where
             input,
             config: PlanConfig::default().with_jitter_seed(ns.client.next_jitter_seed()),
             concurrency: None,
+            deadline: None,
             on_progress: None,
         }
     }
@@ -155,9 +158,17 @@ where
     /// Runs the job to the end on the calling thread plus `concurrency - 1` scoped threads, and
     /// returns the plan's report.
     ///
+    /// The job stops early on a fatal answer ([`Error::is_fatal`]: bad credentials, a
+    /// namespace that does not exist, the daily quota): at most `concurrency` more requests
+    /// go out after it, and the keys never sent are listed in the report's `not_attempted`.
+    /// The report counts every HTTP request sent (`requests_sent`, retries included) and,
+    /// per failed key, how often it was sent and whether it may have been applied.
+    ///
     /// # Errors
-    /// Only for configuration (concurrency 0, a [`PlanConfig`] value out of range). Failed
-    /// keys, invalid inputs included, are in the report with their errors.
+    /// Only for configuration, before anything is sent (concurrency 0, a [`PlanConfig`]
+    /// value out of range). Whatever happened on the wire is in the report: to treat a job
+    /// that stopped or left any key failed as an error, call `into_result()` on it
+    /// (`ns.bulk_write(items).run()?.into_result()?`).
     ///
     /// # Example
     /// ```no_run
@@ -177,12 +188,38 @@ where
                 .unwrap_or_else(|| self.ns.client.concurrency()),
         )?;
         let plan = BulkPlan::<O, I>::new(self.template, self.input, self.config)?;
+        let deadline = self.deadline.and_then(|d| Instant::now().checked_add(d));
         Ok(driver::run(
             &self.ns.client,
             plan,
             concurrency,
             self.on_progress,
+            deadline,
         ))
+    }
+
+    /// A deadline for the whole job, counted from [`run`](BulkJob::run): after it (or as soon
+    /// as a request gives up because its next retry would end past it) nothing new is sent,
+    /// no retry or wait ends past it, the requests in flight still come back, and
+    /// the keys never sent are listed in the report's `not_attempted` with
+    /// [`ErrorKind::DeadlineExceeded`](kv_proto::ErrorKind::DeadlineExceeded) as its
+    /// `stopped` reason. Default: none.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let report = ns.bulk_delete(["a", "b"]).deadline(std::time::Duration::ZERO).run()?;
+    /// assert_eq!(report.not_attempted, ["a", "b"]);
+    /// assert!(report.stopped.as_ref().unwrap().is_deadline_exceeded());
+    /// assert!(report.into_result().is_err());
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = deadline.into();
+        self
     }
 }
 

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use kv_proto::{
-    AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryPolicy, retry::RetryDecision,
+    AccountId, Auth, Endpoint, Error, Limit, Operation, Outcome, Pacer, RetryPolicy,
+    defaults::SERVICE_DEADLINE,
+    retry::{GiveUpReason, RetryDecision},
 };
 
 use crate::trace;
@@ -62,6 +64,7 @@ struct Inner {
     transport: Arc<dyn Transport>,
     custom_transport: bool,
     retry: RetryPolicy,
+    deadline: Option<Duration>,
     pacer: Mutex<Pacer>,
     concurrency: usize,
     seeds: AtomicU64,
@@ -105,15 +108,16 @@ impl Client {
             .clone()
             .with_user_agent(USER_AGENT)
             .unwrap_or(endpoint);
-        Client::from_parts(
+        Client::from_parts(Parts {
             endpoint,
-            Arc::new(UreqTransport::new()),
-            false,
-            RetryPolicy::default(),
-            Pacer::cloudflare_default(),
-            DEFAULT_CONCURRENCY,
-            false,
-        )
+            transport: Arc::new(UreqTransport::new()),
+            custom_transport: false,
+            retry: RetryPolicy::default(),
+            deadline: None,
+            pacer: Pacer::cloudflare_default(),
+            concurrency: DEFAULT_CONCURRENCY,
+            trace_keys: false,
+        })
     }
 
     /// A builder starting from the defaults of [`Client::new`].
@@ -180,21 +184,24 @@ impl Client {
         ClientBuilder::from_env_with(lookup)?.build()
     }
 
-    fn from_parts(
-        endpoint: Endpoint,
-        transport: Arc<dyn Transport>,
-        custom_transport: bool,
-        retry: RetryPolicy,
-        pacer: Pacer,
-        concurrency: usize,
-        trace_keys: bool,
-    ) -> Client {
+    fn from_parts(parts: Parts) -> Client {
+        let Parts {
+            endpoint,
+            transport,
+            custom_transport,
+            retry,
+            deadline,
+            pacer,
+            concurrency,
+            trace_keys,
+        } = parts;
         Client {
             inner: Arc::new(Inner {
                 endpoint,
                 transport,
                 custom_transport,
                 retry,
+                deadline,
                 pacer: Mutex::new(pacer),
                 concurrency,
                 seeds: AtomicU64::new(0),
@@ -209,9 +216,14 @@ impl Client {
     /// goes to the shared pacer ([`Pacer::on_error`]): a rate-limited answer with `Retry-After`
     /// holds it back, so other threads wait too.
     ///
+    /// With a [deadline](ClientBuilder::deadline), no wait (retry backoff or pacing) ends past
+    /// it: when the next wait would cross it, the last error comes back at once.
+    ///
     /// # Errors
     /// The last attempt's error once the policy gives up (not retryable, attempts exhausted,
-    /// or a `Retry-After` above the policy's limit).
+    /// a `Retry-After` above the policy's limit, or the next wait would cross the deadline);
+    /// [`ErrorKind::DeadlineExceeded`](kv_proto::ErrorKind::DeadlineExceeded) if the deadline
+    /// left no time for a first attempt.
     ///
     /// # Example
     /// ```
@@ -237,33 +249,121 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        self.execute_outcome(op).result
+    }
+
+    /// [`Client::execute`], telling what it took: the result, the HTTP requests sent
+    /// (retries included), whether a failed attempt may have been applied by the server
+    /// ([`Error::maybe_applied`]), and how long the last attempt took. This is what the bulk
+    /// driver hands to a [`Plan`](kv_proto::Plan).
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client, Key, NamespaceId};
+    /// use kv_ureq::kv_proto::DeleteValue;
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .transport(|_req: http::Request<Vec<u8>>, _max: u64| {
+    ///         Ok(http::Response::builder().status(200)
+    ///             .body(br#"{"success":true,"errors":[],"messages":[],"result":null}"#.to_vec()).unwrap())
+    ///     })
+    ///     .build()?;
+    /// let outcome = client.execute_outcome(&DeleteValue::new(NamespaceId::new("ns")?, Key::new("k")?));
+    /// assert!(outcome.result.is_ok());
+    /// assert_eq!((outcome.attempts, outcome.maybe_applied), (1, false));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn execute_outcome<O: Operation>(&self, op: &O) -> Outcome<O::Output> {
+        self.execute_until(op, None).0
+    }
+
+    /// [`Client::execute_outcome`] under the client's per-call deadline and `job_deadline`,
+    /// whichever comes first. The flag is true if the call stopped short because of
+    /// `job_deadline` (no time was left for the next attempt).
+    pub(crate) fn execute_until<O: Operation>(
+        &self,
+        op: &O,
+        job_deadline: Option<Instant>,
+    ) -> (Outcome<O::Output>, bool) {
         let _span = trace::call(op, self.inner.trace_keys);
-        let mut attempt = 0;
+        let started = Instant::now();
+        let call_deadline = self.inner.deadline.and_then(|d| started.checked_add(d));
+        let deadline = match (call_deadline, job_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let job_binds = job_deadline.is_some() && deadline == job_deadline;
         let mut state = self
             .inner
             .retry
             .start(self.next_jitter_seed())
-            .idempotent(op.is_idempotent());
+            .idempotent(op.is_idempotent())
+            .with_deadline(deadline);
+        let mut outcome = Outcome::from_attempts(
+            Err(Error::deadline_exceeded(
+                "the deadline passed before the request could be sent",
+            )),
+            0,
+            false,
+            Duration::ZERO,
+        );
         loop {
-            attempt += 1;
-            let err = match self.attempt(op, attempt) {
-                Ok(output) => return Ok(output),
+            // Pacing: never wait past the deadline (the last error, if any, comes back).
+            if !self.pace_until(deadline) {
+                return (outcome, job_binds);
+            }
+            let sent = Instant::now();
+            let result = self.exchange(op, outcome.attempts + 1);
+            outcome.elapsed = sent.elapsed();
+            outcome.attempts += 1;
+            let err = match result {
+                Ok(output) => {
+                    outcome.result = Ok(output);
+                    return (outcome, false);
+                }
                 Err(err) => err,
             };
+            outcome.maybe_applied |= err.maybe_applied();
             let now = SystemTime::now();
-            match state.on_error(&err, now) {
+            let decision = state.on_error_at(&err, now, Instant::now());
+            outcome.result = Err(err);
+            match decision {
                 RetryDecision::Retry(wait) => {
-                    trace::retry_wait(attempt, wait, &err);
-                    self.inner
-                        .pacer
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .on_error(&err, Instant::now(), now);
+                    if let Err(err) = &outcome.result {
+                        trace::retry_wait(outcome.attempts, wait, err);
+                        self.inner
+                            .pacer
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .on_error(err, Instant::now(), now);
+                    }
                     sleep(wait);
                 }
-                RetryDecision::GiveUp(_) => return Err(err),
+                RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(_)) => {
+                    return (outcome, job_binds);
+                }
+                RetryDecision::GiveUp(_) => return (outcome, false),
             }
         }
+    }
+
+    /// Waits for the pacer unless that wait would end past `deadline`; false if it would (or
+    /// the deadline has passed).
+    fn pace_until(&self, deadline: Option<Instant>) -> bool {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            return false;
+        }
+        let wait = self
+            .inner
+            .pacer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reserve(now);
+        if deadline.is_some_and(|d| now.checked_add(wait).is_none_or(|end| end > d)) {
+            return false;
+        }
+        trace::pacer_wait(wait);
+        sleep(wait);
+        true
     }
 
     /// Runs one operation once: paces, then [`kv_proto::exchange`] through the transport
@@ -305,12 +405,12 @@ impl Client {
     /// ```
     pub fn execute_once<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
         let _span = trace::call(op, self.inner.trace_keys);
-        self.attempt(op, 1)
+        self.pace();
+        self.exchange(op, 1)
     }
 
-    /// Attempt number `n` of a call: pace, then one exchange.
-    fn attempt<O: Operation>(&self, op: &O, n: u32) -> Result<O::Output, Error> {
-        self.pace();
+    /// Attempt `n` of `op`: one exchange through the transport, without pacing.
+    fn exchange<O: Operation>(&self, op: &O, n: u32) -> Result<O::Output, Error> {
         let (start, mut seen) = (Instant::now(), trace::Seen::default());
         let result = kv_proto::exchange(op, &self.inner.endpoint, |request, max| {
             let response = self.inner.transport.send(request, max)?;
@@ -407,6 +507,11 @@ impl Client {
         &self.inner.retry
     }
 
+    /// The per-call deadline of [`Client::execute`] (see [`ClientBuilder::deadline`]).
+    pub fn deadline(&self) -> Option<Duration> {
+        self.inner.deadline
+    }
+
     /// True if requests are paced (the default against Cloudflare, off for loopback).
     ///
     /// ```
@@ -459,6 +564,18 @@ fn sleep(wait: Duration) {
     }
 }
 
+/// Everything a [`Client`] is made of, as [`Client::new`] and [`ClientBuilder::build`] choose it.
+struct Parts {
+    endpoint: Endpoint,
+    transport: Arc<dyn Transport>,
+    custom_transport: bool,
+    retry: RetryPolicy,
+    deadline: Option<Duration>,
+    pacer: Pacer,
+    concurrency: usize,
+    trace_keys: bool,
+}
+
 /// Pacing setting of a [`ClientBuilder`].
 #[derive(Debug, Clone)]
 enum Pacing {
@@ -480,6 +597,7 @@ enum Pacing {
 /// | [`proxy`](Self::proxy) | from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` |
 /// | [`user_agent_suffix`](Self::user_agent_suffix) | none: `User-Agent: kv-ureq/<version>` |
 /// | [`retry_policy`](Self::retry_policy) | [`RetryPolicy::default`] (10 attempts, 1 s doubling to 30 s) |
+/// | [`deadline`](Self::deadline) | none (per call; [`for_services`](Self::for_services): 10 s and [`RetryPolicy::service`]) |
 /// | [`pacing`](Self::pacing) / [`pacer`](Self::pacer) | on (1,200 requests / 5 min) unless the base URL is loopback |
 /// | [`concurrency`](Self::concurrency) | [`DEFAULT_CONCURRENCY`] (4) |
 /// | [`transport`](Self::transport) | a [`UreqTransport`] built from the settings above |
@@ -506,6 +624,7 @@ pub struct ClientBuilder {
     proxy: ProxyConfig,
     user_agent_suffix: Option<String>,
     retry: RetryPolicy,
+    deadline: Option<Duration>,
     pacing: Pacing,
     concurrency: usize,
     transport: Option<Arc<dyn Transport>>,
@@ -523,6 +642,7 @@ impl fmt::Debug for ClientBuilder {
             .field("proxy", &self.proxy)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry", &self.retry)
+            .field("deadline", &self.deadline)
             .field("pacing", &self.pacing)
             .field("concurrency", &self.concurrency)
             .field("custom_transport", &self.transport.is_some())
@@ -552,6 +672,7 @@ impl ClientBuilder {
             proxy: ProxyConfig::FromEnv,
             user_agent_suffix: None,
             retry: RetryPolicy::default(),
+            deadline: None,
             pacing: Pacing::Auto,
             concurrency: DEFAULT_CONCURRENCY,
             transport: None,
@@ -774,6 +895,47 @@ impl ClientBuilder {
         self
     }
 
+    /// A deadline for each call of [`Client::execute`], covering every attempt and every
+    /// wait (retry backoff, `Retry-After`, pacing): no wait ends past it, and when the next
+    /// one would, the call returns its last error at once. An attempt already on the wire is
+    /// not interrupted (the transport's timeouts bound it). Default: none. Bulk jobs have
+    /// their own deadline ([`BulkJob::deadline`](crate::BulkJob::deadline)); each request of
+    /// a job is bound by both.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client};
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .deadline(Duration::from_secs(5))
+    ///     .build()?;
+    /// assert_eq!(client.deadline(), Some(Duration::from_secs(5)));
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = deadline.into();
+        self
+    }
+
+    /// The preset for services (a request handler waiting on KV): [`RetryPolicy::service`]
+    /// (3 attempts, short backoff, `Retry-After` honoured up to 2 s) and a per-call deadline of
+    /// [`SERVICE_DEADLINE`] (10 s). The defaults (10 attempts, backoff up to 30 s,
+    /// `Retry-After` up to 6 minutes, no deadline) suit batch jobs that must finish.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kv_ureq::{AccountId, Auth, Client};
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .for_services()
+    ///     .build()?;
+    /// assert_eq!(client.deadline(), Some(Duration::from_secs(10)));
+    /// assert_eq!(client.retry_policy().max_attempts(), 3);
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn for_services(self) -> Self {
+        self.retry_policy(RetryPolicy::service())
+            .deadline(SERVICE_DEADLINE)
+    }
+
     /// Turns client-side pacing on ([`Pacer::cloudflare_default`]) or off. Without this call,
     /// pacing is on for Cloudflare and off for a loopback base URL (an emulator).
     ///
@@ -919,14 +1081,15 @@ impl ClientBuilder {
                 false,
             ),
         };
-        Ok(Client::from_parts(
+        Ok(Client::from_parts(Parts {
             endpoint,
             transport,
-            custom,
-            self.retry,
+            custom_transport: custom,
+            retry: self.retry,
+            deadline: self.deadline,
             pacer,
-            self.concurrency,
-            self.trace_keys,
-        ))
+            concurrency: self.concurrency,
+            trace_keys: self.trace_keys,
+        }))
     }
 }

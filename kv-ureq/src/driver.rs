@@ -10,7 +10,7 @@
 //!   polls it, and then
 //!   - on `Send(ticket, op)`: marks one request in flight, unlocks, runs
 //!     [`Client::execute`] (pacing, retries with backoff and `Retry-After`), locks again,
-//!     hands the result to the plan, calls the progress callback, and wakes every waiting
+//!     hands the outcome to the plan, calls the progress callback, and wakes every waiting
 //!     worker (the answer may have released work, e.g. re-queued keys);
 //!   - on `Wait(d)`: sleeps on the condvar for at most `d` (a completion wakes it earlier);
 //!   - on `Idle`: sleeps on the condvar until a completion; if nothing is in flight the
@@ -18,13 +18,19 @@
 //!   - on `Done`: wakes the others and returns.
 //! - No busy spinning: every wait is a condvar wait. Requests share the client's one
 //!   connection pool (a cloned `ureq::Agent`) and its pacer.
+//! - Each request goes through [`Client::execute_until`]: its [`Outcome`](kv_proto::Outcome)
+//!   (attempts, possibly applied, elapsed) goes to the plan as it is.
+//! - A job deadline: once it passes, or once a request gives up because its next retry would
+//!   end past it, the worker calls [`Plan::cancel`] (the plan hands out nothing more and
+//!   reports what was never sent as not attempted); no wait ends past it, and each request's
+//!   retries are bound by it.
 //! - A panic in a worker (in a custom transport or the progress callback) stops the other
 //!   workers and is re-raised by the scope in the calling thread.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use kv_proto::{Plan, Poll, Progress};
+use kv_proto::{Error, Plan, Poll, Progress};
 
 use crate::client::Client;
 use crate::trace;
@@ -43,12 +49,15 @@ struct Shared<'a, P: Plan> {
     /// concurrency 1).
     sleeping: usize,
     stop: bool,
+    /// The job deadline passed and the plan was told.
+    cancelled: bool,
     on_progress: Option<ProgressFn<'a>>,
 }
 
 struct Job<'a, P: Plan> {
     shared: Mutex<Shared<'a, P>>,
     wake: Condvar,
+    deadline: Option<Instant>,
 }
 
 impl<'a, P: Plan> Job<'a, P> {
@@ -71,11 +80,13 @@ impl<P: Plan> Drop for StopOnPanic<'_, '_, P> {
 }
 
 /// Runs `plan` to completion with `concurrency` requests in flight and returns its report.
+/// After `deadline` the plan is cancelled (what is in flight still comes back).
 pub(crate) fn run<'a, P: Plan + Send>(
     client: &Client,
     plan: P,
     concurrency: usize,
     on_progress: Option<ProgressFn<'a>>,
+    deadline: Option<Instant>,
 ) -> P::Report {
     let job = Job {
         shared: Mutex::new(Shared {
@@ -83,9 +94,11 @@ pub(crate) fn run<'a, P: Plan + Send>(
             in_flight: 0,
             sleeping: 0,
             stop: false,
+            cancelled: false,
             on_progress,
         }),
         wake: Condvar::new(),
+        deadline,
     };
     let workers = concurrency.max(1);
     let span = trace::job(workers);
@@ -104,6 +117,14 @@ pub(crate) fn run<'a, P: Plan + Send>(
     plan.finish()
 }
 
+/// Tells the plan the job deadline leaves no time for more work.
+fn cancel<P: Plan>(g: &mut Shared<'_, P>) {
+    g.cancelled = true;
+    g.plan.cancel(Error::deadline_exceeded(
+        "the job's deadline left no time to send this work",
+    ));
+}
+
 fn worker<P: Plan + Send>(client: &Client, job: &Job<'_, P>) {
     let _guard = StopOnPanic(job);
     let mut g = job.lock();
@@ -111,15 +132,23 @@ fn worker<P: Plan + Send>(client: &Client, job: &Job<'_, P>) {
         if g.stop {
             return;
         }
-        match g.plan.poll(Instant::now()) {
+        let now = Instant::now();
+        if !g.cancelled && job.deadline.is_some_and(|d| now >= d) {
+            cancel(&mut g);
+        }
+        match g.plan.poll(now) {
             Poll::Send(ticket, op) => {
                 g.in_flight += 1;
                 drop(g);
-                let result = client.execute(&op);
+                let (outcome, out_of_time) = client.execute_until(&op, job.deadline);
                 drop(op);
                 g = job.lock();
                 g.in_flight -= 1;
-                g.plan.handle(ticket, result);
+                g.plan.handle(ticket, outcome);
+                if out_of_time && !g.cancelled {
+                    // A retry would have ended past the job deadline: so would the rest.
+                    cancel(&mut g);
+                }
                 let shared = &mut *g;
                 if let Some(cb) = shared.on_progress.as_mut() {
                     cb(&shared.plan.progress());
@@ -129,6 +158,10 @@ fn worker<P: Plan + Send>(client: &Client, job: &Job<'_, P>) {
                 }
             }
             Poll::Wait(d) => {
+                // Wake at the deadline at the latest, to cancel the plan.
+                let d = job
+                    .deadline
+                    .map_or(d, |end| d.min(end.saturating_duration_since(now)));
                 g.sleeping += 1;
                 g = job
                     .wake

@@ -143,6 +143,6 @@ pub use kv_proto::{
     AccountId, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
     BulkWriteItem, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey, Key, KeyInfo,
     KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder, NamespacePager, Operation,
-    Pacer, PlanConfig, Progress, RetryPolicy, StoredValue, Title, TransportErrorKind, codes, error,
-    limits,
+    Outcome, Pacer, PlanConfig, Progress, RetryPolicy, StoredValue, Title, TransportErrorKind,
+    codes, error, limits,
 };

@@ -18,8 +18,13 @@ use crate::client::Client;
 ///
 /// Paging follows kv-proto's [`KeyPager`]: it stops only on a missing or blank cursor (never
 /// on an empty page) and refuses a repeated cursor. Each page request goes through
-/// [`Client::execute`] (retries, pacing). After an error (also an invalid [`limit`](Self::limit))
-/// the iterator yields that error once and then ends.
+/// [`Client::execute`] (retries, pacing, the client's deadline), like any read. After an error
+/// (also an invalid [`limit`](Self::limit)) the iterator yields that error once and then ends.
+///
+/// **Resuming.** After an `Err` item, [`resume`](Self::resume) gives the walk back: its next
+/// item comes from the page that failed, asked for again, and nothing already yielded is
+/// repeated. To resume in another process, save [`cursor`](Self::cursor) and start a new
+/// walk with [`from_cursor`](Self::from_cursor).
 ///
 /// ```no_run
 /// # let client = kv_ureq::Client::from_env()?;
@@ -101,6 +106,82 @@ impl Keys {
         self
     }
 
+    /// Starts the walk at `cursor` (one saved from [`cursor`](Self::cursor)). Call before
+    /// iterating (it restarts the listing).
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// for i in 0..25 {
+    ///     ns.put(format!("k{i:02}"), "v")?;
+    /// }
+    /// let mut keys = ns.keys().limit(10);
+    /// let first_page: Vec<_> = keys.by_ref().take(10).collect::<Result<_, _>>()?;
+    /// let saved = keys.cursor().expect("more pages");
+    /// // Later, maybe in another process:
+    /// let rest: Vec<_> = ns.keys().limit(10).from_cursor(saved).collect::<Result<_, _>>()?;
+    /// assert_eq!((first_page.len(), rest.len()), (10, 15));
+    /// assert_eq!(rest[0].name, "k10");
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn from_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.first = self.first.clone().cursor(cursor.into());
+        self.walk.restart();
+        self
+    }
+
+    /// The cursor of the next page to fetch: `None` before the first page and once the last
+    /// page has been fetched. Keys still buffered from the current page (see
+    /// [`buffered`](Self::buffered)) come before it: save it when `buffered()` is 0 to resume
+    /// exactly where the iteration stands.
+    pub fn cursor(&self) -> Option<String> {
+        self.walk
+            .pager
+            .as_ref()
+            .and_then(|p| p.cursor().map(str::to_owned))
+    }
+
+    /// Keys fetched but not yet yielded.
+    pub fn buffered(&self) -> usize {
+        self.walk.buffer.len()
+    }
+
+    /// After an `Err` item, gives the walk back: the page that failed is asked for again on
+    /// the next call to `next`, and nothing already yielded is repeated. A walk that ended
+    /// because the server repeated a cursor stays over.
+    ///
+    /// ```
+    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
+    /// #     .base_url(emu.base_url())
+    /// #     .retry_policy(kv_ureq::RetryPolicy::none())
+    /// #     .build()?;
+    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// let mut keys = ns.keys();
+    /// let mut names = Vec::new();
+    /// loop {
+    ///     match keys.next() {
+    ///         Some(Ok(k)) => names.push(k.name),
+    ///         Some(Err(e)) if e.is_retryable() => keys = keys.resume(), // e.g. after a pause
+    ///         Some(Err(e)) => return Err(e),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn resume(mut self) -> Self {
+        self.walk.resume();
+        self
+    }
+
+    /// HTTP requests sent for this walk so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.walk.pager.as_ref().map_or(0, KeyPager::requests_sent)
+    }
+
     /// Pages fetched so far.
     ///
     /// ```no_run
@@ -138,7 +219,8 @@ impl FusedIterator for Keys {}
 /// [`Client::namespaces`].
 ///
 /// Paging follows kv-proto's [`NamespacePager`]; each page goes through [`Client::execute`].
-/// An error is yielded once and ends the iteration.
+/// An error is yielded once and ends the iteration; [`resume`](Self::resume) asks for the
+/// failed page again.
 ///
 /// ```no_run
 /// # let client = kv_ureq::Client::from_env()?;
@@ -240,6 +322,13 @@ impl Namespaces {
         self.walk.restart();
         self
     }
+
+    /// After an `Err` item, gives the walk back: the page that failed is asked for again on
+    /// the next call to `next`; nothing already yielded is repeated.
+    pub fn resume(mut self) -> Self {
+        self.walk.resume();
+        self
+    }
 }
 
 impl Iterator for Namespaces {
@@ -285,6 +374,14 @@ impl<P: Pager> Walk<P> {
         self.finished = false;
     }
 
+    /// Reopens a walk an error ended (a configuration error stays final).
+    fn resume(&mut self) {
+        if let Some(pager) = self.pager.as_mut() {
+            pager.resume();
+            self.finished = false;
+        }
+    }
+
     fn next(&mut self, client: &Client, start: impl Fn() -> P) -> Option<Result<P::Item, Error>> {
         loop {
             if let Some(item) = self.buffer.pop_front() {
@@ -303,7 +400,7 @@ impl<P: Pager> Walk<P> {
                 self.finished = true;
                 return None;
             };
-            pager.handle(ticket, client.execute(&op));
+            pager.handle(ticket, client.execute_outcome(&op));
             if let Some(e) = pager.take_error() {
                 self.finished = true;
                 return Some(Err(e));

@@ -484,3 +484,99 @@ fn single_key_routes() {
     );
     assert_eq!(seen[6].0, Method::DELETE);
 }
+
+#[test]
+fn a_report_counts_every_http_request_and_each_keys_sends() {
+    // Every request is answered 503 twice, then as asked: the first batch succeeds, the
+    // second times out for good (after its attempts).
+    let sent = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&sent);
+    let tries = Arc::new(Mutex::new(std::collections::HashMap::<String, usize>::new()));
+    let client = Client::builder(
+        Auth::api_token("t").unwrap(),
+        AccountId::new("acc").unwrap(),
+    )
+    .retry_policy(
+        RetryPolicy::default()
+            .with_max_attempts(4)
+            .with_base_delay(Duration::from_millis(1))
+            .with_max_delay(Duration::from_millis(2)),
+    )
+    .pacing(false)
+    .transport(move |req: Request<Vec<u8>>, _| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        let keys = body_keys(&req);
+        let first = keys[0].clone();
+        let n = {
+            let mut t = tries.lock().unwrap();
+            let n = t.entry(first.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        if n <= 2 {
+            return error(503, 0, "busy");
+        }
+        if first == "b" {
+            return Err(Error::transport(
+                kv_ureq::TransportErrorKind::Timeout,
+                "timed out",
+            ));
+        }
+        envelope(
+            200,
+            json!({"successful_key_count": keys.len(), "unsuccessful_keys": []}),
+            None,
+        )
+    })
+    .build()
+    .unwrap();
+    let ns = client.namespace(NS).unwrap();
+    let report = ns
+        .bulk_delete(["a", "b"])
+        .config(PlanConfig::default().with_max_batch_items(1))
+        .concurrency(1)
+        .run()
+        .unwrap();
+    // "a": 3 requests; "b": 4 requests (attempts exhausted on the timeout).
+    assert_eq!(report.requests_sent, 7);
+    assert_eq!(report.requests_sent, sent.load(Ordering::SeqCst) as u64);
+    assert_eq!(report.succeeded, 1);
+    let b = &report.failed[0];
+    assert_eq!(
+        (b.key.as_str(), b.attempts, b.maybe_applied),
+        ("b", 4, true)
+    );
+    assert!(report.stopped.is_none(), "a timeout is not fatal");
+    assert!(report.into_result().unwrap_err().is_timeout());
+}
+
+#[test]
+fn execute_outcome_reports_the_attempts() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    let client = Client::builder(
+        Auth::api_token("t").unwrap(),
+        AccountId::new("acc").unwrap(),
+    )
+    .retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
+    .pacing(false)
+    .transport(move |_req: Request<Vec<u8>>, _| {
+        if c.fetch_add(1, Ordering::SeqCst) == 0 {
+            // A cut 200 body: garbled, retried, possibly applied.
+            return Ok(Response::builder()
+                .status(200)
+                .body(br#"{"success":tr"#.to_vec())
+                .unwrap());
+        }
+        envelope(200, Json::Null, None)
+    })
+    .build()
+    .unwrap();
+    let op = kv_ureq::kv_proto::DeleteValue::new(
+        kv_ureq::NamespaceId::new(NS).unwrap(),
+        Key::new("k").unwrap(),
+    );
+    let outcome = client.execute_outcome(&op);
+    assert!(outcome.result.is_ok());
+    assert_eq!((outcome.attempts, outcome.maybe_applied), (2, true));
+}

@@ -19,9 +19,10 @@ pub(crate) mod page;
 /// | verb | meaning |
 /// |---|---|
 /// | [`poll`](Plan::poll) | the next step at time `now`: send this op under this ticket, wait, idle, or done |
-/// | [`handle`](Plan::handle) | the outcome of one ticket (after the shell's own retries) |
+/// | [`handle`](Plan::handle) | the [`Outcome`] of one ticket (after the shell's own retries) |
 /// | [`progress`](Plan::progress) | where the plan stands |
 /// | [`finish`](Plan::finish) | the final report (a bulk plan reports keys still pending as abandoned) |
+/// | [`cancel`](Plan::cancel) | hand out nothing more (a deadline passed); in-flight outcomes are still taken |
 ///
 /// A shell may keep several tickets in flight and hand outcomes back in any order. The
 /// complete loop, single-threaded:
@@ -35,7 +36,7 @@ pub(crate) mod page;
 ///         match plan.poll(Instant::now()) {
 ///             Poll::Send(ticket, op) => {
 ///                 let outcome = send(&op);
-///                 plan.handle(ticket, outcome);
+///                 plan.handle(ticket, outcome.into()); // one attempt, nothing else known
 ///             }
 ///             Poll::Wait(d) => std::thread::sleep(d),
 ///             Poll::Idle => unreachable!("nothing is in flight in a single-threaded loop"),
@@ -58,10 +59,19 @@ pub trait Plan {
     /// The next step at time `now`.
     fn poll(&mut self, now: Instant) -> Poll<Self::Op>;
 
-    /// The outcome of the operation handed out with `ticket`: its parsed output, or the error
-    /// left after the shell's own retries. An unknown or already-used ticket is ignored (and
+    /// The outcome of the operation handed out with `ticket`: its parsed output or the error
+    /// left after the shell's own retries, with how many HTTP requests were sent for it and
+    /// whether a failed attempt may have been applied. A plain `Result` converts
+    /// (`outcome.into()`: one attempt). An unknown or already-used ticket is ignored (and
     /// counted where the plan's report has room for it).
-    fn handle(&mut self, ticket: Ticket, outcome: Result<<Self::Op as Operation>::Output, Error>);
+    fn handle(&mut self, ticket: Ticket, outcome: Outcome<<Self::Op as Operation>::Output>);
+
+    /// Stops handing out new work, for `reason` (e.g. the job's deadline passed): the next
+    /// polls return [`Poll::Idle`] until the outcomes in flight are handled, then
+    /// [`Poll::Done`]. A bulk plan reports the keys never sent as not attempted and keeps
+    /// `reason` as the stop reason (unless it already stopped); a pager ends its walk with
+    /// `reason` as its error. Cancelling twice keeps the first reason.
+    fn cancel(&mut self, reason: Error);
 
     /// Where the plan stands, for progress output.
     fn progress(&self) -> Progress;
@@ -70,6 +80,66 @@ pub trait Plan {
     /// pending as failed with an [`Error::is_abandoned`] error; a pager returns the items not
     /// yet taken.
     fn finish(self) -> Self::Report;
+}
+
+/// What happened to one ticket, as the shell hands it back to [`Plan::handle`].
+///
+/// A shell that retries fills every field; a plain `Result` converts with `.into()` (one
+/// attempt, nothing possibly applied, no elapsed time), which keeps tests and simple shells
+/// short.
+///
+/// ```
+/// use kv_proto::{Error, Outcome, TransportErrorKind};
+/// use std::time::Duration;
+/// let o: Outcome<u32> = Ok(7).into();
+/// assert_eq!((o.attempts, o.maybe_applied, o.elapsed), (1, false, Duration::ZERO));
+/// let timed_out = Error::transport(TransportErrorKind::Timeout, "timed out");
+/// let o: Outcome<u32> = Outcome::from_attempts(Err(timed_out), 3, true, Duration::from_millis(40));
+/// assert!(o.result.is_err() && o.maybe_applied);
+/// ```
+#[derive(Debug)]
+pub struct Outcome<T> {
+    /// The parsed output, or the error left after the shell's retries.
+    pub result: Result<T, Error>,
+    /// HTTP requests sent for this ticket, retries included (0: never sent, e.g. the shell
+    /// gave up before the first attempt because a deadline had passed).
+    pub attempts: u32,
+    /// Some attempt failed in a way the server may have applied ([`Error::maybe_applied`]:
+    /// a timeout, a connection closed after sending, a cut or garbled 2xx body, a 524).
+    pub maybe_applied: bool,
+    /// From sending the last attempt to its answer (what an adaptive batch size measures).
+    pub elapsed: Duration,
+}
+
+impl<T> Outcome<T> {
+    /// An outcome with every field given.
+    pub fn from_attempts(
+        result: Result<T, Error>,
+        attempts: u32,
+        maybe_applied: bool,
+        elapsed: Duration,
+    ) -> Outcome<T> {
+        Outcome {
+            result,
+            attempts,
+            maybe_applied,
+            elapsed,
+        }
+    }
+}
+
+impl<T> From<Result<T, Error>> for Outcome<T> {
+    /// One attempt; possibly applied only if that one error says so
+    /// ([`Error::maybe_applied`]); no elapsed time.
+    fn from(result: Result<T, Error>) -> Outcome<T> {
+        let maybe_applied = result.as_ref().err().is_some_and(Error::maybe_applied);
+        Outcome {
+            result,
+            attempts: 1,
+            maybe_applied,
+            elapsed: Duration::ZERO,
+        }
+    }
 }
 
 /// Identifies one operation in flight; hand it back to [`Plan::handle`] with the outcome.

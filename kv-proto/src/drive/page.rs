@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use super::{Plan, Poll, Progress, Ticket};
+use super::{Outcome, Plan, Poll, Progress, Ticket};
 use crate::error::Error;
 use crate::op::{
     KeyInfo, KeyPage, ListKeys, ListNamespaces, MAX_PER_PAGE, Namespace, NamespacePage,
@@ -27,7 +27,7 @@ use crate::op::{
 /// fn next_page<P: Pager>(pager: &mut P, send: impl Fn(&P::Op) -> Result<<P::Op as kv_proto::Operation>::Output, kv_proto::Error>) -> Option<Result<Vec<P::Item>, kv_proto::Error>> {
 ///     match pager.poll(Instant::now()) {
 ///         Poll::Send(ticket, op) => {
-///             pager.handle(ticket, send(&op));
+///             pager.handle(ticket, send(&op).into());
 ///             match pager.take_error() {
 ///                 Some(e) => Some(Err(e)),
 ///                 None => Some(Ok(pager.take_items())),
@@ -58,6 +58,11 @@ pub trait Pager: Plan<Report = Result<Vec<<Self as Pager>::Item>, Error>> {
     /// The error that ended the walk (a failed request, or a server that would make the walk
     /// loop), once: the walk stays over, and [`finish`](Plan::finish) no longer returns it.
     fn take_error(&mut self) -> Option<Error>;
+
+    /// Reopens a walk that a failed request ended: the next poll asks for the same page
+    /// again, and the items already taken are not repeated. A walk the server would have made
+    /// loop stays over.
+    fn resume(&mut self);
 }
 
 /// The [`Plan`] bookkeeping both pagers share: one request in flight at a time, the items
@@ -72,6 +77,8 @@ struct Walk<T> {
     ended: bool,
     /// Items handed to the pager so far.
     seen: u64,
+    /// HTTP requests sent (the outcomes' attempts).
+    requests_sent: u64,
 }
 
 impl<T> Default for Walk<T> {
@@ -83,6 +90,7 @@ impl<T> Default for Walk<T> {
             error: None,
             ended: false,
             seen: 0,
+            requests_sent: 0,
         }
     }
 }
@@ -108,12 +116,13 @@ impl<T> Walk<T> {
     }
 
     /// The page answering `ticket`, if it is the one in flight (others are ignored).
-    fn answer<P>(&mut self, ticket: Ticket, outcome: Result<P, Error>) -> Option<P> {
+    fn answer<P>(&mut self, ticket: Ticket, outcome: Outcome<P>) -> Option<P> {
         if self.in_flight != Some(ticket.0) {
             return None;
         }
         self.in_flight = None;
-        match outcome {
+        self.requests_sent += u64::from(outcome.attempts);
+        match outcome.result {
             Ok(page) => Some(page),
             Err(e) => {
                 self.fail(e);
@@ -141,6 +150,19 @@ impl<T> Walk<T> {
     fn fail(&mut self, error: Error) {
         self.error = Some(error);
         self.ended = true;
+    }
+
+    /// Ends the walk for `reason` unless it is over already.
+    fn cancel(&mut self, reason: Error) {
+        if !self.ended {
+            self.fail(reason);
+        }
+    }
+
+    /// Reopens a walk an error ended: the error is dropped and the same request goes again.
+    fn resume(&mut self) {
+        self.error = None;
+        self.ended = false;
     }
 
     fn progress(&self, done: bool) -> Progress {
@@ -191,7 +213,7 @@ impl<T> Walk<T> {
 /// .into_iter();
 /// while let Poll::Send(ticket, op) = pager.poll(Instant::now()) {
 ///     assert_eq!(op.get_prefix(), Some("user:"));
-///     pager.handle(ticket, Ok(server.next().unwrap()));
+///     pager.handle(ticket, Ok(server.next().unwrap()).into());
 ///     all.extend(pager.take_items());
 /// }
 /// assert_eq!(all.len(), 2);
@@ -260,7 +282,7 @@ impl KeyPager {
     /// use kv_proto::{KeyPage, KeyPager, ListKeys, NamespaceId, Plan, Poll};
     /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
     /// let Poll::Send(t, _) = pager.poll(std::time::Instant::now()) else { panic!() };
-    /// pager.handle(t, Ok(KeyPage::default()));
+    /// pager.handle(t, Ok(KeyPage::default()).into());
     /// assert!(pager.is_done());
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
@@ -268,9 +290,53 @@ impl KeyPager {
         self.next.is_none() || self.walk.ended
     }
 
-    /// The cursor the next request will carry (save it to resume a walk later).
+    /// The cursor the next request will carry (save it to resume a walk later, with
+    /// [`KeyPager::starting_at`]). `None` before the first page, or once the walk is done.
     pub fn cursor(&self) -> Option<&str> {
         self.next.as_ref().and_then(ListKeys::get_cursor)
+    }
+
+    /// The same walk, started from `cursor` (one saved from [`KeyPager::cursor`], e.g. by an
+    /// earlier process). Call before the first poll.
+    ///
+    /// ```
+    /// use kv_proto::{KeyPager, ListKeys, NamespaceId, Plan, Poll};
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?)).starting_at("c7");
+    /// let Poll::Send(_, op) = pager.poll(std::time::Instant::now()) else { panic!() };
+    /// assert_eq!(op.get_cursor(), Some("c7"));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    pub fn starting_at(self, cursor: impl Into<String>) -> KeyPager {
+        match self.next {
+            Some(first) => KeyPager::new(first.with_cursor(Some(cursor.into()))),
+            None => self,
+        }
+    }
+
+    /// After an error ended the walk (a page request that failed for good), reopens it: the
+    /// next poll asks for the same page again. The keys already taken are not repeated. A
+    /// walk that ended because the server repeated a cursor stays over.
+    ///
+    /// ```
+    /// use kv_proto::{Error, KeyPage, KeyPager, ListKeys, NamespaceId, Pager, Plan, Poll};
+    /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
+    /// let now = std::time::Instant::now();
+    /// let Poll::Send(t, _) = pager.poll(now) else { panic!() };
+    /// pager.handle(t, Err(Error::protocol("down")).into());
+    /// assert!(pager.take_error().is_some() && pager.is_done());
+    /// pager.resume();
+    /// let Poll::Send(t, _) = pager.poll(now) else { panic!() };
+    /// pager.handle(t, Ok(KeyPage::default()).into());
+    /// assert!(pager.is_done() && pager.take_error().is_none());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    pub fn resume(&mut self) {
+        self.walk.resume();
+    }
+
+    /// HTTP requests sent for this walk, the shell's retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.walk.requests_sent
     }
 
     /// Pages handled so far.
@@ -297,11 +363,16 @@ impl Plan for KeyPager {
 
     /// Takes the page (or the error) answering the request in flight; other tickets are
     /// ignored. An `Err`, or a cursor the server already gave, ends the walk.
-    fn handle(&mut self, ticket: Ticket, outcome: Result<KeyPage, Error>) {
+    fn handle(&mut self, ticket: Ticket, outcome: Outcome<KeyPage>) {
         if let Some(page) = self.walk.answer(ticket, outcome) {
             let keys = self.accept(page);
             self.walk.accept(keys);
         }
+    }
+
+    /// Ends the walk with `reason` as its error (a page in flight is then ignored).
+    fn cancel(&mut self, reason: Error) {
+        self.walk.cancel(reason);
     }
 
     /// `done` and `total_known` count the keys handed out; `exhausted` is [`KeyPager::is_done`].
@@ -324,6 +395,10 @@ impl Pager for KeyPager {
 
     fn take_error(&mut self) -> Option<Error> {
         self.walk.error.take()
+    }
+
+    fn resume(&mut self) {
+        self.walk.resume();
     }
 }
 
@@ -353,11 +428,11 @@ impl Pager for KeyPager {
 /// let now = Instant::now();
 /// let Poll::Send(t, op) = pager.poll(now) else { panic!() };
 /// assert_eq!((op.get_page(), op.get_per_page()), (Some(1), Some(5)));
-/// pager.handle(t, Ok(NamespacePage { namespaces: (0..5).map(ns).collect(), info: None }));
+/// pager.handle(t, Ok(NamespacePage { namespaces: (0..5).map(ns).collect(), info: None }).into());
 /// let Poll::Send(t, op) = pager.poll(now) else { panic!() };
 /// assert_eq!(op.get_page(), Some(2));
 /// // A short page ends the walk.
-/// pager.handle(t, Ok(NamespacePage { namespaces: vec![ns(5)], info: None }));
+/// pager.handle(t, Ok(NamespacePage { namespaces: vec![ns(5)], info: None }).into());
 /// assert!(matches!(pager.poll(now), Poll::Done));
 /// assert_eq!((pager.pages_fetched(), pager.namespaces_seen()), (2, 6));
 /// assert_eq!(pager.finish()?.len(), 6); // never taken: all in the report
@@ -460,6 +535,29 @@ impl NamespacePager {
         self.done || self.walk.ended
     }
 
+    /// The page number the next request will ask for (save it to resume a walk later, with
+    /// [`NamespacePager::starting_at`]).
+    pub fn page(&self) -> u32 {
+        self.page
+    }
+
+    /// The same walk, started from page `page` (1-based). Call before the first poll.
+    pub fn starting_at(mut self, page: u32) -> NamespacePager {
+        self.page = page.max(1);
+        self
+    }
+
+    /// After an error ended the walk, reopens it: the next poll asks for the same page again.
+    /// A walk that ended because the server repeated a page stays over.
+    pub fn resume(&mut self) {
+        self.walk.resume();
+    }
+
+    /// HTTP requests sent for this walk, the shell's retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.walk.requests_sent
+    }
+
     /// Pages handled so far.
     pub fn pages_fetched(&self) -> u64 {
         self.pages
@@ -484,11 +582,16 @@ impl Plan for NamespacePager {
 
     /// Takes the page (or the error) answering the request in flight; other tickets are
     /// ignored. An `Err`, or a page that repeats the previous one, ends the walk.
-    fn handle(&mut self, ticket: Ticket, outcome: Result<NamespacePage, Error>) {
+    fn handle(&mut self, ticket: Ticket, outcome: Outcome<NamespacePage>) {
         if let Some(page) = self.walk.answer(ticket, outcome) {
             let namespaces = self.accept(page);
             self.walk.accept(namespaces);
         }
+    }
+
+    /// Ends the walk with `reason` as its error (a page in flight is then ignored).
+    fn cancel(&mut self, reason: Error) {
+        self.walk.cancel(reason);
     }
 
     /// `done` and `total_known` count the namespaces handed out; `exhausted` is
@@ -512,5 +615,9 @@ impl Pager for NamespacePager {
 
     fn take_error(&mut self) -> Option<Error> {
         self.walk.error.take()
+    }
+
+    fn resume(&mut self) {
+        self.walk.resume();
     }
 }

@@ -76,7 +76,7 @@ fn run() -> Result<(), Error> {
     let mut pager = KeyPager::new(ListKeys::new(ns.clone()).prefix("bulk/").limit(100)?);
     let mut listed = 0;
     while let Poll::Send(ticket, op) = pager.poll(std::time::Instant::now()) {
-        pager.handle(ticket, execute(&endpoint, &op));
+        pager.handle(ticket, execute(&endpoint, &op).into());
         if let Some(e) = pager.take_error() {
             return Err(e);
         }

@@ -144,7 +144,7 @@ impl PlanConfig {
     /// let config = PlanConfig::default().with_max_key_attempts(1); // never re-send
     /// let mut plan = BulkDeletePlan::new(BulkDelete::template(NamespaceId::new("ns1")?), vec![Key::new("a")?], config)?;
     /// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
-    /// plan.handle(t, Ok(BulkResponse { successful_key_count: 0, unsuccessful_keys: vec!["a".into()] }));
+    /// plan.handle(t, Ok(BulkResponse { successful_key_count: 0, unsuccessful_keys: vec!["a".into()] }).into());
     /// let report = plan.finish();
     /// assert_eq!((report.failed.len(), report.failed[0].attempts), (1, 1));
     /// # Ok::<(), kv_proto::Error>(())
@@ -169,7 +169,7 @@ impl PlanConfig {
         self
     }
 
-    /// Stop at the first failed key instead of going on with the rest.
+    /// Stop at the first failed key (for any reason) instead of going on with the rest.
     ///
     /// ```
     /// use kv_proto::{BulkDelete, BulkDeletePlan, Error, Key, NamespaceId, Plan, PlanConfig, Poll, TransportErrorKind};
@@ -177,12 +177,15 @@ impl PlanConfig {
     /// let config = PlanConfig::default().with_max_batch_items(1).with_stop_on_error(true);
     /// let mut plan = BulkDeletePlan::new(BulkDelete::template(NamespaceId::new("ns1")?), keys, config)?;
     /// let Poll::Send(t, _) = plan.poll(std::time::Instant::now()) else { panic!() };
-    /// plan.handle(t, Err(Error::transport(TransportErrorKind::Connect, "refused")));
+    /// plan.handle(t, Err(Error::transport(TransportErrorKind::Connect, "refused")).into());
     /// assert!(matches!(plan.poll(std::time::Instant::now()), Poll::Done)); // "b" is never sent
     /// let report = plan.finish();
     /// assert!(report.stopped.is_some());
+    /// assert_eq!(report.not_attempted, ["b"]);
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
+    ///
+    /// Without it, the plan still stops at the first fatal error ([`Error::is_fatal`]).
     pub fn with_stop_on_error(mut self, stop: bool) -> PlanConfig {
         self.stop_on_error = stop;
         self

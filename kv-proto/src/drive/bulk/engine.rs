@@ -1,12 +1,13 @@
 //! The engine every bulk plan shares: lazy pulling, batching by count and bytes, tickets,
-//! re-queueing with backoff, stop on error, and the exactly-once accounting of every input.
+//! re-queueing with backoff, stop on fatal errors (and on any error if so configured), and the
+//! exactly-once accounting of every input.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{BulkOp, IntoBulkItem, PlanConfig};
-use crate::drive::{Poll, Progress, Ticket};
+use crate::drive::{Outcome, Poll, Progress, Ticket};
 use crate::error::Error;
 use crate::op::BulkResponse;
 use crate::retry::splitmix64;
@@ -25,16 +26,36 @@ pub enum Admit {
 
 pub struct Entry<T> {
     item: T,
+    meta: Meta,
+}
+
+/// What the engine knows about one item besides the item itself.
+#[derive(Clone, Copy, Default)]
+struct Meta {
+    /// Bytes it adds to a body.
     cost: usize,
-    /// Times sent so far.
-    attempts: u32,
+    /// Batches it was handed out in (drives `max_key_attempts` and the backoff).
+    rounds: u32,
+    /// HTTP requests that carried it, the shell's retries included.
+    sent: u32,
+    /// Some request carrying it failed in a way the server may have applied.
+    maybe_applied: bool,
+}
+
+impl Meta {
+    fn fresh(cost: usize) -> Meta {
+        Meta {
+            cost,
+            ..Meta::default()
+        }
+    }
 }
 
 /// A batch in flight: its items, shared with the operation sent (not copied), and each
-/// item's (cost, attempts).
+/// item's bookkeeping.
 pub struct InFlight<T> {
     pub(super) items: Arc<Vec<T>>,
-    meta: Vec<(usize, u32)>,
+    meta: Vec<Meta>,
 }
 
 impl<T: Clone> InFlight<T> {
@@ -49,11 +70,7 @@ impl<T: Clone> InFlight<T> {
         items
             .into_iter()
             .zip(self.meta)
-            .map(|(item, (cost, attempts))| Entry {
-                item,
-                cost,
-                attempts,
-            })
+            .map(|(item, meta)| Entry { item, meta })
     }
 }
 
@@ -78,6 +95,8 @@ pub struct Engine<O: BulkOp> {
     pub(super) skipped: u64,
     pub(super) succeeded: u64,
     pub(super) failed: Vec<FailedKey>,
+    /// Keys never sent because the plan stopped.
+    pub(super) not_attempted: Vec<String>,
     in_flight_items: u64,
     queued_items: u64,
     pub(super) requests_sent: u64,
@@ -113,6 +132,7 @@ impl<O: BulkOp> Engine<O> {
             skipped: 0,
             succeeded: 0,
             failed: Vec::new(),
+            not_attempted: Vec::new(),
             in_flight_items: 0,
             queued_items: 0,
             requests_sent: 0,
@@ -124,20 +144,29 @@ impl<O: BulkOp> Engine<O> {
         })
     }
 
-    /// Records a failed input (its key as text) and stops the plan if so configured.
-    fn fail_key(&mut self, key: String, attempts: u32, error: Arc<Error>) {
+    /// Records a failed input (its key as text) and stops the plan if so configured, or if
+    /// the error is fatal ([`Error::is_fatal`]).
+    fn fail_key(&mut self, key: String, meta: Meta, error: Arc<Error>) {
         self.failed.push(FailedKey {
             key,
             error: Arc::clone(&error),
-            attempts,
+            attempts: meta.sent,
+            maybe_applied: meta.maybe_applied,
         });
-        if self.config.stop_on_error() && self.stopped.is_none() {
+        if (self.config.stop_on_error() || error.is_fatal()) && self.stopped.is_none() {
             self.stopped = Some(error);
         }
     }
 
     fn fail(&mut self, entry: Entry<O::Item>, error: Arc<Error>) {
-        self.fail_key(O::into_key_string(entry.item), entry.attempts, error);
+        self.fail_key(O::into_key_string(entry.item), entry.meta, error);
+    }
+
+    /// Stops the plan for `reason` (kept only if it had not stopped yet).
+    pub(super) fn cancel(&mut self, reason: Error) {
+        if self.stopped.is_none() {
+            self.stopped = Some(Arc::new(reason));
+        }
     }
 
     /// Fails every key of a batch with one error.
@@ -148,7 +177,37 @@ impl<O: BulkOp> Engine<O> {
         }
     }
 
-    /// Fails everything not yet sent (after a stop, or on finish).
+    /// After a stop: keys never sent (the rest of the input included) become not attempted;
+    /// keys waiting to be re-sent fail with the stop reason.
+    fn drain_stopped<I>(&mut self, error: &Arc<Error>, source: &mut I)
+    where
+        I: Iterator,
+        I::Item: IntoBulkItem<O::Item>,
+    {
+        let mut pending = Vec::new();
+        if let Some(e) = self.held.take() {
+            pending.push(e);
+        }
+        for (_, group) in std::mem::take(&mut self.backing_off) {
+            pending.extend(group);
+        }
+        for (_, group) in std::mem::take(&mut self.waiting) {
+            pending.extend(group);
+        }
+        self.queued_items = 0;
+        for e in pending {
+            if e.meta.sent == 0 {
+                self.not_attempted.push(O::into_key_string(e.item));
+            } else {
+                self.fail(e, Arc::clone(error));
+            }
+        }
+        while let Some(e) = self.pull_next(source) {
+            self.not_attempted.push(O::into_key_string(e.item));
+        }
+    }
+
+    /// Fails everything not yet sent (on finish).
     fn drain_pending(&mut self, error: &Arc<Error>) {
         let mut pending = Vec::new();
         if let Some(e) = self.held.take() {
@@ -175,7 +234,19 @@ impl<O: BulkOp> Engine<O> {
         if let Some(e) = self.held.take() {
             return Some(e);
         }
-        while !self.exhausted && self.stopped.is_none() {
+        if self.stopped.is_some() {
+            return None;
+        }
+        self.pull_next(source)
+    }
+
+    /// [`Engine::pull`] without the stop check (also drains the input after a stop).
+    fn pull_next<I>(&mut self, source: &mut I) -> Option<Entry<O::Item>>
+    where
+        I: Iterator,
+        I::Item: IntoBulkItem<O::Item>,
+    {
+        while !self.exhausted {
             let Some(input) = source.next() else {
                 self.exhausted = true;
                 break;
@@ -184,7 +255,7 @@ impl<O: BulkOp> Engine<O> {
             let item = match input.into_bulk_item() {
                 Ok(item) => item,
                 Err((text, error)) => {
-                    self.fail_key(text, 0, Arc::new(error));
+                    self.fail_key(text, Meta::default(), Arc::new(error));
                     continue;
                 }
             };
@@ -192,16 +263,14 @@ impl<O: BulkOp> Engine<O> {
                 Admit::Take(cost) => {
                     return Some(Entry {
                         item,
-                        cost,
-                        attempts: 0,
+                        meta: Meta::fresh(cost),
                     });
                 }
                 Admit::Skip => self.skipped += 1,
                 Admit::Reject(e) => self.fail(
                     Entry {
                         item,
-                        cost: 0,
-                        attempts: 0,
+                        meta: Meta::default(),
                     },
                     Arc::new(e),
                 ),
@@ -217,7 +286,7 @@ impl<O: BulkOp> Engine<O> {
     {
         loop {
             if let Some(stop) = self.stopped.clone() {
-                self.drain_pending(&stop);
+                self.drain_stopped(&stop, source);
                 return if self.in_flight.is_empty() {
                     Poll::Done
                 } else {
@@ -244,12 +313,12 @@ impl<O: BulkOp> Engine<O> {
                 let group = slot.get_mut();
                 while batch.len() < self.max_items {
                     let Some(entry) = group.pop() else { break };
-                    if entry.cost > 0 && body.saturating_add(entry.cost) > self.max_body {
+                    if entry.meta.cost > 0 && body.saturating_add(entry.meta.cost) > self.max_body {
                         group.push(entry);
                         full = true;
                         break;
                     }
-                    body = body.saturating_add(entry.cost);
+                    body = body.saturating_add(entry.meta.cost);
                     self.queued_items -= 1;
                     batch.push(entry);
                 }
@@ -262,19 +331,22 @@ impl<O: BulkOp> Engine<O> {
                 let Some(entry) = self.pull(source) else {
                     break;
                 };
-                if entry.cost > 0 && body.saturating_add(entry.cost) > self.max_body {
+                if entry.meta.cost > 0 && body.saturating_add(entry.meta.cost) > self.max_body {
                     self.held = Some(entry);
                     break;
                 }
-                body = body.saturating_add(entry.cost);
+                body = body.saturating_add(entry.meta.cost);
                 batch.push(entry);
             }
 
-            if let Some(stop) = self.stopped.clone() {
-                // An input pulled for this batch failed and stopped the plan: send nothing.
+            if self.stopped.is_some() {
+                // An input pulled for this batch failed and stopped the plan: send nothing;
+                // the batch goes back to be drained with the rest.
                 for entry in batch {
-                    self.fail(entry, Arc::clone(&stop));
+                    self.queued_items += 1;
+                    self.waiting.entry((now, self.seq)).or_default().push(entry);
                 }
+                self.seq += 1;
                 continue;
             }
             if !batch.is_empty() {
@@ -282,22 +354,21 @@ impl<O: BulkOp> Engine<O> {
                 let mut meta = Vec::with_capacity(batch.len());
                 for e in batch {
                     items.push(e.item);
-                    meta.push((e.cost, e.attempts));
+                    meta.push(e.meta);
                 }
                 let items = Arc::new(items);
                 match template.batch(Arc::clone(&items), body) {
                     Ok(op) => {
                         let ticket = self.next_ticket;
                         self.next_ticket += 1;
-                        for (_, attempts) in &mut meta {
-                            if *attempts > 0 {
+                        for m in &mut meta {
+                            if m.rounds > 0 {
                                 self.retries += 1;
                             }
-                            *attempts = attempts.saturating_add(1);
+                            m.rounds = m.rounds.saturating_add(1);
                         }
                         self.in_flight_items += meta.len() as u64;
                         self.in_flight.insert(ticket, InFlight { items, meta });
-                        self.requests_sent += 1;
                         return Poll::Send(Ticket(ticket), op);
                     }
                     Err(e) => {
@@ -317,14 +388,20 @@ impl<O: BulkOp> Engine<O> {
         }
     }
 
-    /// Takes the outcome of `ticket`: an `Err` fails the batch, an output goes to the kind.
-    pub(super) fn handle(&mut self, ticket: Ticket, outcome: Result<O::Output, Error>) {
-        let Some(batch) = self.in_flight.remove(&ticket.0) else {
+    /// Takes the outcome of `ticket`: its attempts are counted (per request and per key), an
+    /// `Err` fails the batch (a fatal one stops the plan), an output goes to the kind.
+    pub(super) fn handle(&mut self, ticket: Ticket, outcome: Outcome<O::Output>) {
+        let Some(mut batch) = self.in_flight.remove(&ticket.0) else {
             self.anomalies += 1;
             return;
         };
         self.in_flight_items -= batch.len() as u64;
-        match outcome {
+        self.requests_sent += u64::from(outcome.attempts);
+        for m in &mut batch.meta {
+            m.sent = m.sent.saturating_add(outcome.attempts);
+            m.maybe_applied |= outcome.maybe_applied;
+        }
+        match outcome.result {
             Err(e) => self.fail_batch(batch, e),
             Ok(output) => O::absorb(self, ticket, batch, output),
         }
@@ -362,10 +439,10 @@ impl<O: BulkOp> Engine<O> {
         for entry in batch.into_entries() {
             if unsuccessful.contains(O::item_key(&entry.item).as_str()) {
                 unsuccessful_count += 1;
-                if entry.attempts >= max_attempts || self.stopped.is_some() {
+                if entry.meta.rounds >= max_attempts || self.stopped.is_some() {
                     exhausted.push(entry);
                 } else {
-                    requeue.entry(entry.attempts).or_default().push(entry);
+                    requeue.entry(entry.meta.rounds).or_default().push(entry);
                 }
             } else {
                 self.succeeded += 1;
@@ -386,11 +463,23 @@ impl<O: BulkOp> Engine<O> {
             self.backing_off.push((delay, group));
         }
         for entry in exhausted {
-            let attempts = entry.attempts;
+            let attempts = entry.meta.rounds;
             let error = Arc::new(Error::protocol(format!(
                 "the server reported the key unsuccessful {attempts} time(s) (max_key_attempts {max_attempts})"
             )));
             self.fail(entry, error);
+        }
+    }
+
+    /// On finish: if the plan stopped, what was never sent is not attempted (as a poll would
+    /// have drained it).
+    pub(super) fn settle_stop<I>(&mut self, source: &mut I)
+    where
+        I: Iterator,
+        I::Item: IntoBulkItem<O::Item>,
+    {
+        if let Some(stop) = self.stopped.clone() {
+            self.drain_stopped(&stop, source);
         }
     }
 
@@ -407,7 +496,13 @@ impl<O: BulkOp> Engine<O> {
         self.drain_pending(&error);
         let in_flight: Vec<_> = std::mem::take(&mut self.in_flight).into_values().collect();
         self.in_flight_items = 0;
-        for batch in in_flight {
+        for mut batch in in_flight {
+            // Handed out, outcome unknown: counted as sent once, and possibly applied.
+            self.requests_sent += 1;
+            for m in &mut batch.meta {
+                m.sent = m.sent.saturating_add(1);
+                m.maybe_applied = true;
+            }
             for entry in batch.into_entries() {
                 self.fail(entry, Arc::clone(&error));
             }

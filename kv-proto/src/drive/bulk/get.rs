@@ -92,11 +92,15 @@ impl BulkOp for BulkGet {
         for f in &engine.failed {
             values.remove(f.key.as_str());
         }
+        for k in &engine.not_attempted {
+            values.remove(k.as_str());
+        }
         BulkGetReport {
             requested: engine.pulled - engine.skipped,
             duplicates: engine.skipped,
             values,
             failed: engine.failed,
+            not_attempted: engine.not_attempted,
             requests_sent: engine.requests_sent,
             anomalies: engine.anomalies,
             abandoned: engine.abandoned,

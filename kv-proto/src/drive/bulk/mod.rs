@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::drive::{Plan, Poll, Progress, Ticket};
+use crate::drive::{Outcome, Plan, Poll, Progress, Ticket};
 use crate::error::Error;
 use crate::ids::Key;
 use crate::op::{BulkDelete, BulkGet, BulkWrite, Operation};
@@ -104,16 +104,25 @@ pub trait BulkOp: Operation + Send + Sync + sealed::Sealed + Sized {
 ///   [`RetryPolicy`](crate::RetryPolicy) retries) fails every key of its batch with that
 ///   error. They are **not** re-queued: the shell's policy already retried what was
 ///   retryable, and re-sending a 400 or a 413 cannot help.
-/// - **Stop on error.** With [`PlanConfig::with_stop_on_error`], the first key that fails
-///   (for any reason) stops the plan: nothing new is sent, in-flight responses are still
-///   handled, and the keys waiting to be sent or re-sent are reported failed with that same
-///   error (their `attempts` say how often they were sent).
+/// - **Fatal errors stop the plan.** A request that fails with an error that will recur for
+///   every batch ([`Error::is_fatal`]: authentication, namespace not found or invalid, the
+///   daily quota) stops the plan: nothing new is handed out, the requests in flight (at most
+///   the shell's concurrency) are still handled, keys waiting to be re-sent fail with that
+///   error, and every key never sent (the rest of the input included) is listed in the
+///   report's `not_attempted`. The report's `stopped` holds the error.
+///   [`Plan::cancel`] (a job deadline) stops the plan the same way, and so does the first
+///   failed key of any kind with [`PlanConfig::with_stop_on_error`].
+/// - **Exact accounting.** The shell hands back each ticket's [`Outcome`]: its `attempts`
+///   (HTTP requests, retries included) add up to the report's `requests_sent`, and to each
+///   key's [`FailedKey::attempts`]; a key whose request may have been applied although it
+///   failed is marked [`FailedKey::maybe_applied`].
 /// - **Report.** Every input pulled from the iterator ends up exactly once in the report:
-///   `succeeded + failed.len() == requested` for write and delete, and
-///   `values.len() + failed.len() == requested` for get (distinct keys). Finished before
-///   [`Poll::Done`], keys still pending are failed with an
+///   `succeeded + failed.len() + not_attempted.len() == requested` for write and delete, and
+///   `values.len() + failed.len() + not_attempted.len() == requested` for get (distinct
+///   keys). Finished before [`Poll::Done`], keys still pending are failed with an
 ///   [`ErrorKind::Abandoned`](crate::ErrorKind::Abandoned) error and counted in `abandoned`;
-///   inputs never pulled are not counted.
+///   inputs never pulled are not counted (unless the plan had stopped: then they are pulled
+///   and listed as not attempted).
 ///
 /// ```
 /// use kv_proto::{BulkDelete, BulkPlan, BulkResponse, NamespaceId, Plan, PlanConfig, Poll};
@@ -132,7 +141,7 @@ pub trait BulkOp: Operation + Send + Sync + sealed::Sealed + Sized {
 ///                 successful_key_count: op.keys().len() as u64,
 ///                 unsuccessful_keys: vec![],
 ///             });
-///             plan.handle(ticket, outcome);
+///             plan.handle(ticket, outcome.into());
 ///         }
 ///         Poll::Wait(d) => std::thread::sleep(d), // re-queued keys are backing off
 ///         Poll::Idle => {} // multi-threaded shells: wait for an in-flight response
@@ -181,8 +190,8 @@ pub struct BulkPlan<O: BulkOp, I> {
 /// let Poll::Send(t2, op2) = plan.poll(now) else { panic!() }; // two in flight
 /// assert_eq!((op1.items().len(), op2.items().len()), (2, 1));
 /// assert_eq!(plan.progress().in_flight, 3);
-/// plan.handle(t2, Ok(BulkResponse { successful_key_count: 1, unsuccessful_keys: vec![] }));
-/// plan.handle(t1, Ok(BulkResponse { successful_key_count: 2, unsuccessful_keys: vec![] }));
+/// plan.handle(t2, Ok(BulkResponse { successful_key_count: 1, unsuccessful_keys: vec![] }).into());
+/// plan.handle(t1, Ok(BulkResponse { successful_key_count: 2, unsuccessful_keys: vec![] }).into());
 /// assert!(matches!(plan.poll(now), Poll::Done));
 /// assert_eq!(plan.finish().succeeded, 3);
 /// # Ok::<(), kv_proto::Error>(())
@@ -206,11 +215,11 @@ pub type BulkWritePlan<I> = BulkPlan<BulkWrite, I>;
 /// let now = Instant::now();
 /// let Poll::Send(t, _) = plan.poll(now) else { panic!() };
 /// // "b" was not fully deleted: it is re-sent after a 1 s backoff.
-/// plan.handle(t, Ok(BulkResponse { successful_key_count: 1, unsuccessful_keys: vec!["b".into()] }));
+/// plan.handle(t, Ok(BulkResponse { successful_key_count: 1, unsuccessful_keys: vec!["b".into()] }).into());
 /// assert!(matches!(plan.poll(now), Poll::Wait(d) if d == Duration::from_secs(1)));
 /// let Poll::Send(t, op) = plan.poll(now + Duration::from_secs(1)) else { panic!() };
 /// assert_eq!(op.keys(), [Key::new("b")?]);
-/// plan.handle(t, Ok(BulkResponse { successful_key_count: 1, unsuccessful_keys: vec![] }));
+/// plan.handle(t, Ok(BulkResponse { successful_key_count: 1, unsuccessful_keys: vec![] }).into());
 /// let report = plan.finish();
 /// assert_eq!((report.succeeded, report.retries, report.requests_sent), (2, 1, 2));
 /// # Ok::<(), kv_proto::Error>(())
@@ -239,7 +248,7 @@ pub type BulkDeletePlan<I> = BulkPlan<BulkDelete, I>;
 /// let Poll::Send(t, op) = plan.poll(Instant::now()) else { panic!() };
 /// assert_eq!(op.keys().len(), 2); // "a" is requested once
 /// let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":"1","gone":null}}}"#;
-/// plan.handle(t, op.parse(http::Response::new(&body[..])));
+/// plan.handle(t, op.parse(http::Response::new(&body[..])).into());
 /// assert!(matches!(plan.poll(Instant::now()), Poll::Done));
 /// let report = plan.finish();
 /// assert_eq!((report.requested, report.duplicates), (2, 1));
@@ -316,10 +325,16 @@ where
     /// Takes the outcome of the batch `ticket`. Write and delete: keys listed in
     /// `unsuccessful_keys` are re-queued (or failed after `max_key_attempts` sends). Get:
     /// requested keys absent from the result are [`BulkValue::Missing`](crate::BulkValue::Missing).
-    /// An `Err` fails every key of the batch. An unknown ticket is counted in the report's
-    /// `anomalies` and otherwise ignored.
-    fn handle(&mut self, ticket: Ticket, outcome: Result<O::Output, Error>) {
+    /// An `Err` fails every key of the batch; a fatal one ([`Error::is_fatal`]) also stops
+    /// the plan. The outcome's `attempts` add to `requests_sent` and to each key's
+    /// `attempts`. An unknown ticket is counted in the report's `anomalies` and otherwise
+    /// ignored.
+    fn handle(&mut self, ticket: Ticket, outcome: Outcome<O::Output>) {
         self.engine.handle(ticket, outcome);
+    }
+
+    fn cancel(&mut self, reason: Error) {
+        self.engine.cancel(reason);
     }
 
     fn progress(&self) -> Progress {
@@ -334,6 +349,7 @@ where
     }
 
     fn finish(mut self) -> O::Report {
+        self.engine.settle_stop(&mut self.source);
         self.engine.abandon();
         O::report(self.engine)
     }

@@ -15,6 +15,7 @@ fn report<O: BulkOp>(engine: Engine<O>) -> BulkReport {
         requested: engine.pulled,
         succeeded: engine.succeeded,
         failed: engine.failed,
+        not_attempted: engine.not_attempted,
         requests_sent: engine.requests_sent,
         retries: engine.retries,
         retry_rounds: engine.retry_rounds,
