@@ -119,6 +119,10 @@ pub use drive::bulk::{
     IntoBulkItem, IntoKey, PlanConfig,
 };
 pub use drive::page::{KeyPager, NamespacePager, Pager};
+pub use drive::workflow::{
+    DEFAULT_EXPORT_WINDOW, DEFAULT_PURGE_WINDOW, ExportConfig, ExportOp, ExportOutput, ExportPlan,
+    ExportReport, ImportInput, ImportItem, PurgeOp, PurgeOutput, PurgePlan, PurgeReport,
+};
 pub use drive::{Plan, Poll, Progress, Ticket};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
 #[doc(hidden)]
