@@ -466,7 +466,7 @@ fn is_structural_name(s: &str) -> bool {
 
 /// See [`DecodeError::redacted_message`]. Handles backslash escapes inside double quotes (serde
 /// prints strings with `{:?}`), and an unterminated quote (redacted to the end).
-fn redact_quoted(message: &str) -> String {
+pub(crate) fn redact_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(512));
     let mut chars = message.chars();
     while let Some(c) = chars.next() {

@@ -122,6 +122,7 @@ pub use drive::page::{KeyPager, NamespacePager, Pager};
 pub use drive::workflow::{
     DEFAULT_EXPORT_WINDOW, DEFAULT_PURGE_WINDOW, ExportConfig, ExportOp, ExportOutput, ExportPlan,
     ExportReport, ImportInput, ImportItem, PurgeOp, PurgeOutput, PurgePlan, PurgeReport,
+    TypedBulkGetReport,
 };
 pub use drive::{Plan, Poll, Progress, Ticket};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};

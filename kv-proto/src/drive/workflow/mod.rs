@@ -7,6 +7,7 @@
 //!   lazy input of a [`BulkWritePlan`](crate::BulkWritePlan), invalid ones reported failed
 //!   with `attempts: 0` and their position.
 //! - [`PurgePlan`]: listing pages feed bulk delete plans.
+//! - [`TypedBulkGetReport`]: a text bulk get parsed as JSON per key on the client.
 //!
 //! Copy is an export feeding an import; it lives in the shell, which may run the two halves
 //! against two clients.
@@ -14,9 +15,11 @@
 mod export;
 mod import;
 mod purge;
+mod typed;
 
 pub use export::{
     DEFAULT_EXPORT_WINDOW, ExportConfig, ExportOp, ExportOutput, ExportPlan, ExportReport,
 };
 pub use import::{ImportInput, ImportItem};
+pub use typed::TypedBulkGetReport;
 pub use purge::{DEFAULT_PURGE_WINDOW, PurgeOp, PurgeOutput, PurgePlan, PurgeReport};
