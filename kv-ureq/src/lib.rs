@@ -98,6 +98,7 @@ mod driver;
 mod listing;
 mod namespace;
 mod transport;
+mod workflow;
 
 pub use http;
 pub use kv_proto;
@@ -117,6 +118,11 @@ pub use args::{IntoKey, IntoNamespaceId, IntoTitle};
 pub use bulk::{BulkDeleteJob, BulkGetJob, BulkJob, BulkWriteJob};
 pub use listing::{Keys, Namespaces};
 pub use namespace::{NamespaceHandle, Put};
+pub use kv_proto::records::{self, Record};
+pub use kv_proto::{ExportConfig, ExportReport, PurgeReport, TypedBulkGetReport};
+pub use workflow::{
+    CopyJob, CopyReport, ExportJob, ImportJob, ImportReport, PurgeJob, TypedBulkGetJob,
+};
 
 pub use kv_proto::{
     AccountId, ApiError, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
