@@ -58,7 +58,7 @@ impl BulkGetReport {
     /// let report = plan.finish().into_typed::<u32>();
     /// assert_eq!(report.values["a"], 1);
     /// assert_eq!((report.missing.len(), report.failed[0].key.as_str()), (1, "b"));
-    /// assert!(report.failed[0].error.to_string().contains("\"b\""));
+    /// assert!(report.failed[0].error.to_string().contains("`values.b`"));
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
     pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> TypedBulkGetReport<T> {

@@ -398,9 +398,9 @@ impl BulkValue {
     }
 
     /// Parses a text value as JSON into `T` on the client: `Ok(None)` for a missing key, `Ok(Some)`
-    /// for a value that parses, and a decode error naming `key` (and the JSON path, never the
-    /// value: the excerpt is empty and quoted strings in the message are redacted) for one
-    /// that does not. A value read with `type: json` is converted from its parsed JSON.
+    /// for a value that parses, and a decode error for one that does not, whose path names the
+    /// key (`values.<key>`, then the JSON path inside the value) and which never quotes the
+    /// value (the excerpt is empty and quoted strings in the message are redacted). A value read with `type: json` is converted from its parsed JSON.
     ///
     /// ```
     /// use kv_proto::BulkValue;
@@ -423,9 +423,12 @@ impl BulkValue {
                     http::StatusCode::OK,
                     &http::HeaderMap::new(),
                 ),
-                path,
+                path: match path.as_str() {
+                    "" | "." => format!("values.{key}"),
+                    sub => format!("values.{key}.{}", sub.trim_start_matches('.')),
+                },
                 message: format!(
-                    "the value of key {key:?} is not JSON of the requested type: {}",
+                    "not JSON of the requested type: {}",
                     crate::error::redact_quoted(&message)
                 ),
                 excerpt: String::new(),
