@@ -1,8 +1,9 @@
 //! Whole-namespace workflows through the emulator: export, import, copy, purge, typed JSON.
 //!
 //! The round trips check emulator state directly (keys, exact bytes, metadata, expiration).
-//! The default suite uses 20,000 keys; `cargo test -p kv-tests --test workflows -- --ignored`
-//! runs the same round trips with 100,000.
+//! The NDJSON round trip uses 100,000 keys; the wrangler-format and copy round trips use
+//! 20,000 in the default suite, and `cargo test -p kv-tests --test workflows -- --ignored`
+//! runs them with 100,000 too.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -135,13 +136,9 @@ fn round_trip_ndjson(n: usize) {
     assert_identical(&emu, (ACCOUNT, &src), (ACCOUNT, &dst));
 }
 
+/// The full round trip of the issue: 100,000 keys (about 40 s in debug, so it stays in the
+/// default suite).
 #[test]
-fn export_ndjson_then_import_is_identical_20k() {
-    round_trip_ndjson(20_000);
-}
-
-#[test]
-#[ignore = "100,000 keys: about a minute in debug; run with --ignored"]
 fn export_ndjson_then_import_is_identical_100k() {
     round_trip_ndjson(100_000);
 }
