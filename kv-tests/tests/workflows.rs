@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use kv_proto::{
-    ExportOp, ExportOutput, ExportPlan, ExportConfig, KeyInfo, KeyPage, ListKeys, NamespaceId,
+    ExportConfig, ExportOp, ExportOutput, ExportPlan, KeyInfo, KeyPage, ListKeys, NamespaceId,
     Plan, Poll,
 };
 use kv_tests::{Emulator, EmulatorConfig, FaultKind, FaultPlan, StoredEntry};
@@ -52,7 +52,9 @@ fn entry(i: usize, now: u64) -> StoredEntry {
         0 => StoredEntry::new(vec![0xff, 0xfe, (i % 256) as u8, 0x80, b'x']),
         1 => StoredEntry::new(format!("text \u{FFFD} real replacement char {i}")),
         2 => StoredEntry::new(Vec::new()),
-        3 => StoredEntry::new(format!("{{\"n\":{i},\"s\":\"quote \\\" and \\\\ and \\n\"}}")),
+        3 => StoredEntry::new(format!(
+            "{{\"n\":{i},\"s\":\"quote \\\" and \\\\ and \\n\"}}"
+        )),
         _ => StoredEntry::new(format!("value {i} héllo 🙂")),
     };
     if i % 3 == 0 {
@@ -113,10 +115,20 @@ fn round_trip_ndjson(n: usize) {
     assert!(export.vanished.is_empty());
     assert_eq!(last_total, n as u64);
     // Binary values and text with a real U+FFFD are re-read exactly.
-    assert_eq!(export.refetched, (0..n).filter(|i| i % 7 <= 1).count() as u64);
-    let lines = file.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    assert_eq!(
+        export.refetched,
+        (0..n).filter(|i| i % 7 <= 1).count() as u64
+    );
+    let lines = file
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
     assert_eq!(lines, n);
-    eprintln!("export of {n}: {:?}, {} requests", started.elapsed(), export.requests_sent);
+    eprintln!(
+        "export of {n}: {:?}, {} requests",
+        started.elapsed(),
+        export.requests_sent
+    );
 
     let started = Instant::now();
     let size = file.len() as u64;
@@ -128,7 +140,10 @@ fn round_trip_ndjson(n: usize) {
         .run()
         .expect("import runs");
     assert!(import.is_success(), "{:?}", import.bulk.failed.first());
-    assert_eq!((import.records_read, import.bulk.succeeded), (n as u64, n as u64));
+    assert_eq!(
+        (import.records_read, import.bulk.succeeded),
+        (n as u64, n as u64)
+    );
     assert_eq!(import.bytes_read, size);
     assert!(bytes_seen > 0 && bytes_seen <= size);
     eprintln!("import of {n}: {:?}", started.elapsed());
@@ -207,7 +222,11 @@ fn copy_and_export_by_prefix() {
     let src = emu.create_namespace(ACCOUNT, "src").expect("ns");
     let dst = emu.create_namespace(ACCOUNT, "dst").expect("ns");
     for i in 0..300 {
-        let k = if i % 2 == 0 { format!("a:{i}") } else { format!("b:{i}") };
+        let k = if i % 2 == 0 {
+            format!("a:{i}")
+        } else {
+            format!("b:{i}")
+        };
         emu.put_entry(ACCOUNT, &src, &k, StoredEntry::new(format!("{i}")))
             .expect("seed");
     }
@@ -256,7 +275,8 @@ fn purge_by_prefix_removes_exactly_those_keys_under_faults() {
             1 => format!("keep:{i:05}"),
             _ => format!("tmp{i:05}"), // shares the "tmp" start but not the prefix "tmp:"
         };
-        emu.put_entry(ACCOUNT, &ns, &k, StoredEntry::new("v")).expect("seed");
+        emu.put_entry(ACCOUNT, &ns, &k, StoredEntry::new("v"))
+            .expect("seed");
     }
     let expected: Vec<String> = emu
         .keys(ACCOUNT, &ns)
@@ -288,7 +308,12 @@ fn purge_by_prefix_removes_exactly_those_keys_under_faults() {
     let faults = emu.faults_injected();
     assert!(faults > 0);
     emu.clear_faults();
-    assert!(report.is_success(), "{:?} {:?}", report.listing_error, report.bulk.failed.first());
+    assert!(
+        report.is_success(),
+        "{:?} {:?}",
+        report.listing_error,
+        report.bulk.failed.first()
+    );
     let tmp = (0..5_000).filter(|i| i % 3 == 0).count() as u64;
     assert_eq!((report.listed, report.bulk.succeeded), (tmp, tmp));
     assert_eq!(exhausted_total, Some(tmp));
@@ -304,7 +329,8 @@ fn purge_everything_and_bulk_delete_from_a_key_listing() {
     let emu = emulator(EmulatorConfig::default());
     let ns = emu.create_namespace(ACCOUNT, "purge").expect("ns");
     for i in 0..2_500 {
-        emu.put_entry(ACCOUNT, &ns, &key(i), StoredEntry::new("v")).expect("seed");
+        emu.put_entry(ACCOUNT, &ns, &key(i), StoredEntry::new("v"))
+            .expect("seed");
     }
     let client = client(&emu, ACCOUNT);
     let handle = client.namespace(ns.as_str()).expect("id");
@@ -315,7 +341,10 @@ fn purge_everything_and_bulk_delete_from_a_key_listing() {
         .bulk_delete(KeyListReader::new(&listing[..]))
         .run()
         .expect("runs");
-    assert_eq!((report.requested, report.succeeded, report.failed.len()), (4, 3, 1));
+    assert_eq!(
+        (report.requested, report.succeeded, report.failed.len()),
+        (4, 3, 1)
+    );
     assert_eq!(report.failed[0].attempts, 0);
     assert_eq!(emu.key_count(ACCOUNT, &ns), Ok(2_497));
 
@@ -352,11 +381,23 @@ fn import_reports_invalid_records_by_position_and_writes_the_rest() {
             (f.key.as_str(), f.error.to_string())
         })
         .collect();
-    assert!(failed["<record 2>"].contains("record 2 (line 2)"), "{failed:?}");
-    assert!(failed["<record 4>"].contains("record 4 (line 5)"), "{failed:?}");
-    assert!(failed["<record 5>"].contains("record 5 (line 6)"), "{failed:?}");
+    assert!(
+        failed["<record 2>"].contains("record 2 (line 2)"),
+        "{failed:?}"
+    );
+    assert!(
+        failed["<record 4>"].contains("record 4 (line 5)"),
+        "{failed:?}"
+    );
+    assert!(
+        failed["<record 5>"].contains("record 5 (line 6)"),
+        "{failed:?}"
+    );
     let a = emu.entry(ACCOUNT, &ns, "a").expect("a");
-    assert_eq!((a.value.as_slice(), a.metadata), (&b"1"[..], Some(json!({"v": 1}))));
+    assert_eq!(
+        (a.value.as_slice(), a.metadata),
+        (&b"1"[..], Some(json!({"v": 1})))
+    );
     assert!(a.expiration.is_some());
     assert_eq!(emu.entry(ACCOUNT, &ns, "c").expect("c").value, [0x00, 0xff]);
     assert!(emu.entry(ACCOUNT, &ns, "f").is_some());
@@ -384,7 +425,15 @@ fn typed_bulk_get_one_bad_value_among_100_is_one_error() {
     let write = handle.bulk_write(items).run().expect("write");
     assert_eq!(write.succeeded, 100);
     handle.put("u042", "{not json: secret}").expect("put");
-    handle.put_json("u007", &User { name: "Seven".into(), age: 7 }).expect("put_json");
+    handle
+        .put_json(
+            "u007",
+            &User {
+                name: "Seven".into(),
+                age: 7,
+            },
+        )
+        .expect("put_json");
 
     emu.clear_requests();
     let report = handle
@@ -395,13 +444,19 @@ fn typed_bulk_get_one_bad_value_among_100_is_one_error() {
         .expect("runs");
     assert_eq!(report.requests_sent, 1, "one request of 100 keys");
     let body = emu.requests()[0].body.clone().unwrap_or_default();
-    assert!(!String::from_utf8_lossy(&body).contains("\"json\""), "type text, not json");
+    assert!(
+        !String::from_utf8_lossy(&body).contains("\"json\""),
+        "type text, not json"
+    );
     assert_eq!(report.values.len(), 99);
     assert_eq!(report.failed.len(), 1);
     assert_eq!(report.failed[0].key, "u042");
     let message = report.failed[0].error.to_string();
     assert!(message.contains("`values.u042`"), "{message}");
-    assert!(!message.contains("secret"), "the value is not quoted: {message}");
+    assert!(
+        !message.contains("secret"),
+        "the value is not quoted: {message}"
+    );
     assert_eq!(report.values[&Key::new("u007").expect("key")].name, "Seven");
     assert_eq!(report.values[&Key::new("u099").expect("key")].age, 99);
 }
@@ -433,7 +488,11 @@ fn export_plan_reports_vanished_keys() {
             ),
             Poll::Send(t, ExportOp::Get(op)) => {
                 let body = br#"{"success":true,"errors":[],"messages":[],"result":{"values":{"a":{"value":"1","metadata":{"m":"a"},"expiration":1900000000},"gone":null,"z":{"value":"26","metadata":null}}}}"#;
-                plan.handle(t, kv_proto::Operation::parse(&op, kv_proto::http::Response::new(&body[..])).map(ExportOutput::Get));
+                plan.handle(
+                    t,
+                    kv_proto::Operation::parse(&op, kv_proto::http::Response::new(&body[..]))
+                        .map(ExportOutput::Get),
+                );
             }
             Poll::Send(t, ExportOp::Value(op)) => {
                 assert_eq!(op.key().as_str(), "gone");
@@ -447,7 +506,10 @@ fn export_plan_reports_vanished_keys() {
     let report = plan.finish();
     assert_eq!(report.vanished, ["gone"]);
     assert!(report.failed.is_empty());
-    assert_eq!(records.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["a", "z"]);
+    assert_eq!(
+        records.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["a", "z"]
+    );
     // The listing's metadata and expiration fill in what the bulk get left out.
     assert_eq!(records[1].metadata, Some(json!({"m": "z"})));
     assert_eq!(records[1].expiration, Some(1_900_000_000));

@@ -33,25 +33,49 @@ fn run() -> Result<(), Error> {
     let seed_error = |e: kv_tests::SeedError| Error::protocol(e.to_string());
     let prod = client(emu.base_url(), "prod")?;
     let staging = client(emu.base_url(), "staging")?;
-    let source = prod.namespace(emu.create_namespace("prod", "source").map_err(seed_error)?.as_str())?;
-    let restored = prod.namespace(emu.create_namespace("prod", "restored").map_err(seed_error)?.as_str())?;
-    let mirror = staging.namespace(emu.create_namespace("staging", "mirror").map_err(seed_error)?.as_str())?;
+    let source = prod.namespace(
+        emu.create_namespace("prod", "source")
+            .map_err(seed_error)?
+            .as_str(),
+    )?;
+    let restored = prod.namespace(
+        emu.create_namespace("prod", "restored")
+            .map_err(seed_error)?
+            .as_str(),
+    )?;
+    let mirror = staging.namespace(
+        emu.create_namespace("staging", "mirror")
+            .map_err(seed_error)?
+            .as_str(),
+    )?;
 
     // 1. Fill: text, binary (not UTF-8), metadata, expirations.
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let items = (0..KEYS).map(|i| {
-        let key = Key::new(format!("{}/{i:05}", if i % 4 == 0 { "tmp" } else { "user" }))?;
+        let key = Key::new(format!(
+            "{}/{i:05}",
+            if i % 4 == 0 { "tmp" } else { "user" }
+        ))?;
         let item = if i % 10 == 0 {
             BulkWriteItem::binary(key, &[0xff, 0x00, i as u8])?
         } else {
             BulkWriteItem::json(key, &json!({"id": i, "name": format!("user {i}")}))?
         };
         let item = item.metadata(Metadata::new(json!({"v": i % 3}))?);
-        Ok(if i % 5 == 0 { item.expiration(kv_ureq::Expiration::At(now + 86_400)) } else { item })
+        Ok(if i % 5 == 0 {
+            item.expiration(kv_ureq::Expiration::At(now + 86_400))
+        } else {
+            item
+        })
     });
     let items: Vec<BulkWriteItem> = items.collect::<Result<_, Error>>()?;
     let written = source.bulk_write(items).run()?;
-    println!("wrote {} keys in {} requests", written.succeeded, written.requests_sent);
+    println!(
+        "wrote {} keys in {} requests",
+        written.succeeded, written.requests_sent
+    );
 
     // 2. Export to NDJSON (any io::Write: a file, stdout, a Vec).
     let t = Instant::now();
@@ -73,7 +97,9 @@ fn run() -> Result<(), Error> {
         t.elapsed(),
         export.requests_sent
     );
-    let first = file.split(|&b| b == b'\n').find(|l| l.windows(6).any(|w| w == b"base64"));
+    let first = file
+        .split(|&b| b == b'\n')
+        .find(|l| l.windows(6).any(|w| w == b"base64"));
     if let Some(line) = first {
         println!("  a binary record: {}", String::from_utf8_lossy(line));
     }
@@ -98,13 +124,18 @@ fn run() -> Result<(), Error> {
 
     // 5. Purge a prefix.
     let purge = restored.purge().prefix("tmp/").run()?;
-    println!("purged {} keys under tmp/ in {} requests", purge.bulk.succeeded, purge.bulk.requests_sent);
+    println!(
+        "purged {} keys under tmp/ in {} requests",
+        purge.bulk.succeeded, purge.bulk.requests_sent
+    );
 
     // The emulator's own view: the copy is exact.
     let a = emu.entry("prod", source.id().as_str(), "user/00001");
     let b = emu.entry("staging", mirror.id().as_str(), "user/00001");
     assert_eq!(a, b);
-    let bin = emu.entry("prod", restored.id().as_str(), "user/00010").map(|e| e.value);
+    let bin = emu
+        .entry("prod", restored.id().as_str(), "user/00010")
+        .map(|e| e.value);
     assert_eq!(bin, Some(vec![0xff, 0x00, 10]));
     println!("checked: binary values, metadata and expirations survived byte for byte");
     Ok(())

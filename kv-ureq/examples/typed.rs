@@ -34,13 +34,25 @@ fn run() -> Result<(), Error> {
     let ns = client.namespace(id.as_str())?;
 
     // One value at a time.
-    ns.put_json("user/0", &User { name: "Ada".into(), admin: true })?;
+    ns.put_json(
+        "user/0",
+        &User {
+            name: "Ada".into(),
+            admin: true,
+        },
+    )?;
     let ada: Option<User> = ns.get_json("user/0")?;
     println!("get_json: {ada:?}");
 
     // 100 typed bulk write items.
     let items = (1..100).map(|i| {
-        BulkWriteItem::json(Key::new(format!("user/{i}"))?, &User { name: format!("user {i}"), admin: false })
+        BulkWriteItem::json(
+            Key::new(format!("user/{i}"))?,
+            &User {
+                name: format!("user {i}"),
+                admin: false,
+            },
+        )
     });
     let items: Vec<BulkWriteItem> = items.collect::<Result<_, Error>>()?;
     let report = ns.bulk_write(items).run()?;

@@ -116,10 +116,10 @@ pub use client::{
 
 pub use args::{IntoKey, IntoNamespaceId, IntoTitle};
 pub use bulk::{BulkDeleteJob, BulkGetJob, BulkJob, BulkWriteJob};
-pub use listing::{Keys, Namespaces};
-pub use namespace::{NamespaceHandle, Put};
 pub use kv_proto::records::{self, Record};
 pub use kv_proto::{ExportConfig, ExportReport, PurgeReport, TypedBulkGetReport};
+pub use listing::{Keys, Namespaces};
+pub use namespace::{NamespaceHandle, Put};
 pub use workflow::{
     CopyJob, CopyReport, ExportJob, ImportJob, ImportReport, PurgeJob, TypedBulkGetJob,
 };

@@ -17,10 +17,9 @@ use std::time::Instant;
 
 use kv_proto::records::{ImportReader, NdjsonWriter, Record, WranglerJsonWriter};
 use kv_proto::{
-    BulkGet, BulkReport, BulkWrite, BulkWritePlan, BulkWriteItem, Error, ExportConfig,
-    ExportOutput, ExportPlan, ExportReport, ImportInput, IntoBulkItem, Key, ListKeys,
-    Plan, PlanConfig, Poll, Progress, PurgePlan, PurgeReport, Ticket,
-    TypedBulkGetReport,
+    BulkGet, BulkReport, BulkWrite, BulkWriteItem, BulkWritePlan, Error, ExportConfig,
+    ExportOutput, ExportPlan, ExportReport, ImportInput, IntoBulkItem, Key, ListKeys, Plan,
+    PlanConfig, Poll, Progress, PurgePlan, PurgeReport, Ticket, TypedBulkGetReport,
 };
 
 use crate::bulk::BulkJob;
@@ -410,7 +409,8 @@ impl<'a> CopyJob<'a> {
                 })
             });
             let input = ImportInput::new(rx.into_iter().map(Ok));
-            let plan = BulkWritePlan::new(BulkWrite::template(self.to.id.clone()), input, self.config)?;
+            let plan =
+                BulkWritePlan::new(BulkWrite::template(self.to.id.clone()), input, self.config)?;
             let import = driver::run(&self.to.client, plan, concurrency, self.on_progress);
             let export = match exporter.join() {
                 Ok(r) => r?,
@@ -480,7 +480,12 @@ impl<'a> PurgeJob<'a> {
             list = list.prefix(p);
         }
         let plan = PurgePlan::new(list, self.config, self.window)?;
-        Ok(driver::run(&self.ns.client, plan, concurrency, self.on_progress))
+        Ok(driver::run(
+            &self.ns.client,
+            plan,
+            concurrency,
+            self.on_progress,
+        ))
     }
 }
 

@@ -21,5 +21,5 @@ pub use export::{
     DEFAULT_EXPORT_WINDOW, ExportConfig, ExportOp, ExportOutput, ExportPlan, ExportReport,
 };
 pub use import::{ImportInput, ImportItem};
-pub use typed::TypedBulkGetReport;
 pub use purge::{DEFAULT_PURGE_WINDOW, PurgeOp, PurgeOutput, PurgePlan, PurgeReport};
+pub use typed::TypedBulkGetReport;

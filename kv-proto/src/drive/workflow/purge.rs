@@ -247,8 +247,12 @@ impl Plan for PurgePlan {
                     Err(e) => Err(e),
                 };
                 self.pager.handle(inner, outcome);
-                let names: Vec<String> =
-                    self.pager.take_items().into_iter().map(|k| k.name).collect();
+                let names: Vec<String> = self
+                    .pager
+                    .take_items()
+                    .into_iter()
+                    .map(|k| k.name)
+                    .collect();
                 if let Some(e) = self.pager.take_error() {
                     self.report.listing_error = Some(Arc::new(e));
                 }

@@ -416,7 +416,10 @@ impl BulkValue {
     /// # Errors
     /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) (status 200) if the value is not JSON
     /// of type `T`.
-    pub fn parse_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+    pub fn parse_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, Error> {
         let fail = |path: String, message: String| {
             Error::new(crate::error::ErrorKind::Decode(crate::error::DecodeError {
                 meta: crate::error::ResponseMeta::from_parts(

@@ -123,7 +123,10 @@ impl BulkWriteItem {
         let text = serde_json::to_string(value).map_err(|e| {
             Error::invalid_input(
                 Limit::Config,
-                format!("the value for key {:?} cannot be serialised as JSON: {e}", key.as_str()),
+                format!(
+                    "the value for key {:?} cannot be serialised as JSON: {e}",
+                    key.as_str()
+                ),
             )
         })?;
         BulkWriteItem::text(key, text)
