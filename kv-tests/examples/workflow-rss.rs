@@ -46,7 +46,7 @@ fn reset_peak() {
 
 fn value(i: u64) -> Result<BulkWriteItem, kv_ureq::Error> {
     let key = Key::new(format!("user/{i:08}"))?;
-    let item = if i % 20 == 0 {
+    let item = if i.is_multiple_of(20) {
         let mut bytes = vec![0xff, 0xfe, 0x00];
         bytes.extend_from_slice(&i.to_le_bytes());
         BulkWriteItem::binary(key, &bytes)?
@@ -56,7 +56,7 @@ fn value(i: u64) -> Result<BulkWriteItem, kv_ureq::Error> {
             &json!({"id": i, "name": format!("user number {i}"), "tags": ["a", "b"]}),
         )?
     };
-    let item = if i % 3 == 0 {
+    let item = if i.is_multiple_of(3) {
         item.metadata(Metadata::new(json!({"shard": i % 16}))?)
     } else {
         item

@@ -57,10 +57,10 @@ fn entry(i: usize, now: u64) -> StoredEntry {
         )),
         _ => StoredEntry::new(format!("value {i} héllo 🙂")),
     };
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         e = e.with_metadata(json!({"i": i, "tag": "m"}));
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         e = e.with_expiration(now + 86_400 + i as u64);
     }
     e
@@ -221,8 +221,8 @@ fn copy_and_export_by_prefix() {
     let emu = emulator(EmulatorConfig::default());
     let src = emu.create_namespace(ACCOUNT, "src").expect("ns");
     let dst = emu.create_namespace(ACCOUNT, "dst").expect("ns");
-    for i in 0..300 {
-        let k = if i % 2 == 0 {
+    for i in 0..300u32 {
+        let k = if i.is_multiple_of(2) {
             format!("a:{i}")
         } else {
             format!("b:{i}")
@@ -314,7 +314,7 @@ fn purge_by_prefix_removes_exactly_those_keys_under_faults() {
         report.listing_error,
         report.bulk.failed.first()
     );
-    let tmp = (0..5_000).filter(|i| i % 3 == 0).count() as u64;
+    let tmp = (0..5_000u32).filter(|i| i.is_multiple_of(3)).count() as u64;
     assert_eq!((report.listed, report.bulk.succeeded), (tmp, tmp));
     assert_eq!(exhausted_total, Some(tmp));
     eprintln!(

@@ -56,15 +56,15 @@ fn run() -> Result<(), Error> {
     let items = (0..KEYS).map(|i| {
         let key = Key::new(format!(
             "{}/{i:05}",
-            if i % 4 == 0 { "tmp" } else { "user" }
+            if i.is_multiple_of(4) { "tmp" } else { "user" }
         ))?;
-        let item = if i % 10 == 0 {
+        let item = if i.is_multiple_of(10) {
             BulkWriteItem::binary(key, &[0xff, 0x00, i as u8])?
         } else {
             BulkWriteItem::json(key, &json!({"id": i, "name": format!("user {i}")}))?
         };
         let item = item.metadata(Metadata::new(json!({"v": i % 3}))?);
-        Ok(if i % 5 == 0 {
+        Ok(if i.is_multiple_of(5) {
             item.expiration(kv_ureq::Expiration::At(now + 86_400))
         } else {
             item

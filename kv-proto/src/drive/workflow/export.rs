@@ -319,13 +319,13 @@ impl ExportPlan {
     }
 
     fn settle(&mut self, seq: u64, idx: usize, entry: Entry) {
-        if let Some(slot) = self.slot(seq) {
-            if let Some(e) = slot.entries.get_mut(idx) {
-                if matches!(e, Entry::Pending) {
-                    slot.pending -= 1;
-                }
-                *e = entry;
+        if let Some(slot) = self.slot(seq)
+            && let Some(e) = slot.entries.get_mut(idx)
+        {
+            if matches!(e, Entry::Pending) {
+                slot.pending -= 1;
             }
+            *e = entry;
         }
     }
 

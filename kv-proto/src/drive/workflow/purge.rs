@@ -214,12 +214,14 @@ impl Plan for PurgePlan {
             i += 1;
         }
         let list_in_flight = self.flights.values().any(|f| matches!(f, Flight::List(_)));
-        if !list_in_flight && !self.pager.is_done() && self.subs.len() < self.window {
-            if let Poll::Send(inner, op) = self.pager.poll(now) {
-                self.list_requests += 1;
-                let t = self.ticket(Flight::List(inner));
-                return Poll::Send(t, PurgeOp::List(op));
-            }
+        if !list_in_flight
+            && !self.pager.is_done()
+            && self.subs.len() < self.window
+            && let Poll::Send(inner, op) = self.pager.poll(now)
+        {
+            self.list_requests += 1;
+            let t = self.ticket(Flight::List(inner));
+            return Poll::Send(t, PurgeOp::List(op));
         }
         if let Some(d) = wait {
             return Poll::Wait(d);
