@@ -408,7 +408,7 @@ impl BulkValue {
     /// let n: Option<serde_json::Value> = v.parse_json("k")?;
     /// assert_eq!(n.unwrap()["n"], 1);
     /// let e = BulkValue::Text("secret".into()).parse_json::<u32>("k").unwrap_err();
-    /// assert!(e.to_string().contains("\"k\"") && !e.to_string().contains("secret"));
+    /// assert!(e.to_string().contains("`values.k`") && !e.to_string().contains("secret"));
     /// assert_eq!(BulkValue::Missing.parse_json::<u32>("k")?, None);
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
