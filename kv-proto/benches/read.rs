@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kv_proto::{GetValue, Key, ListKeys, MAX_VALUE_BYTES, NamespaceId, Operation};
+use kv_proto::{GetValue, Key, ListKeys, NamespaceId, Operation, limits::MAX_VALUE_BYTES};
 use serde_json::{Value, json};
 
 mod common;

@@ -14,7 +14,7 @@ use crate::ids::{AccountId, Key, NamespaceId};
 /// Cloudflare's API base URL.
 ///
 /// ```
-/// use kv_proto::{AccountId, Auth, Endpoint, DEFAULT_BASE_URL};
+/// use kv_proto::{AccountId, Auth, Endpoint, defaults::DEFAULT_BASE_URL};
 /// let ep = Endpoint::new(AccountId::new("acc").unwrap(), Auth::api_token("t").unwrap());
 /// assert_eq!(ep.base_url(), DEFAULT_BASE_URL);
 /// ```

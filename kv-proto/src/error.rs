@@ -5,20 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
 
-/// Cloudflare error code: authentication failed (also used for permission problems).
-pub const CODE_AUTH: u32 = 10000;
-/// Cloudflare error code: key not found (read value, read metadata).
-pub const CODE_KEY_NOT_FOUND: u32 = 10009;
-/// Cloudflare error code: the namespace id could not be parsed.
-pub const CODE_INVALID_NAMESPACE_ID: u32 = 10011;
-/// Cloudflare error code: namespace not found.
-pub const CODE_NAMESPACE_NOT_FOUND: u32 = 10013;
-/// Cloudflare error code: a namespace with this title already exists.
-pub const CODE_TITLE_EXISTS: u32 = 10014;
-/// Cloudflare error code: the free plan's daily quota is used up (not retryable today).
-pub const CODE_DAILY_QUOTA: u32 = 10048;
-/// Cloudflare error code: the global API rate limit was hit.
-pub const CODE_RATE_LIMITED: u32 = 971;
+use crate::codes;
 
 /// Every error kv-proto (and the shells built on it) can report.
 ///
@@ -131,7 +118,7 @@ pub enum Limit {
 /// One `{code, message}` item of an envelope's `errors` or `messages`.
 ///
 /// ```
-/// use kv_proto::ResponseInfo;
+/// use kv_proto::error::ResponseInfo;
 /// let info: ResponseInfo = serde_json::from_str(r#"{"code":10009,"message":"key not found"}"#).unwrap();
 /// assert_eq!(info.code, 10009);
 /// assert_eq!(info.documentation_url, None);
@@ -155,7 +142,7 @@ pub struct ResponseInfo {
 /// Where in the request an error points (`source.pointer`).
 ///
 /// ```
-/// use kv_proto::ResponseInfo;
+/// use kv_proto::error::ResponseInfo;
 /// let info: ResponseInfo =
 ///     serde_json::from_str(r#"{"code":1,"message":"bad","source":{"pointer":"/title"}}"#).unwrap();
 /// assert_eq!(info.source.unwrap().pointer, "/title");
@@ -170,7 +157,7 @@ pub struct ErrorSource {
 /// What the server said when it sent a `Retry-After` (or `retry-after-ms`) header.
 ///
 /// ```
-/// use kv_proto::RetryAfter;
+/// use kv_proto::error::RetryAfter;
 /// use std::time::{Duration, UNIX_EPOCH};
 /// let now = UNIX_EPOCH + Duration::from_secs(100);
 /// assert_eq!(RetryAfter::At(UNIX_EPOCH).delay_from(now), Duration::ZERO);
@@ -187,7 +174,7 @@ impl RetryAfter {
     /// The wait from `now`: a [`RetryAfter::Delay`] as is, a date minus `now` (zero if past).
     ///
     /// ```
-    /// use kv_proto::RetryAfter;
+    /// use kv_proto::error::RetryAfter;
     /// use std::time::{Duration, UNIX_EPOCH};
     ///
     /// let now = UNIX_EPOCH + Duration::from_secs(1_000);
@@ -206,7 +193,7 @@ impl RetryAfter {
     /// HTTP-date. Unparseable values are ignored (`None`).
     ///
     /// ```
-    /// use kv_proto::RetryAfter;
+    /// use kv_proto::error::RetryAfter;
     /// use std::time::Duration;
     ///
     /// let mut h = http::HeaderMap::new();
@@ -239,7 +226,7 @@ impl RetryAfter {
 /// What a response said about itself, kept on every server-side error.
 ///
 /// ```
-/// use kv_proto::ResponseMeta;
+/// use kv_proto::error::ResponseMeta;
 /// let meta = ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
 /// assert_eq!((meta.ray_id, meta.retry_after, meta.should_retry), (None, None, None));
 /// ```
@@ -259,7 +246,7 @@ impl ResponseMeta {
     /// Collects status, `cf-ray`, `Retry-After` / `retry-after-ms` and `x-should-retry`.
     ///
     /// ```
-    /// use kv_proto::{ResponseMeta, RetryAfter};
+    /// use kv_proto::{error::ResponseMeta, error::RetryAfter};
     /// use std::time::Duration;
     /// let mut h = http::HeaderMap::new();
     /// h.insert("cf-ray", "8a1b2c3d4e5f-SJC".parse().unwrap());
@@ -314,7 +301,7 @@ pub struct ApiError {
 /// A non-success status whose body is not a Cloudflare envelope.
 ///
 /// ```
-/// use kv_proto::{Error, ErrorKind, HttpError, ResponseMeta};
+/// use kv_proto::{Error, ErrorKind, error::HttpError, error::ResponseMeta};
 /// let meta = ResponseMeta::from_parts(http::StatusCode::BAD_GATEWAY, &http::HeaderMap::new());
 /// let e = Error::new(ErrorKind::Http(HttpError { meta, excerpt: "<html>502</html>".into() }));
 /// assert!(e.is_server_error() && e.is_retryable());
@@ -337,7 +324,7 @@ pub struct HttpError {
 /// [`Error::decode_excerpt`].
 ///
 /// ```
-/// use kv_proto::{DecodeError, Error, ErrorKind, ResponseMeta};
+/// use kv_proto::{error::DecodeError, Error, ErrorKind, error::ResponseMeta};
 /// let meta = ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
 /// let e = Error::new(ErrorKind::Decode(DecodeError {
 ///     meta,
@@ -382,8 +369,8 @@ impl DecodeError {
     /// in backquotes. This is what `Display` prints.
     ///
     /// ```
-    /// # let meta = kv_proto::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
-    /// let d = kv_proto::DecodeError {
+    /// # let meta = kv_proto::error::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+    /// let d = kv_proto::error::DecodeError {
     ///     meta, path: ".".into(), excerpt: String::new(),
     ///     message: "invalid type: string \"s3cr3t\", expected `success`".into(),
     /// };
@@ -398,8 +385,8 @@ impl DecodeError {
     /// `#`, anything else (HTML, text) as `…`. This is what `Display` prints of the body.
     ///
     /// ```
-    /// # let meta = kv_proto::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
-    /// let d = kv_proto::DecodeError {
+    /// # let meta = kv_proto::error::ResponseMeta::from_parts(http::StatusCode::OK, &http::HeaderMap::new());
+    /// let d = kv_proto::error::DecodeError {
     ///     meta, path: ".".into(), message: String::new(),
     ///     excerpt: r#"{"success":true,"result":{"values":{"user:1":"pin 1234"},"n":[1,2.5"#.into(),
     /// };
@@ -606,7 +593,7 @@ fn skeleton(text: &str) -> String {
 /// value; `Display` names them.
 ///
 /// ```
-/// use kv_proto::{Error, ErrorKind, TimeoutLimit, TransportErrorKind, TransportStage};
+/// use kv_proto::{Error, ErrorKind, error::TimeoutLimit, TransportErrorKind, error::TransportStage};
 /// use std::time::Duration;
 ///
 /// let e = Error::transport(TransportErrorKind::ConnectionClosed, "reset by peer")
@@ -722,7 +709,7 @@ pub enum TransportErrorKind {
 /// Longest body excerpt kept in an error, in characters.
 ///
 /// ```
-/// use kv_proto::EXCERPT_CHARS;
+/// use kv_proto::limits::EXCERPT_CHARS;
 /// assert_eq!(EXCERPT_CHARS, 200);
 /// ```
 pub const EXCERPT_CHARS: usize = 200;
@@ -774,7 +761,7 @@ impl Error {
     /// value.
     ///
     /// ```
-    /// use kv_proto::{Error, TimeoutLimit};
+    /// use kv_proto::{Error, error::TimeoutLimit};
     /// use std::time::Duration;
     /// let e = Error::timeout(TimeoutLimit::Request, Some(Duration::from_secs(30)), "timed out");
     /// assert!(e.is_timeout() && e.is_retryable());
@@ -910,18 +897,18 @@ impl Error {
     /// ```
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(StatusCode::NOT_FOUND)
-            || self.has_code(CODE_KEY_NOT_FOUND)
-            || self.has_code(CODE_NAMESPACE_NOT_FOUND)
+            || self.has_code(codes::KEY_NOT_FOUND)
+            || self.has_code(codes::NAMESPACE_NOT_FOUND)
     }
 
     /// The key does not exist (or has expired): code 10009.
     pub fn is_key_not_found(&self) -> bool {
-        self.has_code(CODE_KEY_NOT_FOUND)
+        self.has_code(codes::KEY_NOT_FOUND)
     }
 
     /// The namespace does not exist: code 10013.
     pub fn is_namespace_not_found(&self) -> bool {
-        self.has_code(CODE_NAMESPACE_NOT_FOUND)
+        self.has_code(codes::NAMESPACE_NOT_FOUND)
     }
 
     /// 429 or code 971 (the global rate limit), or 10048 (daily quota).
@@ -934,13 +921,13 @@ impl Error {
     /// ```
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
-            || self.has_code(CODE_RATE_LIMITED)
+            || self.has_code(codes::RATE_LIMITED)
             || self.is_quota_exceeded()
     }
 
     /// The free plan's daily quota is exhausted (code 10048): retrying today will not help.
     pub fn is_quota_exceeded(&self) -> bool {
-        self.has_code(CODE_DAILY_QUOTA)
+        self.has_code(codes::DAILY_QUOTA)
     }
 
     /// Authentication or permission failure: 401, 403, or code 10000 (also seen with 405).
@@ -955,7 +942,7 @@ impl Error {
         matches!(
             self.status(),
             Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-        ) || self.has_code(CODE_AUTH)
+        ) || self.has_code(codes::AUTH)
     }
 
     /// A 5xx status.
@@ -1141,19 +1128,19 @@ impl Error {
 /// Cloudflare codes that say something definite about the request even inside a 2xx
 /// `success: false` (see [`Error::is_garbled`]): re-sending it cannot change the answer.
 const DEFINITE_CODES: &[u32] = &[
-    CODE_AUTH,
+    codes::AUTH,
     10001, // invalid input (body validation)
-    CODE_KEY_NOT_FOUND,
-    CODE_INVALID_NAMESPACE_ID,
+    codes::KEY_NOT_FOUND,
+    codes::INVALID_NAMESPACE_ID,
     10012, // invalid request body (bulk routes)
-    CODE_NAMESPACE_NOT_FOUND,
-    CODE_TITLE_EXISTS,
+    codes::NAMESPACE_NOT_FOUND,
+    codes::TITLE_EXISTS,
     10019, // title missing
     10021, // validation error on writes
     10029, // bulk get key count
     10034, // invalid expiration_ttl
     10047, // multipart PUT without `metadata`
-    CODE_DAILY_QUOTA,
+    codes::DAILY_QUOTA,
     7000, // no route for that URI
     7003, // could not route (bad object identifier)
 ];
@@ -1293,8 +1280,8 @@ mod tests {
         for s in [400, 401, 403, 404, 405, 413, 422] {
             assert!(!api(s, &[]).is_retryable(), "{s}");
         }
-        assert!(!api(429, &[CODE_DAILY_QUOTA]).is_retryable());
-        assert!(api(429, &[CODE_RATE_LIMITED]).is_rate_limited());
+        assert!(!api(429, &[codes::DAILY_QUOTA]).is_retryable());
+        assert!(api(429, &[codes::RATE_LIMITED]).is_rate_limited());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::error::{Error, Limit};
 /// Longest key, in bytes of UTF-8.
 ///
 /// ```
-/// use kv_proto::{Key, MAX_KEY_BYTES};
+/// use kv_proto::{Key, limits::MAX_KEY_BYTES};
 /// assert!(Key::new("k".repeat(MAX_KEY_BYTES)).is_ok());
 /// assert!(Key::new("k".repeat(MAX_KEY_BYTES + 1)).is_err());
 /// ```
@@ -19,7 +19,7 @@ pub const MAX_KEY_BYTES: usize = 512;
 /// Longest account or namespace id, in characters.
 ///
 /// ```
-/// use kv_proto::{NamespaceId, MAX_ID_CHARS};
+/// use kv_proto::{NamespaceId, limits::MAX_ID_CHARS};
 /// assert!(NamespaceId::new("a".repeat(MAX_ID_CHARS)).is_ok());
 /// assert!(NamespaceId::new("a".repeat(MAX_ID_CHARS + 1)).is_err());
 /// ```
@@ -27,7 +27,7 @@ pub const MAX_ID_CHARS: usize = 32;
 /// Longest namespace title, in characters.
 ///
 /// ```
-/// use kv_proto::{Title, MAX_TITLE_CHARS};
+/// use kv_proto::{Title, limits::MAX_TITLE_CHARS};
 /// assert!(Title::new("t".repeat(MAX_TITLE_CHARS)).is_ok());
 /// assert!(Title::new("t".repeat(MAX_TITLE_CHARS + 1)).is_err());
 /// ```
@@ -35,7 +35,7 @@ pub const MAX_TITLE_CHARS: usize = 512;
 /// Largest serialised metadata, in bytes.
 ///
 /// ```
-/// use kv_proto::{Metadata, MAX_METADATA_BYTES};
+/// use kv_proto::{Metadata, limits::MAX_METADATA_BYTES};
 /// // A JSON string adds two quote bytes.
 /// assert!(Metadata::new(serde_json::json!("m".repeat(MAX_METADATA_BYTES - 2))).is_ok());
 /// assert!(Metadata::new(serde_json::json!("m".repeat(MAX_METADATA_BYTES - 1))).is_err());
@@ -44,14 +44,14 @@ pub const MAX_METADATA_BYTES: usize = 1024;
 /// Largest value, in bytes (25 MiB).
 ///
 /// ```
-/// use kv_proto::MAX_VALUE_BYTES;
+/// use kv_proto::limits::MAX_VALUE_BYTES;
 /// assert_eq!(MAX_VALUE_BYTES, 25 * 1024 * 1024);
 /// ```
 pub const MAX_VALUE_BYTES: usize = 26_214_400;
 /// Shortest `expiration_ttl`, in seconds.
 ///
 /// ```
-/// use kv_proto::{Expiration, MIN_TTL_SECS};
+/// use kv_proto::{Expiration, limits::MIN_TTL_SECS};
 /// assert!(Expiration::ttl(MIN_TTL_SECS).is_ok());
 /// assert!(Expiration::ttl(MIN_TTL_SECS - 1).is_err());
 /// ```
@@ -135,6 +135,15 @@ macro_rules! string_newtype {
             }
         }
 
+        /// Deserialises a string and validates it as [`new`](Self::new) does: an invalid
+        /// value is a decode error.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $name::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+
         impl TryFrom<&str> for $name {
             type Error = Error;
             fn try_from(s: &str) -> Result<Self, Error> {
@@ -165,6 +174,30 @@ macro_rules! string_newtype {
         impl PartialEq<&str> for $name {
             fn eq(&self, other: &&str) -> bool {
                 self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                **self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
             }
         }
     };

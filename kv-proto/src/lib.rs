@@ -98,25 +98,27 @@
 )]
 
 mod auth;
+pub mod codes;
 mod de;
+pub mod defaults;
 mod drive;
 mod endpoint;
 mod envelope;
-mod error;
+pub mod error;
 mod exchange;
 mod ids;
+pub mod limits;
 mod op;
 mod pace;
 pub mod records;
-mod retry;
+pub mod retry;
 
 pub use http;
 
 pub use auth::Auth;
 pub use drive::bulk::{
     BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkOp, BulkPlan, BulkReport, BulkWritePlan,
-    DEFAULT_MAX_BATCH_ITEMS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey,
-    IntoBulkItem, IntoKey, PlanConfig,
+    FailedKey, IntoBulkItem, IntoKey, PlanConfig,
 };
 pub use drive::page::{KeyPager, NamespacePager, Pager};
 pub use drive::workflow::{
@@ -125,36 +127,18 @@ pub use drive::workflow::{
     TypedBulkGetReport,
 };
 pub use drive::{Plan, Poll, Progress, Ticket};
-pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
+pub use endpoint::{Endpoint, is_loopback_host};
 #[doc(hidden)]
 pub use error::__doc_api_error;
-pub use error::{
-    ApiError, CODE_AUTH, CODE_DAILY_QUOTA, CODE_INVALID_NAMESPACE_ID, CODE_KEY_NOT_FOUND,
-    CODE_NAMESPACE_NOT_FOUND, CODE_RATE_LIMITED, CODE_TITLE_EXISTS, DecodeError, EXCERPT_CHARS,
-    Error, ErrorKind, ErrorSource, HttpError, Limit, ResponseInfo, ResponseMeta, RetryAfter,
-    TimeoutLimit, TransportError, TransportErrorKind, TransportStage,
-};
+pub use error::{Error, ErrorKind, Limit, TransportErrorKind};
 pub use exchange::{exchange, finish};
-pub use ids::{
-    AccountId, Expiration, Key, MAX_ID_CHARS, MAX_KEY_BYTES, MAX_METADATA_BYTES, MAX_TITLE_CHARS,
-    MAX_VALUE_BYTES, MIN_TTL_SECS, Metadata, NamespaceId, Title,
-};
+pub use ids::{AccountId, Expiration, Key, Metadata, NamespaceId, Title};
 pub use op::{
     BulkDelete, BulkGet, BulkGetResponse, BulkPayload, BulkResponse, BulkValue, BulkWrite,
     BulkWriteItem, CreateNamespace, DeleteNamespace, DeleteValue, Direction, GetMetadata,
-    GetNamespace, GetValue, Jurisdiction, KeyInfo, KeyPage, ListKeys, ListNamespaces,
-    MAX_BULK_GET_KEYS, MAX_BULK_GET_RESPONSE, MAX_BULK_ITEMS, MAX_BULK_RESULT_RESPONSE,
-    MAX_BULK_WRITE_BODY_BYTES, MAX_LIST_KEYS_RESPONSE, MAX_LIST_LIMIT,
-    MAX_LIST_NAMESPACES_RESPONSE, MAX_PER_PAGE, MAX_SMALL_JSON_RESPONSE, MAX_VALUE_RESPONSE,
-    MIN_LIST_LIMIT, MIN_PER_PAGE, Namespace, NamespaceMode, NamespaceOrder, NamespacePage,
-    Operation, PageInfo, PutValue, RenameNamespace, TryGetValue, Value,
+    GetNamespace, GetValue, Jurisdiction, KeyInfo, KeyPage, ListKeys, ListNamespaces, Namespace,
+    NamespaceMode, NamespaceOrder, NamespacePage, Operation, PageInfo, PutValue, RenameNamespace,
+    StoredValue, TryGetValue,
 };
-pub use pace::{
-    CLOUDFLARE_DEFAULT_BURST, CLOUDFLARE_PER_SECOND, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW,
-    PACER_MARGIN, Pacer,
-};
-pub use retry::{
-    DEFAULT_BASE_DELAY, DEFAULT_JITTER, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DELAY,
-    DEFAULT_MAX_RETRY_AFTER, DEFAULT_MIN_RATE_LIMITED_DELAY, GiveUpReason, RetryDecision,
-    RetryPolicy, RetryState,
-};
+pub use pace::Pacer;
+pub use retry::RetryPolicy;

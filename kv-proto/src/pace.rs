@@ -16,14 +16,14 @@ use crate::error::{Error, Limit};
 /// Cloudflare's global API limit: requests per [`CLOUDFLARE_WINDOW`].
 ///
 /// ```
-/// use kv_proto::{Pacer, CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW};
+/// use kv_proto::{Pacer, limits::CLOUDFLARE_REQUESTS, limits::CLOUDFLARE_WINDOW};
 /// assert_eq!(Pacer::cloudflare_default().limit(), Some((CLOUDFLARE_REQUESTS, CLOUDFLARE_WINDOW)));
 /// ```
 pub const CLOUDFLARE_REQUESTS: u32 = 1_200;
 /// Cloudflare's global API limit window: 5 minutes.
 ///
 /// ```
-/// use kv_proto::CLOUDFLARE_WINDOW;
+/// use kv_proto::limits::CLOUDFLARE_WINDOW;
 /// assert_eq!(CLOUDFLARE_WINDOW, std::time::Duration::from_secs(5 * 60));
 /// ```
 pub const CLOUDFLARE_WINDOW: Duration = Duration::from_secs(300);
@@ -31,7 +31,7 @@ pub const CLOUDFLARE_WINDOW: Duration = Duration::from_secs(300);
 /// above it.
 ///
 /// ```
-/// use kv_proto::{Pacer, CLOUDFLARE_PER_SECOND};
+/// use kv_proto::{Pacer, limits::CLOUDFLARE_PER_SECOND};
 /// assert_eq!(Pacer::cloudflare_default().per_second_cap(), Some(CLOUDFLARE_PER_SECOND));
 /// ```
 pub const CLOUDFLARE_PER_SECOND: u32 = 200;
@@ -39,7 +39,7 @@ pub const CLOUDFLARE_PER_SECOND: u32 = 200;
 /// cap ([`CLOUDFLARE_PER_SECOND`]); the rest of the window's budget follows one second later.
 ///
 /// ```
-/// use kv_proto::{Pacer, CLOUDFLARE_DEFAULT_BURST};
+/// use kv_proto::{Pacer, defaults::CLOUDFLARE_DEFAULT_BURST};
 /// assert_eq!(Pacer::cloudflare_default().burst(), Some(CLOUDFLARE_DEFAULT_BURST));
 /// ```
 pub const CLOUDFLARE_DEFAULT_BURST: u32 = CLOUDFLARE_PER_SECOND;
@@ -52,7 +52,7 @@ pub const CLOUDFLARE_DEFAULT_BURST: u32 = CLOUDFLARE_PER_SECOND;
 /// 429.
 ///
 /// ```
-/// use kv_proto::{Pacer, PACER_MARGIN};
+/// use kv_proto::{Pacer, defaults::PACER_MARGIN};
 /// use std::time::Duration;
 /// assert_eq!(Pacer::cloudflare_default().margin(), Some(PACER_MARGIN));
 /// assert_eq!(Pacer::new(60, Duration::from_secs(10)).unwrap().margin(), Some(6));

@@ -18,14 +18,14 @@ use crate::pace::nanos_to_duration;
 /// Default total number of attempts (the first send plus up to 9 retries).
 ///
 /// ```
-/// use kv_proto::{RetryPolicy, DEFAULT_MAX_ATTEMPTS};
+/// use kv_proto::{RetryPolicy, defaults::DEFAULT_MAX_ATTEMPTS};
 /// assert_eq!(RetryPolicy::default().max_attempts(), DEFAULT_MAX_ATTEMPTS);
 /// ```
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 /// Default backoff before the first retry; it doubles on each further retry.
 ///
 /// ```
-/// use kv_proto::{RetryPolicy, DEFAULT_BASE_DELAY};
+/// use kv_proto::{RetryPolicy, defaults::DEFAULT_BASE_DELAY};
 /// assert_eq!(RetryPolicy::default().base_delay(), DEFAULT_BASE_DELAY);
 /// assert_eq!(RetryPolicy::default().with_jitter(0.0).backoff(1, 0), DEFAULT_BASE_DELAY);
 /// ```
@@ -33,14 +33,14 @@ pub const DEFAULT_BASE_DELAY: Duration = Duration::from_secs(1);
 /// Default cap on the computed (exponential) backoff.
 ///
 /// ```
-/// use kv_proto::{RetryPolicy, DEFAULT_MAX_DELAY};
+/// use kv_proto::{RetryPolicy, defaults::DEFAULT_MAX_DELAY};
 /// assert_eq!(RetryPolicy::default().with_jitter(0.0).backoff(20, 0), DEFAULT_MAX_DELAY);
 /// ```
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
 /// Default cap on a server-requested wait (`Retry-After`, `retry-after-ms`): 6 minutes.
 ///
 /// ```
-/// use kv_proto::{RetryPolicy, DEFAULT_MAX_RETRY_AFTER};
+/// use kv_proto::{RetryPolicy, defaults::DEFAULT_MAX_RETRY_AFTER};
 /// assert_eq!(RetryPolicy::default().max_retry_after(), DEFAULT_MAX_RETRY_AFTER);
 /// assert_eq!(DEFAULT_MAX_RETRY_AFTER.as_secs(), 360);
 /// ```
@@ -48,14 +48,14 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 60);
 /// Default shortest wait after a rate-limit answer (429 or code 971).
 ///
 /// ```
-/// use kv_proto::{RetryPolicy, DEFAULT_MIN_RATE_LIMITED_DELAY};
+/// use kv_proto::{RetryPolicy, defaults::DEFAULT_MIN_RATE_LIMITED_DELAY};
 /// assert_eq!(RetryPolicy::default().min_rate_limited_delay(), DEFAULT_MIN_RATE_LIMITED_DELAY);
 /// ```
 pub const DEFAULT_MIN_RATE_LIMITED_DELAY: Duration = Duration::from_secs(1);
 /// Default jitter fraction: the backoff is multiplied by a factor in `[0.75, 1]`.
 ///
 /// ```
-/// use kv_proto::{RetryPolicy, DEFAULT_JITTER};
+/// use kv_proto::{RetryPolicy, defaults::DEFAULT_JITTER};
 /// assert_eq!(RetryPolicy::default().jitter(), DEFAULT_JITTER);
 /// ```
 pub const DEFAULT_JITTER: f64 = 0.25;
@@ -139,7 +139,7 @@ pub const DEFAULT_JITTER: f64 = 0.25;
 ///
 /// # Example
 /// ```
-/// use kv_proto::{Error, RetryDecision, RetryPolicy, TransportErrorKind};
+/// use kv_proto::{Error, retry::RetryDecision, RetryPolicy, TransportErrorKind};
 /// use std::time::{Duration, SystemTime};
 ///
 /// let policy = RetryPolicy::default().with_jitter(0.0);
@@ -166,7 +166,7 @@ pub struct RetryPolicy {
 /// ```
 /// use kv_proto::{Error, TransportErrorKind};
 /// use std::time::SystemTime;
-/// use kv_proto::{RetryDecision, RetryPolicy};
+/// use kv_proto::{retry::RetryDecision, RetryPolicy};
 /// let err = Error::transport(TransportErrorKind::Connect, "refused");
 /// match RetryPolicy::default().decide(1, &err, SystemTime::UNIX_EPOCH, 0) {
 ///     RetryDecision::Retry(wait) => assert!(wait <= std::time::Duration::from_secs(1)),
@@ -184,7 +184,7 @@ pub enum RetryDecision {
 /// Why a [`RetryPolicy`] gave up.
 ///
 /// ```
-/// use kv_proto::{GiveUpReason, Key, RetryDecision, RetryPolicy};
+/// use kv_proto::{retry::GiveUpReason, Key, retry::RetryDecision, RetryPolicy};
 /// let err = Key::new("").unwrap_err();
 /// let d = RetryPolicy::default().decide(1, &err, std::time::SystemTime::UNIX_EPOCH, 0);
 /// assert_eq!(d, RetryDecision::GiveUp(GiveUpReason::NotRetryable));
@@ -228,7 +228,7 @@ impl RetryPolicy {
     /// A policy that never retries (one attempt).
     ///
     /// ```
-    /// use kv_proto::{Error, GiveUpReason, RetryDecision, RetryPolicy, TransportErrorKind};
+    /// use kv_proto::{Error, retry::GiveUpReason, retry::RetryDecision, RetryPolicy, TransportErrorKind};
     /// let err = Error::transport(TransportErrorKind::Timeout, "timed out");
     /// let d = RetryPolicy::none().decide(1, &err, std::time::SystemTime::UNIX_EPOCH, 0);
     /// assert_eq!(d, RetryDecision::GiveUp(GiveUpReason::AttemptsExhausted));
@@ -427,7 +427,7 @@ impl RetryPolicy {
     /// rate-limit answer.
     ///
     /// ```
-    /// use kv_proto::{Error, ErrorKind, HttpError, ResponseMeta, RetryDecision, RetryPolicy};
+    /// use kv_proto::{Error, ErrorKind, error::HttpError, error::ResponseMeta, retry::RetryDecision, RetryPolicy};
     /// use std::time::{Duration, SystemTime};
     ///
     /// let mut headers = http::HeaderMap::new();
@@ -456,7 +456,7 @@ impl RetryPolicy {
     /// or a garbled answer gives up with [`GiveUpReason::NotRetryable`].
     ///
     /// ```
-    /// use kv_proto::{Error, GiveUpReason, RetryDecision, RetryPolicy, TransportErrorKind};
+    /// use kv_proto::{Error, retry::GiveUpReason, retry::RetryDecision, RetryPolicy, TransportErrorKind};
     /// use std::time::SystemTime;
     ///
     /// let p = RetryPolicy::default();
@@ -520,7 +520,7 @@ impl RetryPolicy {
 ///
 /// # Example: a blocking driver loop
 /// ```
-/// use kv_proto::{Error, RetryDecision, RetryPolicy, TransportErrorKind};
+/// use kv_proto::{Error, retry::RetryDecision, RetryPolicy, TransportErrorKind};
 /// use std::time::{Duration, SystemTime};
 ///
 /// let policy = RetryPolicy::default().with_max_attempts(3);
@@ -547,7 +547,7 @@ impl RetryPolicy {
 /// [`RetryDecision::GiveUp`], further calls repeat that verdict and count nothing.
 ///
 /// ```
-/// use kv_proto::{Error, GiveUpReason, RetryDecision, RetryPolicy, TransportErrorKind};
+/// use kv_proto::{Error, retry::GiveUpReason, retry::RetryDecision, RetryPolicy, TransportErrorKind};
 /// use std::time::SystemTime;
 ///
 /// let mut st = RetryPolicy::default().with_max_attempts(2).start(3);
@@ -577,7 +577,7 @@ impl RetryState {
     /// ```
     /// use kv_proto::{Error, TransportErrorKind};
     /// use std::time::SystemTime;
-    /// use kv_proto::{GiveUpReason, RetryDecision, RetryPolicy};
+    /// use kv_proto::{retry::GiveUpReason, retry::RetryDecision, RetryPolicy};
     /// let mut st = RetryPolicy::default().start(0).idempotent(false);
     /// let err = Error::transport(TransportErrorKind::Timeout, "timed out");
     /// assert_eq!(st.on_error(&err, SystemTime::UNIX_EPOCH), RetryDecision::GiveUp(GiveUpReason::NotRetryable));
@@ -593,7 +593,7 @@ impl RetryState {
     /// ```
     /// use kv_proto::{Error, TransportErrorKind};
     /// use std::time::SystemTime;
-    /// use kv_proto::{RetryDecision, RetryPolicy};
+    /// use kv_proto::{retry::RetryDecision, RetryPolicy};
     /// let mut st = RetryPolicy::default().with_jitter(0.0).start(0);
     /// let err = Error::transport(TransportErrorKind::Connect, "refused");
     /// assert_eq!(st.on_error(&err, SystemTime::UNIX_EPOCH), RetryDecision::Retry(std::time::Duration::from_secs(1)));
@@ -669,7 +669,7 @@ impl RetryState {
     /// ```
     /// use kv_proto::{Error, TransportErrorKind};
     /// use std::time::SystemTime;
-    /// use kv_proto::{GiveUpReason, RetryPolicy};
+    /// use kv_proto::{retry::GiveUpReason, RetryPolicy};
     /// let mut st = RetryPolicy::none().start(0);
     /// assert_eq!(st.gave_up(), None);
     /// st.on_error(&Error::transport(TransportErrorKind::Connect, "refused"), SystemTime::UNIX_EPOCH);
@@ -723,9 +723,9 @@ fn apply_jitter(d: Duration, jitter: f64, seed: u64, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes;
     use crate::error::{
-        ApiError, CODE_DAILY_QUOTA, CODE_RATE_LIMITED, ErrorKind, HttpError, ResponseInfo,
-        ResponseMeta, TransportErrorKind,
+        ApiError, ErrorKind, HttpError, ResponseInfo, ResponseMeta, TransportErrorKind,
     };
     use http::{HeaderMap, StatusCode};
     use proptest::prelude::*;
@@ -826,7 +826,7 @@ mod tests {
     #[test]
     fn daily_quota_is_never_retried() {
         for s in [429, 400, 403, 200] {
-            let e = api_err(s, &[CODE_DAILY_QUOTA], &[("retry-after", "1")]);
+            let e = api_err(s, &[codes::DAILY_QUOTA], &[("retry-after", "1")]);
             assert_eq!(
                 RetryPolicy::default().decide(1, &e, now(), 1),
                 RetryDecision::GiveUp(GiveUpReason::NotRetryable),
@@ -999,9 +999,9 @@ mod tests {
             http_err(429, &[]),
             http_err(429, &[("retry-after", "0")]),
             http_err(429, &[("retry-after-ms", "10")]),
-            api_err(429, &[CODE_RATE_LIMITED], &[]),
+            api_err(429, &[codes::RATE_LIMITED], &[]),
             // Code 971 under another status still counts as a rate-limit answer.
-            api_err(503, &[CODE_RATE_LIMITED], &[]),
+            api_err(503, &[codes::RATE_LIMITED], &[]),
         ] {
             for seed in 0..50 {
                 assert_eq!(wait(p.decide(1, &e, now(), seed)), S(1), "{e:?}");

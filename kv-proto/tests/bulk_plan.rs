@@ -248,7 +248,7 @@ fn five_mib_values_split_under_the_100_mb_body_limit() {
     let per_item = make(0).encoded_len();
     for (budget, want) in [
         (100_000_000usize, 19usize),
-        (kv_proto::DEFAULT_MAX_BODY_BYTES, 18),
+        (kv_proto::defaults::DEFAULT_MAX_BODY_BYTES, 18),
     ] {
         let body = |n: usize| 1 + n * per_item;
         assert!(body(want) <= budget && body(want + 1) > budget);
@@ -259,7 +259,7 @@ fn five_mib_values_split_under_the_100_mb_body_limit() {
         let mut sizes = Vec::new();
         while let Poll::Send(t, op) = plan.poll(now) {
             assert!(op.body_len() <= budget);
-            assert!(op.body_len() <= kv_proto::MAX_BULK_WRITE_BODY_BYTES);
+            assert!(op.body_len() <= kv_proto::limits::MAX_BULK_WRITE_BODY_BYTES);
             assert_eq!(op.body_len(), 1 + op.items().len() * per_item);
             sizes.push(op.items().len());
             let n = op.items().len();
@@ -327,7 +327,7 @@ fn an_item_too_large_for_the_budget_is_reported_failed_and_the_rest_goes_on() {
 #[test]
 fn an_item_edited_past_the_value_limit_fails_alone() {
     let mut bad = item(1);
-    bad.value = "z".repeat(kv_proto::MAX_VALUE_BYTES + 1);
+    bad.value = "z".repeat(kv_proto::limits::MAX_VALUE_BYTES + 1);
     let items = vec![item(0), bad, item(2)];
     let mut plan =
         BulkWritePlan::new(BulkWrite::template(ns()), items, PlanConfig::default()).unwrap();
@@ -1314,4 +1314,41 @@ fn every_bulk_plan_is_a_plan() {
         },
     );
     assert_eq!((report.values.len(), report.requests_sent), (250, 3));
+}
+
+/// `Progress::total`: known from the start when the input says its exact length, known at the
+/// end otherwise; a bulk get takes duplicates off as it meets them.
+#[test]
+fn progress_total_from_an_exact_size_hint() {
+    let now = Instant::now();
+    let config = PlanConfig::default().with_max_batch_items(10);
+    // A Vec: 25 keys known before anything is pulled.
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), keys(25), config.clone()).unwrap();
+    assert_eq!(plan.progress().total, Some(25));
+    let Poll::Send(t, op) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    assert_eq!(
+        (plan.progress().total_known, plan.progress().total),
+        (10, Some(25))
+    );
+    plan.handle(t, ok(op.keys().len()));
+    // A filter does not know its length: unknown until the input runs out.
+    let unknown = (0..25).filter(|_| true).map(key);
+    let mut plan =
+        BulkDeletePlan::new(BulkDelete::template(ns()), unknown, config.clone()).unwrap();
+    assert_eq!(plan.progress().total, None);
+    while let Poll::Send(t, op) = plan.poll(now) {
+        let n = op.keys().len();
+        plan.handle(t, ok(n));
+    }
+    assert_eq!(plan.progress().total, Some(25));
+    // A bulk get of 4 inputs with one duplicate: 4 at first, 3 once the duplicate is met.
+    let mut plan = BulkGetPlan::new(BulkGet::template(ns()), ["a", "b", "a", "c"], config).unwrap();
+    assert_eq!(plan.progress().total, Some(4));
+    let Poll::Send(_, _) = plan.poll(now) else {
+        panic!("expected a batch")
+    };
+    assert_eq!(plan.progress().total, Some(3));
 }

@@ -13,9 +13,9 @@
 
 use kv_proto::{
     AccountId, Auth, BulkDelete, BulkGet, BulkWrite, BulkWriteItem, CreateNamespace,
-    DeleteNamespace, DeleteValue, EXCERPT_CHARS, Endpoint, Error, ErrorKind, Expiration,
-    GetMetadata, GetNamespace, GetValue, Key, ListKeys, ListNamespaces, Metadata, NamespaceId,
-    Operation, PutValue, RenameNamespace, Title, TryGetValue,
+    DeleteNamespace, DeleteValue, Endpoint, Error, ErrorKind, Expiration, GetMetadata,
+    GetNamespace, GetValue, Key, ListKeys, ListNamespaces, Metadata, NamespaceId, Operation,
+    PutValue, RenameNamespace, Title, TryGetValue, limits::EXCERPT_CHARS,
 };
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
@@ -468,8 +468,8 @@ proptest! {
             BulkGet::new(ns(), keys.clone()).unwrap().with_metadata().parse(ok()).err(),
             BulkGet::new(ns(), keys.clone()).unwrap().json().with_metadata().parse(ok()).err(),
             // A stored value read as JSON into the wrong type: serde quotes strings it rejects.
-            kv_proto::Value { bytes: body.clone(), expiration: None }.json::<Vec<u32>>().err(),
-            kv_proto::Value { bytes: body.clone(), expiration: None }
+            kv_proto::StoredValue { bytes: body.clone(), expiration: None }.json::<Vec<u32>>().err(),
+            kv_proto::StoredValue { bytes: body.clone(), expiration: None }
                 .json::<std::collections::HashMap<String, bool>>().err(),
         ]
         .into_iter()

@@ -64,7 +64,7 @@ fn drive(pager: &mut KeyPager, pages: Vec<KeyPage>) -> (Vec<ListKeys>, Vec<Strin
         if let Some(e) = pager.take_error() {
             return (sent, keys, Some(e));
         }
-        keys.extend(pager.take_items().into_iter().map(|k| k.name));
+        keys.extend(pager.take_items().into_iter().map(|k| k.name.into_string()));
     }
     (sent, keys, None)
 }
@@ -238,7 +238,7 @@ fn keys_are_handed_out_with_their_fields() {
 
 fn namespace(i: usize) -> Namespace {
     Namespace {
-        id: format!("{i:032x}"),
+        id: kv_proto::NamespaceId::new(format!("{i:032x}")).unwrap(),
         title: format!("title-{i}"),
         supports_url_encoding: Some(true),
         jurisdiction: None,

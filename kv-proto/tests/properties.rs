@@ -183,11 +183,11 @@ proptest! {
 
     #[test]
     fn namespaces_round_trip(
-        raw in prop::collection::vec((".{1,20}", ".{0,30}", any::<Option<bool>>(), prop::option::of(prop_oneof![Just("eu"), Just("us"), Just("fedramp")]), any::<Option<bool>>(), any::<bool>()), 0..6),
+        raw in prop::collection::vec(("[A-Za-z0-9]{1,32}", ".{0,30}", any::<Option<bool>>(), prop::option::of(prop_oneof![Just("eu"), Just("us"), Just("fedramp")]), any::<Option<bool>>(), any::<bool>()), 0..6),
         info in prop::option::of((any::<u64>(), any::<u32>(), any::<u32>(), any::<u64>())),
     ) {
         let namespaces: Vec<Namespace> = raw.into_iter().map(|(id, title, url, j, beta, instant)| Namespace {
-            id, title, supports_url_encoding: url, jurisdiction: j.map(String::from),
+            id: kv_proto::NamespaceId::new(id).unwrap(), title, supports_url_encoding: url, jurisdiction: j.map(String::from),
             mode: instant.then(|| "instant".to_owned()), beta,
         }).collect();
         let info = info.map(|(count, page, per_page, total_count)| PageInfo { count, page: page.into(), per_page: per_page.into(), total_count });
@@ -207,11 +207,11 @@ proptest! {
 
     #[test]
     fn key_pages_round_trip(
-        raw in prop::collection::vec((".{1,30}", any::<Option<u64>>(), prop::option::of(arb_json().prop_filter("not null", |j| !j.is_null()))), 0..8),
+        raw in prop::collection::vec(("x.{0,29}", any::<Option<u64>>(), prop::option::of(arb_json().prop_filter("not null", |j| !j.is_null()))), 0..8),
         cursor in prop::option::of("[A-Za-z0-9_-]{1,40}"),
         count in any::<Option<u64>>(),
     ) {
-        let keys: Vec<KeyInfo> = raw.into_iter().map(|(name, expiration, metadata)| KeyInfo { name, expiration, metadata }).collect();
+        let keys: Vec<KeyInfo> = raw.into_iter().map(|(name, expiration, metadata)| KeyInfo { name: kv_proto::Key::new(name).unwrap(), expiration, metadata }).collect();
         let body = serde_json::to_vec(&json!({"success": true, "errors": [], "messages": [], "result": keys,
             "result_info": {"count": count, "cursor": cursor.clone().unwrap_or_default()}})).unwrap();
         let page = ListKeys::new(ns()).parse(http::Response::new(&body[..])).unwrap();
@@ -479,7 +479,7 @@ fn multipart_with_value_containing_crlf_dash_dash() {
 
 #[test]
 fn value_size_boundary() {
-    let max = kv_proto::MAX_VALUE_BYTES;
+    let max = kv_proto::limits::MAX_VALUE_BYTES;
     assert!(PutValue::new(ns(), key("k"), vec![0u8; max]).is_ok());
     let e = PutValue::new(ns(), key("k"), vec![0u8; max + 1]).unwrap_err();
     assert_eq!(e.limit(), Some(Limit::ValueSize));
@@ -526,7 +526,7 @@ fn bulk_count_boundaries() {
 
 #[test]
 fn bulk_write_body_boundary() {
-    let limit = kv_proto::MAX_BULK_WRITE_BODY_BYTES;
+    let limit = kv_proto::limits::MAX_BULK_WRITE_BODY_BYTES;
     // Four items whose body is exactly the limit, then one byte more.
     let overhead = BulkWriteItem::text(key("k0"), "").unwrap().encoded_len();
     let payload = (limit - 1) / 4 - overhead;
@@ -552,7 +552,7 @@ fn hand_edited_items_are_rechecked() {
     assert_eq!(e.limit(), Some(Limit::ExpirationTtl));
     item.expiration = Some(Expiration::Ttl(60));
     assert!(BulkWrite::new(ns(), vec![item.clone()]).is_ok());
-    item.value = "a".repeat(kv_proto::MAX_VALUE_BYTES + 1);
+    item.value = "a".repeat(kv_proto::limits::MAX_VALUE_BYTES + 1);
     let e = BulkWrite::new(ns(), vec![item]).unwrap_err();
     assert_eq!(e.limit(), Some(Limit::ValueSize));
 }

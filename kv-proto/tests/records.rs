@@ -96,7 +96,7 @@ fn arb_key() -> impl Strategy<Value = String> {
         1 => prop::collection::vec(Just('🙂'), 128..=128).prop_map(String::from_iter),
     ]
     .prop_filter("a valid key", |k| {
-        k.len() <= kv_proto::MAX_KEY_BYTES && k != "." && k != ".."
+        k.len() <= kv_proto::limits::MAX_KEY_BYTES && k != "." && k != ".."
     })
 }
 
@@ -131,7 +131,8 @@ fn arb_json() -> impl Strategy<Value = Json> {
 fn arb_metadata() -> impl Strategy<Value = Option<Json>> {
     prop::option::of(
         arb_json().prop_filter("metadata: non-null, at most 1024 bytes", |m| {
-            !m.is_null() && serde_json::to_string(m).unwrap().len() <= kv_proto::MAX_METADATA_BYTES
+            !m.is_null()
+                && serde_json::to_string(m).unwrap().len() <= kv_proto::limits::MAX_METADATA_BYTES
         }),
     )
 }
@@ -580,11 +581,11 @@ fn overlong_records_are_errors_not_allocations() {
     // metadata.
     let line = r#"{"key":"","value":"","base64":true,"metadata":}"#.len()
         + 512 * 6
-        + kv_proto::MAX_VALUE_BYTES.div_ceil(3) * 4
+        + kv_proto::limits::MAX_VALUE_BYTES.div_ceil(3) * 4
         + 1024 * 6;
     assert!(line < DEFAULT_MAX_RECORD_BYTES);
     // A value one byte over 25 MiB is an error about the value (not the record cap).
-    let over = Record::new("m", vec![b'x'; kv_proto::MAX_VALUE_BYTES + 1]);
+    let over = Record::new("m", vec![b'x'; kv_proto::limits::MAX_VALUE_BYTES + 1]);
     let e = errors(NdjsonReader::new(&ndjson(&[over])[..]));
     assert_eq!(
         e,

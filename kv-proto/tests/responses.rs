@@ -6,7 +6,7 @@ use kv_proto::{
     BulkDelete, BulkGet, BulkPayload, BulkResponse, BulkValue, BulkWrite, BulkWriteItem,
     CreateNamespace, DeleteNamespace, DeleteValue, Error, ErrorKind, GetMetadata, GetNamespace,
     GetValue, KeyInfo, ListKeys, ListNamespaces, Namespace, Operation, PageInfo, PutValue,
-    RenameNamespace, RetryAfter, Title, TryGetValue,
+    RenameNamespace, Title, TryGetValue, error::RetryAfter,
 };
 use serde_json::json;
 
@@ -30,7 +30,7 @@ fn ok(body: &'static str) -> http::Response<&'static [u8]> {
     resp(200, &[("content-type", "application/json")], body)
 }
 
-fn api(e: &Error) -> &kv_proto::ApiError {
+fn api(e: &Error) -> &kv_proto::error::ApiError {
     match e.kind() {
         ErrorKind::Api(a) => a,
         other => panic!("expected an API error, got {other:?}"),
@@ -41,7 +41,7 @@ const NS_JSON: &str = r#"{"id":"0f2ac74b498b48028cb68387c421e279","title":"My Ow
 
 fn my_ns() -> Namespace {
     Namespace {
-        id: "0f2ac74b498b48028cb68387c421e279".into(),
+        id: kv_proto::NamespaceId::new("0f2ac74b498b48028cb68387c421e279").unwrap(),
         title: "My Own Namespace".into(),
         supports_url_encoding: Some(true),
         jurisdiction: None,
@@ -143,17 +143,17 @@ fn list_keys_pages() {
         page.keys,
         vec![
             KeyInfo {
-                name: "My-Key".into(),
+                name: key("My-Key"),
                 expiration: Some(1_577_836_800),
                 metadata: Some(json!({"someMetadataKey": "someMetadataValue"}))
             },
             KeyInfo {
-                name: "plain".into(),
+                name: key("plain"),
                 expiration: None,
                 metadata: None
             },
             KeyInfo {
-                name: "nullmeta".into(),
+                name: key("nullmeta"),
                 expiration: Some(1_577_836_800),
                 metadata: None
             },
@@ -228,7 +228,7 @@ fn get_value_bytes_exactly() {
 
 #[test]
 fn value_json_helper_reports_path() {
-    let v = kv_proto::Value {
+    let v = kv_proto::StoredValue {
         bytes: br#"{"a":[1,"x"]}"#.to_vec(),
         expiration: None,
     };
@@ -474,7 +474,7 @@ fn invalid_namespace_id_10011() {
     let e = GetNamespace::new(ns())
         .parse(resp(400, &[], r#"{"success":false,"errors":[{"code":10011,"message":"could not parse UUID from request's namespace_id: 'zzz'"}],"messages":[],"result":null}"#))
         .unwrap_err();
-    assert!(e.has_code(kv_proto::CODE_INVALID_NAMESPACE_ID));
+    assert!(e.has_code(kv_proto::codes::INVALID_NAMESPACE_ID));
     assert!(!e.is_not_found() && !e.is_retryable() && !e.is_auth());
     assert_eq!(e.status(), Some(http::StatusCode::BAD_REQUEST));
 }
@@ -485,7 +485,7 @@ fn title_exists_10014_and_title_missing_10019() {
     let e = op
         .parse(resp(400, &[], r#"{"success":false,"errors":[{"code":10014,"message":"create namespace: 'A namespace with this account ID and title already exists'"}],"messages":[],"result":null}"#))
         .unwrap_err();
-    assert!(e.has_code(kv_proto::CODE_TITLE_EXISTS) && !e.is_retryable());
+    assert!(e.has_code(kv_proto::codes::TITLE_EXISTS) && !e.is_retryable());
     let e = RenameNamespace::new(ns(), Title::new("x").unwrap())
         .parse(resp(400, &[], r#"{"success":false,"errors":[{"code":10019,"message":"The title is required.","documentation_url":"https://developers.cloudflare.com/kv","source":{"pointer":"/title"}}],"messages":[{"code":1000,"message":"note"}],"result":null}"#))
         .unwrap_err();
@@ -722,7 +722,7 @@ fn decode_path_is_dot_at_the_root_and_never_a_question_mark() {
         e.to_string().contains(r#"at `result.values["user/1.a"]`"#),
         "{e}"
     );
-    let e = kv_proto::Value {
+    let e = kv_proto::StoredValue {
         bytes: b"not json".to_vec(),
         expiration: None,
     }
@@ -834,4 +834,54 @@ fn try_get_value_is_missing_only_on_a_404_with_10009() {
             .unwrap_err()
             .is_retryable()
     );
+}
+
+// ---- ids and keys from the server are validated ----
+
+/// A listed key name or a namespace id that could not be passed back to the API (a key `..`,
+/// an id with a slash) is a decode error, not a value that fails later.
+#[test]
+fn invalid_key_names_and_namespace_ids_from_the_server_are_decode_errors() {
+    let keys = br#"{"success":true,"errors":[],"messages":[],"result":[{"name":"ok"},{"name":".."}],"result_info":{"cursor":""}}"#;
+    let err = ListKeys::new(ns())
+        .parse(http::Response::new(&keys[..]))
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
+    assert!(err.is_garbled(), "{err:?}");
+
+    let long = format!(
+        r#"{{"success":true,"errors":[],"messages":[],"result":[{{"name":"{}"}}]}}"#,
+        "k".repeat(513)
+    );
+    let err = ListKeys::new(ns())
+        .parse(http::Response::new(long.as_bytes()))
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode(_)), "{err:?}");
+
+    for id in ["../evil", "", "a b"] {
+        let body = json!({"success": true, "errors": [], "messages": [], "result": {"id": id, "title": "t"}}).to_string();
+        let err = GetNamespace::new(ns())
+            .parse(http::Response::new(body.as_bytes()))
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Decode(_)),
+            "{id:?}: {err:?}"
+        );
+        let list = json!({"success": true, "errors": [], "messages": [], "result": [{"id": id, "title": "t"}]}).to_string();
+        let err = ListNamespaces::new()
+            .parse(http::Response::new(list.as_bytes()))
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Decode(_)),
+            "{id:?}: {err:?}"
+        );
+    }
+
+    // Valid ones come back typed, ready to pass back.
+    let body = br#"{"success":true,"errors":[],"messages":[],"result":{"id":"0f2ac74b498b48028cb68387c421e279","title":"t"}}"#;
+    let got = GetNamespace::new(ns())
+        .parse(http::Response::new(&body[..]))
+        .unwrap();
+    let again = GetNamespace::new(got.id.clone());
+    assert_eq!(again.namespace_id(), Some(&got.id));
 }

@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kv_proto::{
-    Error, ErrorKind, GiveUpReason, HttpError, Pacer, ResponseMeta, RetryDecision, RetryPolicy,
-    TransportErrorKind,
+    Error, ErrorKind, Pacer, RetryPolicy, TransportErrorKind, error::HttpError,
+    error::ResponseMeta, retry::GiveUpReason, retry::RetryDecision,
 };
 
 /// A fake clock: a monotonic `Instant` and a wall-clock `SystemTime` advanced together.

@@ -7,7 +7,7 @@ mod e2e_common;
 use e2e_common::{ACCOUNT, Stack, TOKEN, client_for, env, env_with};
 use kv_tests::EmulatorConfig;
 use kv_ureq::http;
-use kv_ureq::kv_proto::{CODE_AUTH, CODE_INVALID_NAMESPACE_ID, CODE_TITLE_EXISTS, GetValue};
+use kv_ureq::kv_proto::{GetValue, codes};
 use kv_ureq::{
     AccountId, Auth, BulkWriteItem, Client, Endpoint, Error, ErrorKind, Key, NamespaceId, Operation,
 };
@@ -108,7 +108,7 @@ fn unknown_and_malformed_namespace_ids(stack: Stack) {
     // server's 10011 comes back as an API error with that code, not retried.
     e.emu.clear_requests();
     let err = e.client.get_namespace("zzzz").unwrap_err();
-    assert!(err.has_code(CODE_INVALID_NAMESPACE_ID), "{err:?}");
+    assert!(err.has_code(codes::INVALID_NAMESPACE_ID), "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
     assert!(!err.is_retryable() && !err.is_namespace_not_found());
     assert_eq!(e.emu.requests().len(), 1, "not retried");
@@ -118,7 +118,7 @@ fn duplicate_title(stack: Stack) {
     let e = env(stack);
     let first = e.client.create_namespace("same-title").unwrap();
     let err = e.client.create_namespace("same-title").unwrap_err();
-    assert!(err.has_code(CODE_TITLE_EXISTS), "{err:?}");
+    assert!(err.has_code(codes::TITLE_EXISTS), "{err:?}");
     assert!(!err.is_retryable());
     assert_eq!(e.emu.namespaces(ACCOUNT).len(), 1);
     // Renaming another namespace to a taken title is refused the same way.
@@ -127,7 +127,7 @@ fn duplicate_title(stack: Stack) {
         .client
         .rename_namespace(&second.id, "same-title")
         .unwrap_err();
-    assert!(err.has_code(CODE_TITLE_EXISTS), "{err:?}");
+    assert!(err.has_code(codes::TITLE_EXISTS), "{err:?}");
     assert_eq!(
         e.client.get_namespace(&first.id).unwrap().title,
         "same-title"
@@ -144,7 +144,7 @@ fn auth_failure_with_wrong_token(stack: Stack) {
     assert_ne!(TOKEN, "right-token-123");
     let err = e.client.create_namespace("nope").unwrap_err();
     assert!(err.is_auth(), "{err:?}");
-    assert!(err.has_code(CODE_AUTH));
+    assert!(err.has_code(codes::AUTH));
     assert!(!err.is_retryable());
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(e.emu.requests().len(), 1, "auth failures are not retried");

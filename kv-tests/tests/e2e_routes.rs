@@ -30,9 +30,12 @@ fn namespace_crud(stack: Stack) {
     let c = &e.client;
     let created = c.create_namespace("crud-one").unwrap();
     assert_eq!(created.title, "crud-one");
-    assert_eq!(created.id.len(), 32, "{created:?}");
+    assert_eq!(created.id.as_str().len(), 32, "{created:?}");
     // The emulator agrees.
-    let stored = e.emu.namespace(ACCOUNT, &created.id).expect("stored");
+    let stored = e
+        .emu
+        .namespace(ACCOUNT, created.id.as_str())
+        .expect("stored");
     assert_eq!(stored.title, "crud-one");
 
     let got = c.get_namespace(&created.id).unwrap();
@@ -47,7 +50,7 @@ fn namespace_crud(stack: Stack) {
     }
     assert_eq!(c.get_namespace(&created.id).unwrap().title, "crud-renamed");
     assert_eq!(
-        e.emu.namespace(ACCOUNT, &created.id).unwrap().title,
+        e.emu.namespace(ACCOUNT, created.id.as_str()).unwrap().title,
         "crud-renamed"
     );
 
@@ -62,7 +65,10 @@ fn namespace_crud(stack: Stack) {
     let odd = "title/with ? # % + spaces \"quotes\" 🦀 日本";
     let odd_ns = c.create_namespace(odd).unwrap();
     assert_eq!(odd_ns.title, odd);
-    assert_eq!(e.emu.namespace(ACCOUNT, &odd_ns.id).unwrap().title, odd);
+    assert_eq!(
+        e.emu.namespace(ACCOUNT, odd_ns.id.as_str()).unwrap().title,
+        odd
+    );
     assert_eq!(c.get_namespace(&odd_ns.id).unwrap().title, odd);
     let long = "t".repeat(512);
     c.rename_namespace(&odd_ns.id, long.as_str()).unwrap();
@@ -70,7 +76,7 @@ fn namespace_crud(stack: Stack) {
     c.delete_namespace(&odd_ns.id).unwrap();
 
     c.delete_namespace(&created.id).unwrap();
-    assert!(e.emu.namespace(ACCOUNT, &created.id).is_none());
+    assert!(e.emu.namespace(ACCOUNT, created.id.as_str()).is_none());
     let err = c.get_namespace(&created.id).unwrap_err();
     assert!(err.is_namespace_not_found(), "{err}");
     assert!(err.is_not_found());
@@ -279,7 +285,7 @@ fn tricky_keys_round_trip_exactly(stack: Stack) {
     }
     // Listing returns the exact names, with metadata; also narrowed by tricky prefixes.
     let listed: Vec<_> = ns.keys().limit(10).collect::<Result<_, _>>().unwrap();
-    let names: Vec<String> = listed.iter().map(|k| k.name.clone()).collect();
+    let names: Vec<String> = listed.iter().map(|k| k.name.to_string()).collect();
     assert_eq!(names, sorted.iter().cloned().collect::<Vec<_>>());
     for k in &listed {
         let i = keys.iter().position(|x| *x == k.name).unwrap();
@@ -294,7 +300,7 @@ fn tricky_keys_round_trip_exactly(stack: Stack) {
         assert!(!expected.is_empty(), "{prefix:?}");
         let got: Vec<String> = ns
             .keys_with_prefix(prefix)
-            .map(|k| k.map(|k| k.name))
+            .map(|k| k.map(|k| k.name.into_string()))
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(got, expected, "prefix {prefix:?}");
@@ -485,7 +491,7 @@ fn expiration_by_moving_the_clock(stack: Stack) {
     assert_eq!(ns.get("bulk-ttl").unwrap(), None);
     assert!(ns.metadata("ttl").unwrap_err().is_key_not_found());
     assert_eq!(ns.get_text("abs").unwrap().as_deref(), Some("long"));
-    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name).collect();
+    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name.into_string()).collect();
     assert_eq!(names, ["abs", "bulk-abs", "expiration", "forever"]);
     let got = ns.bulk_get(all).run().unwrap();
     assert!(got.values[&Key::new("ttl").unwrap()].is_missing());
@@ -500,10 +506,10 @@ fn expiration_by_moving_the_clock(stack: Stack) {
     e.emu.set_now(now + 120);
     assert_eq!(ns.get("abs").unwrap(), None);
     assert_eq!(ns.get("bulk-abs").unwrap(), None);
-    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name).collect();
+    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name.into_string()).collect();
     assert_eq!(names, ["expiration", "forever"]);
     e.emu.advance(Duration::from_secs(10_000));
-    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name).collect();
+    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name.into_string()).collect();
     assert_eq!(names, ["forever"]);
 
     // An absolute time in the past is the server's call (the client has no clock): a 400

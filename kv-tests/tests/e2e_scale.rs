@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use e2e_common::{ACCOUNT, Stack, env, random_bytes};
 use kv_tests::StoredEntry;
-use kv_ureq::kv_proto::MAX_VALUE_BYTES;
+use kv_ureq::kv_proto::limits::MAX_VALUE_BYTES;
 use kv_ureq::{BulkWriteItem, Key, Metadata};
 use serde_json::json;
 
@@ -49,14 +49,20 @@ fn keys_paging_over_10k_keys(stack: Stack) {
     // Everything, default page size (1,000): 13 pages, exact names in byte order.
     e.emu.clear_requests();
     let mut all = ns.keys();
-    let names: Vec<String> = all.by_ref().map(|k| k.unwrap().name).collect();
+    let names: Vec<String> = all
+        .by_ref()
+        .map(|k| k.unwrap().name.into_string())
+        .collect();
     assert_eq!(names, stored);
     assert_eq!(all.pages_fetched(), 13);
     assert_eq!(list_requests(&e), 13);
 
     // With a prefix: only those keys, the prefix resent on every page.
     e.emu.clear_requests();
-    let p: Vec<String> = ns.keys_with_prefix("p/").map(|k| k.unwrap().name).collect();
+    let p: Vec<String> = ns
+        .keys_with_prefix("p/")
+        .map(|k| k.unwrap().name.into_string())
+        .collect();
     assert_eq!(p.len(), 10_500);
     assert!(p.iter().all(|k| k.starts_with("p/")));
     assert_eq!(p, stored[..10_500]);
@@ -209,7 +215,7 @@ fn values_of_25_mib(stack: Stack) {
     assert!(e.emu.requests().is_empty());
 
     // Listing shows them; delete frees them.
-    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name).collect();
+    let names: Vec<String> = ns.keys().map(|k| k.unwrap().name.into_string()).collect();
     assert_eq!(names, ["big/multipart", "big/raw"]);
     ns.delete("big/raw").unwrap();
     ns.delete("big/multipart").unwrap();

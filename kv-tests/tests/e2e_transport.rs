@@ -48,7 +48,7 @@ fn kv_proto_alone_over_the_hand_written_transport() {
     }
     assert_eq!(seen.len(), 12);
     created.sort();
-    let mut seen_ids: Vec<String> = seen.into_iter().map(|n| n.id).collect();
+    let mut seen_ids: Vec<String> = seen.into_iter().map(|n| n.id.into_string()).collect();
     seen_ids.sort();
     assert_eq!(seen_ids, created);
 

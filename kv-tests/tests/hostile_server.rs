@@ -89,7 +89,7 @@ fn endless_chunked_body_stops_at_the_cap() {
     });
     assert!(err.is_too_large(), "{err}");
     assert!(
-        matches!(err.kind(), ErrorKind::ResponseTooLarge { limit } if *limit == kv_ureq::kv_proto::MAX_SMALL_JSON_RESPONSE),
+        matches!(err.kind(), ErrorKind::ResponseTooLarge { limit } if *limit == kv_ureq::kv_proto::limits::MAX_SMALL_JSON_RESPONSE),
         "{err:?}"
     );
     // The server managed to push at most the cap plus what the kernel's socket buffers hold,
@@ -667,7 +667,7 @@ fn redirects_are_not_followed_and_the_token_stays_home() {
 
 #[test]
 fn connection_closed_names_the_stage() {
-    use kv_ureq::kv_proto::TransportStage;
+    use kv_ureq::kv_proto::error::TransportStage;
     let body = br#"{"success":true,"errors":[],"messages":[],"result":{"id":"abc","title":"t"}}"#;
 
     // Reads the request head, then closes: no status line ever comes.
@@ -744,7 +744,7 @@ fn connection_closed_names_the_stage() {
 
 #[test]
 fn timeouts_name_the_limit() {
-    use kv_ureq::kv_proto::{TimeoutLimit, TransportStage};
+    use kv_ureq::kv_proto::{error::TimeoutLimit, error::TransportStage};
     // Headers at once, then the body never comes.
     let stall = Scripted::start(|c: &mut Conn| {
         let _ = c.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{");

@@ -185,7 +185,7 @@ fn twenty_thousand_keys_survive_a_fifth_of_requests_failing() {
     assert_eq!(names.len(), N, "{ctx}: listed {} keys", names.len());
     assert!(names == expected, "{ctx}: listing differs (order or names)");
     for k in &listed {
-        let i: usize = k.name[4..9].parse().unwrap();
+        let i: usize = k.name.as_str()[4..9].parse().unwrap();
         assert_eq!(k.metadata.as_ref(), Some(&specs[i].metadata), "{ctx}");
     }
 

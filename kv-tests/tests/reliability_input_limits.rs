@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use kv_tests::{Emulator, EmulatorConfig};
 use kv_ureq::kv_proto::{
-    BulkDelete, BulkGet, BulkWrite, ListNamespaces, MAX_BULK_WRITE_BODY_BYTES, MAX_VALUE_BYTES,
+    BulkDelete, BulkGet, BulkWrite, ListNamespaces, limits::MAX_BULK_WRITE_BODY_BYTES,
+    limits::MAX_VALUE_BYTES,
 };
 use kv_ureq::{
     AccountId, BulkWriteItem, Client, Error, Key, Limit, NamespaceHandle, NamespaceId, RetryPolicy,

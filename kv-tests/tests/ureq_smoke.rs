@@ -48,7 +48,7 @@ fn bulk_jobs_round_trip_through_the_emulator() {
         write.failed_keys().take(3).collect::<Vec<_>>()
     );
     assert_eq!(write.requests_sent, 10);
-    assert_eq!(emu.key_count(ACCOUNT, &created.id).unwrap(), 5000);
+    assert_eq!(emu.key_count(ACCOUNT, created.id.as_str()).unwrap(), 5000);
 
     let listed = ns.keys_with_prefix("k/").limit(1000).count();
     assert_eq!(listed, 5000);
@@ -75,7 +75,7 @@ fn bulk_jobs_round_trip_through_the_emulator() {
         .run()
         .unwrap();
     assert!(delete.is_success());
-    assert_eq!(emu.key_count(ACCOUNT, &created.id).unwrap(), 0);
+    assert_eq!(emu.key_count(ACCOUNT, created.id.as_str()).unwrap(), 0);
     c.delete_namespace(&created.id).unwrap();
     assert!(
         c.get_namespace(&created.id)
@@ -108,5 +108,5 @@ fn partial_bulk_answers_are_resent_until_every_key_is_written() {
         report.retries > 0,
         "the emulator reported keys unsuccessful"
     );
-    assert_eq!(emu.key_count(ACCOUNT, &created.id).unwrap(), 2000);
+    assert_eq!(emu.key_count(ACCOUNT, created.id.as_str()).unwrap(), 2000);
 }

@@ -19,12 +19,9 @@ use crate::namespace::NamespaceHandle;
 /// [`run`](BulkJob::run) returns the plan's report ([`BulkReport`](kv_proto::BulkReport) or
 /// [`BulkGetReport`](kv_proto::BulkGetReport)).
 ///
-/// ```
-/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-/// #     .base_url(emu.base_url())
-/// #     .build()?;
-/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// ```no_run
+/// # let client = kv_ureq::Client::from_env()?;
+/// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
 /// ns.put("a", "1")?;
 /// let job = ns.bulk_delete(["a", ".."]); // a BulkDeleteJob: nothing sent yet
 /// assert!(ns.get("a")?.is_some());
@@ -84,12 +81,9 @@ where
     /// connection pool (default [`Client::concurrency`](crate::Client::concurrency);
     /// 0 makes [`run`](Self::run) fail).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// let report = ns.bulk_delete((0..20).map(|i| format!("k{i}"))).batch_size(2).concurrency(3).run()?;
     /// assert_eq!(report.succeeded, 20);
     /// assert!(ns.bulk_delete(["k"]).concurrency(0).run().is_err());
@@ -103,12 +97,9 @@ where
     /// Keys (or items) per request; see [`PlanConfig::with_max_batch_items`] for the
     /// defaults and limits (checked by [`run`](Self::run)).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// let report = ns.bulk_delete(["a", "b", "c", "d", "e"]).batch_size(2).run()?;
     /// assert_eq!(report.requests_sent, 3); // 2 + 2 + 1 keys
     /// # Ok::<(), kv_ureq::Error>(())
@@ -121,13 +112,10 @@ where
     /// Replaces the plan's settings (batch size, body budget, re-sends of unsuccessful
     /// keys and their backoff, stop on error). The jitter seed is kept as given.
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::PlanConfig;
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// let config = PlanConfig::new().with_max_batch_items(2).with_max_key_attempts(1);
     /// let report = ns.bulk_delete(["a", "b", "c"]).config(config).run()?;
     /// assert_eq!(report.requests_sent, 2);
@@ -145,12 +133,9 @@ where
     /// overlap and their counts only grow, but other workers wait while it runs, so keep
     /// it short (print, update a bar, send to a channel).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// let mut calls = Vec::new();
     /// let report = ns
     ///     .bulk_delete(["a", "b", "c"])
@@ -175,13 +160,10 @@ where
     /// keys, invalid inputs included, are in the report with their errors.
     ///
     /// # Example
-    /// ```
+    /// ```no_run
     /// use kv_ureq::{BulkWriteItem, Key};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// let item = BulkWriteItem::text(Key::new("greeting")?, "hello")?;
     /// let report = ns.bulk_write([item]).run()?;
     /// assert!(report.is_success());
@@ -209,16 +191,18 @@ impl<I> BulkJob<'_, BulkDelete, I> {
     /// ([`BulkDelete::legacy_delete_method`] on the job's template).
     ///
     /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
-    /// ns.put("a", "1")?;
-    /// emu.clear_requests();
-    /// ns.bulk_delete(["a"]).legacy_delete_method().run()?;
-    /// assert_eq!(emu.requests()[0].method, "DELETE");
-    /// assert_eq!(ns.get("a")?, None);
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .transport(|req: http::Request<Vec<u8>>, _max: u64| {
+    ///         assert_eq!(req.method(), http::Method::DELETE);
+    ///         assert!(req.uri().path().ends_with("/bulk"));
+    ///         let ok = r#"{"success":true,"errors":[],"messages":[],"result":{"successful_key_count":1,"unsuccessful_keys":[]}}"#;
+    ///         Ok(http::Response::builder().status(200).body(ok.as_bytes().to_vec()).unwrap())
+    ///     })
+    ///     .build()?;
+    /// let report = client.namespace("ns1")?.bulk_delete(["a"]).legacy_delete_method().run()?;
+    /// assert_eq!(report.succeeded, 1);
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn legacy_delete_method(mut self) -> Self {
@@ -231,14 +215,11 @@ impl<I> BulkJob<'_, BulkGet, I> {
     /// Parses values as JSON (`type: json`, [`BulkGet::json`] on the job's template); a value
     /// that is not JSON fails its whole request on the server's side.
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::BulkValue;
     /// use serde_json::json;
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put("cfg", r#"{"debug":true}"#)?;
     /// let report = ns.bulk_get(["cfg"]).json().run()?;
     /// assert_eq!(report.values.get("cfg"), Some(&BulkValue::Json(json!({"debug": true}))));
@@ -252,13 +233,10 @@ impl<I> BulkJob<'_, BulkGet, I> {
     /// Returns each value with its metadata and expiry (`withMetadata: true`,
     /// [`BulkGet::with_metadata`] on the job's template).
     ///
-    /// ```
+    /// ```no_run
     /// use serde_json::json;
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put_with("a", "1").metadata(json!({"v": 2})).send()?;
     /// let report = ns.bulk_get(["a", "a", "b"]).with_metadata().run()?;
     /// assert_eq!((report.requested, report.duplicates), (2, 1)); // distinct keys, repeats

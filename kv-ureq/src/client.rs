@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use kv_proto::{
-    AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryDecision, RetryPolicy,
+    AccountId, Auth, Endpoint, Error, Limit, Operation, Pacer, RetryPolicy, retry::RetryDecision,
 };
 
+use crate::trace;
 use crate::transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, ProxyConfig, Transport, USER_AGENT,
     UreqTransport,
@@ -65,6 +66,7 @@ struct Inner {
     concurrency: usize,
     seeds: AtomicU64,
     seed_base: u64,
+    trace_keys: bool,
 }
 
 impl fmt::Debug for Client {
@@ -110,6 +112,7 @@ impl Client {
             RetryPolicy::default(),
             Pacer::cloudflare_default(),
             DEFAULT_CONCURRENCY,
+            false,
         )
     }
 
@@ -184,6 +187,7 @@ impl Client {
         retry: RetryPolicy,
         pacer: Pacer,
         concurrency: usize,
+        trace_keys: bool,
     ) -> Client {
         Client {
             inner: Arc::new(Inner {
@@ -195,6 +199,7 @@ impl Client {
                 concurrency,
                 seeds: AtomicU64::new(0),
                 seed_base: RandomState::new().hash_one(0u64),
+                trace_keys,
             }),
         }
     }
@@ -232,19 +237,23 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn execute<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let _span = trace::call(op, self.inner.trace_keys);
+        let mut attempt = 0;
         let mut state = self
             .inner
             .retry
             .start(self.next_jitter_seed())
             .idempotent(op.is_idempotent());
         loop {
-            let err = match self.execute_once(op) {
+            attempt += 1;
+            let err = match self.attempt(op, attempt) {
                 Ok(output) => return Ok(output),
                 Err(err) => err,
             };
             let now = SystemTime::now();
             match state.on_error(&err, now) {
                 RetryDecision::Retry(wait) => {
+                    trace::retry_wait(attempt, wait, &err);
                     self.inner
                         .pacer
                         .lock()
@@ -295,9 +304,17 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn execute_once<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let _span = trace::call(op, self.inner.trace_keys);
+        self.attempt(op, 1)
+    }
+
+    /// Attempt number `n` of a call: pace, then one exchange.
+    fn attempt<O: Operation>(&self, op: &O, n: u32) -> Result<O::Output, Error> {
         self.pace();
-        kv_proto::exchange(op, &self.inner.endpoint, |request, max| {
+        let (start, mut seen) = (Instant::now(), trace::Seen::default());
+        let result = kv_proto::exchange(op, &self.inner.endpoint, |request, max| {
             let response = self.inner.transport.send(request, max)?;
+            seen.response(&response);
             // Every answer (a 429 included) tells the shared pacer what the server's limiter
             // says: the budget left, the window, the policy.
             self.inner
@@ -306,7 +323,9 @@ impl Client {
                 .unwrap_or_else(PoisonError::into_inner)
                 .observe(response.headers(), Instant::now());
             Ok(response)
-        })
+        });
+        trace::attempt(n, start.elapsed(), &seen, &result);
+        result
     }
 
     /// Waits until the shared pacer allows the next request and returns how long it waited
@@ -330,6 +349,7 @@ impl Client {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .reserve(Instant::now());
+        trace::pacer_wait(wait);
         sleep(wait);
         wait
     }
@@ -446,7 +466,7 @@ enum Pacing {
     Auto,
     On,
     Off,
-    Custom(Pacer),
+    Custom(Box<Pacer>),
 }
 
 /// Every setting of a [`Client`]. Start with [`Client::builder`] or
@@ -489,6 +509,7 @@ pub struct ClientBuilder {
     pacing: Pacing,
     concurrency: usize,
     transport: Option<Arc<dyn Transport>>,
+    trace_keys: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -505,6 +526,7 @@ impl fmt::Debug for ClientBuilder {
             .field("pacing", &self.pacing)
             .field("concurrency", &self.concurrency)
             .field("custom_transport", &self.transport.is_some())
+            .field("trace_keys", &self.trace_keys)
             .finish()
     }
 }
@@ -533,6 +555,7 @@ impl ClientBuilder {
             pacing: Pacing::Auto,
             concurrency: DEFAULT_CONCURRENCY,
             transport: None,
+            trace_keys: false,
         }
     }
 
@@ -635,15 +658,11 @@ impl ClientBuilder {
     ///
     /// ```
     /// use kv_ureq::{AccountId, Auth, Client};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    ///
     /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acct")?)
-    ///     .base_url(emu.base_url())
+    ///     .base_url("http://127.0.0.1:8787/client/v4")
     ///     .build()?;
-    /// assert_eq!(client.endpoint().base_url(), emu.base_url());
-    /// assert!(client.namespaces().next().is_none()); // a fresh emulator has no namespaces
+    /// assert_eq!(client.endpoint().base_url(), "http://127.0.0.1:8787/client/v4");
     /// // Plain http is refused for any host that is not loopback.
     /// let remote = Client::builder(Auth::api_token("t")?, AccountId::new("acct")?)
     ///     .base_url("http://kv.example.com/client/v4");
@@ -721,17 +740,16 @@ impl ClientBuilder {
     ///
     /// ```
     /// use kv_ureq::{AccountId, Auth, Client, USER_AGENT};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    ///
     /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acct")?)
-    ///     .base_url(emu.base_url())
     ///     .user_agent_suffix("my-app/1.2")
+    ///     .transport(|req: http::Request<Vec<u8>>, _max: u64| {
+    ///         assert_eq!(req.headers()["user-agent"], format!("{USER_AGENT} my-app/1.2"));
+    ///         let ok = r#"{"success":true,"errors":[],"messages":[],"result":[]}"#;
+    ///         Ok(http::Response::builder().status(200).body(ok.as_bytes().to_vec()).unwrap())
+    ///     })
     ///     .build()?;
-    /// client.namespaces().count();
-    /// let sent = emu.requests()[0].header("user-agent").map(str::to_owned);
-    /// assert_eq!(sent, Some(format!("{USER_AGENT} my-app/1.2")));
+    /// assert_eq!(client.namespaces().count(), 0);
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
@@ -788,7 +806,7 @@ impl ClientBuilder {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn pacer(mut self, pacer: Pacer) -> Self {
-        self.pacing = Pacing::Custom(pacer);
+        self.pacing = Pacing::Custom(Box::new(pacer));
         self
     }
 
@@ -833,6 +851,24 @@ impl ClientBuilder {
         self
     }
 
+    /// Puts key names into traces (the `key` field of the `kv.call` span) when the `tracing`
+    /// feature is on. Off by default: keys can be personal data. Without the feature it does
+    /// nothing. Credentials are never traced.
+    ///
+    /// ```
+    /// use kv_ureq::{AccountId, Auth, Client};
+    ///
+    /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
+    ///     .trace_keys(true)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), kv_ureq::Error>(())
+    /// ```
+    pub fn trace_keys(mut self, on: bool) -> Self {
+        self.trace_keys = on;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -867,7 +903,7 @@ impl ClientBuilder {
             Pacing::Auto if loopback => Pacer::unlimited(),
             Pacing::Auto | Pacing::On => Pacer::cloudflare_default(),
             Pacing::Off => Pacer::unlimited(),
-            Pacing::Custom(p) => p,
+            Pacing::Custom(p) => *p,
         };
         let (transport, custom): (Arc<dyn Transport>, bool) = match self.transport {
             Some(t) => (t, true),
@@ -890,6 +926,7 @@ impl ClientBuilder {
             self.retry,
             pacer,
             self.concurrency,
+            self.trace_keys,
         ))
     }
 }

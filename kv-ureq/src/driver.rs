@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use kv_proto::{Plan, Poll, Progress};
 
 use crate::client::Client;
+use crate::trace;
 
 /// The longest single condvar sleep; the plan is polled again after it.
 const MAX_WAIT: Duration = Duration::from_secs(3600);
@@ -87,17 +88,20 @@ pub(crate) fn run<'a, P: Plan + Send>(
         wake: Condvar::new(),
     };
     let workers = concurrency.max(1);
+    let span = trace::job(workers);
     std::thread::scope(|scope| {
         for _ in 1..workers {
-            scope.spawn(|| worker(client, &job));
+            scope.spawn(|| trace::in_job(&span, || worker(client, &job)));
         }
-        worker(client, &job);
+        trace::in_job(&span, || worker(client, &job));
     });
-    job.shared
+    let plan = job
+        .shared
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
-        .plan
-        .finish()
+        .plan;
+    trace::job_end(&span, &plan.progress());
+    plan.finish()
 }
 
 fn worker<P: Plan + Send>(client: &Client, job: &Job<'_, P>) {

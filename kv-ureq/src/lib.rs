@@ -85,10 +85,26 @@
 //! `HTTPS_PROXY`, `HTTP_PROXY` (either case, first valid one wins, used for every target) and
 //! `NO_PROXY`.
 //!
+//! # What this crate re-exports
+//! Every kv-proto item that appears in kv-ureq's own signatures (arguments, results, reports,
+//! errors and their parts: the [`error`] module, the [`codes`] and [`limits`] a caller compares
+//! against) is re-exported at the root, so a program that uses kv-ureq never has to name
+//! kv-proto. Everything else (operations for [`Client::execute`], plans, pagers, the pacer's and
+//! the retry policy's details) is reachable as `kv_ureq::kv_proto::...`; `http` and `ureq` are
+//! re-exported whole.
+//!
 //! # Features
 //! - `rustls` (default): TLS by rustls with the ring provider and Mozilla's roots (webpki-roots).
 //! - `native-tls`: the platform's TLS library and trust store (OpenSSL on Linux: needs
 //!   `libssl-dev` / `pkg-config` to build). With both features enabled rustls is used.
+//! - `tracing` (off): spans and events through the [`tracing`](https://docs.rs/tracing) crate
+//!   (target `kv_ureq`). A `kv.call` span per call (`route`, the route template;
+//!   `namespace_id`; `key` only with [`ClientBuilder::trace_keys`]), a DEBUG `attempt` event per
+//!   attempt (`attempt`, `status`, `cf_ray`, `elapsed_ms`, `bytes`, `outcome`, `codes`), an
+//!   INFO `retry wait` event (`attempt`, `wait_ms`, `outcome`), a DEBUG `pacer wait` event
+//!   (`wait_ms`), and a `kv.job` span per bulk job (`concurrency`; `done`, `failed`,
+//!   `total` recorded at the end, with an INFO `job done` event). No credential is ever
+//!   traced. Bulk workers use the subscriber of the thread that runs the job. `cargo run -p kv-ureq --features tracing --example tracing` shows it.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -97,6 +113,7 @@ mod client;
 mod driver;
 mod listing;
 mod namespace;
+mod trace;
 mod transport;
 mod workflow;
 
@@ -124,10 +141,14 @@ pub use workflow::{
     CopyJob, CopyReport, ExportJob, ImportJob, ImportReport, PurgeJob, TypedBulkGetJob,
 };
 
+// The re-export rule: every kv-proto item that appears in kv-ureq's own public signatures
+// (arguments, results, reports, errors and the parts of an error) is re-exported here, so a
+// program that uses kv-ureq never has to name kv-proto. Everything else (operations, plans,
+// pagers, the pacer's and retry's details) stays reachable as `kv_ureq::kv_proto::...`.
 pub use kv_proto::{
-    AccountId, ApiError, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
-    BulkWriteItem, DecodeError, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey,
-    HttpError, Key, KeyInfo, KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder,
-    NamespacePager, Operation, Pacer, PlanConfig, Progress, ResponseInfo, ResponseMeta, RetryAfter,
-    RetryPolicy, Title, TransportError, TransportErrorKind, Value,
+    AccountId, Auth, BulkGetReport, BulkGetResponse, BulkPayload, BulkReport, BulkValue,
+    BulkWriteItem, Direction, Endpoint, Error, ErrorKind, Expiration, FailedKey, Key, KeyInfo,
+    KeyPager, Limit, Metadata, Namespace, NamespaceId, NamespaceOrder, NamespacePager, Operation,
+    Pacer, PlanConfig, Progress, RetryPolicy, StoredValue, Title, TransportErrorKind, codes, error,
+    limits,
 };

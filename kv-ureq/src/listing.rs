@@ -21,12 +21,9 @@ use crate::client::Client;
 /// [`Client::execute`] (retries, pacing). After an error (also an invalid [`limit`](Self::limit))
 /// the iterator yields that error once and then ends.
 ///
-/// ```
-/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-/// #     .base_url(emu.base_url())
-/// #     .build()?;
-/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// ```no_run
+/// # let client = kv_ureq::Client::from_env()?;
+/// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
 /// for i in 0..25 {
 ///     ns.put(format!("k{i:02}"), "v")?;
 /// }
@@ -65,15 +62,12 @@ impl Keys {
 
     /// Only keys starting with `prefix`. Call before iterating (it restarts the listing).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put("a/1", "v")?;
     /// ns.put("b/1", "v")?;
-    /// let names: Vec<String> = ns.keys().prefix("b/").map(|k| k.map(|k| k.name)).collect::<Result<_, _>>()?;
+    /// let names: Vec<kv_ureq::Key> = ns.keys().prefix("b/").map(|k| k.map(|k| k.name)).collect::<Result<_, _>>()?;
     /// assert_eq!(names, ["b/1"]);
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
@@ -86,12 +80,9 @@ impl Keys {
     /// Asks for `limit` keys per page (10..=1000; the server's default is 1000). An
     /// out-of-range limit is yielded as the iterator's only item. Call before iterating.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// for i in 0..15 {
     ///     ns.put(format!("k{i}"), "v")?;
     /// }
@@ -112,12 +103,9 @@ impl Keys {
 
     /// Pages fetched so far.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// for i in 0..25 {
     ///     ns.put(format!("k{i}"), "v")?;
     /// }
@@ -152,11 +140,8 @@ impl FusedIterator for Keys {}
 /// Paging follows kv-proto's [`NamespacePager`]; each page goes through [`Client::execute`].
 /// An error is yielded once and ends the iteration.
 ///
-/// ```
-/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-/// #     .base_url(emu.base_url())
-/// #     .build()?;
+/// ```no_run
+/// # let client = kv_ureq::Client::from_env()?;
 /// client.create_namespace("a")?;
 /// client.create_namespace("b")?;
 /// let titles: Vec<String> = client.namespaces().map(|n| n.map(|n| n.title)).collect::<Result<_, _>>()?;
@@ -191,12 +176,9 @@ impl Namespaces {
 
     /// Sorts by id or title. Call before iterating.
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::NamespaceOrder;
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    /// # let client = kv_ureq::Client::from_env()?;
     /// for title in ["b", "c", "a"] {
     ///     client.create_namespace(title)?;
     /// }
@@ -216,12 +198,9 @@ impl Namespaces {
 
     /// Sort direction. Call before iterating.
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::{Direction, NamespaceOrder};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    /// # let client = kv_ureq::Client::from_env()?;
     /// for title in ["b", "c", "a"] {
     ///     client.create_namespace(title)?;
     /// }
@@ -243,11 +222,8 @@ impl Namespaces {
     /// Namespaces per page (5..=100, default 100). An out-of-range value is yielded as the
     /// iterator's only item. Call before iterating.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
     /// for i in 0..7 {
     ///     client.create_namespace(format!("ns-{i}"))?;
     /// }

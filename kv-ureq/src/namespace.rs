@@ -5,7 +5,8 @@ use std::fmt;
 
 use kv_proto::{
     CreateNamespace, DeleteNamespace, DeleteValue, Error, Expiration, GetMetadata, GetNamespace,
-    Key, ListKeys, Metadata, Namespace, NamespaceId, PutValue, RenameNamespace, TryGetValue, Value,
+    Key, ListKeys, Metadata, Namespace, NamespaceId, PutValue, RenameNamespace, StoredValue,
+    TryGetValue,
 };
 
 use crate::args::{IntoKey, IntoNamespaceId, IntoTitle};
@@ -39,7 +40,7 @@ impl Client {
     ///
     /// # Errors
     /// An invalid title; the API's errors (a title already in use is code 10014,
-    /// [`kv_proto::CODE_TITLE_EXISTS`]).
+    /// [`kv_proto::codes::TITLE_EXISTS`]).
     ///
     /// ```no_run
     /// let client = kv_ureq::Client::from_env()?;
@@ -58,11 +59,8 @@ impl Client {
     /// An invalid id; a missing namespace ([`Error::is_namespace_not_found`]); the API's errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
     /// let id = client.create_namespace("docs")?.id;
     /// assert_eq!(client.get_namespace(id.as_str())?.title, "docs");
     /// client.delete_namespace(id.as_str())?;
@@ -80,11 +78,8 @@ impl Client {
     /// An invalid id or title; the API's errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
     /// let id = client.create_namespace("old-name")?.id;
     /// client.rename_namespace(id.as_str(), "new-name")?;
     /// assert_eq!(client.get_namespace(id.as_str())?.title, "new-name");
@@ -107,11 +102,8 @@ impl Client {
     /// An invalid id; the API's errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
     /// let id = client.create_namespace("scratch")?.id;
     /// client.delete_namespace(id.as_str())?;
     /// assert_eq!(client.namespaces().count(), 0);
@@ -152,7 +144,7 @@ impl Client {
 /// let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
 /// ns.put("a", b"raw bytes".to_vec())?;
 /// ns.put_with("b", "text").metadata(json!({"owner": "me"})).ttl(3600).send()?;
-/// let value = ns.get("b")?; // Option<Value>: None if missing
+/// let value = ns.get("b")?; // Option<StoredValue>: None if missing
 /// let meta = ns.metadata("b")?; // Option<serde_json::Value>
 /// for key in ns.keys().prefix("a") {
 ///     println!("{}", key?.name);
@@ -195,12 +187,9 @@ impl NamespaceHandle {
     /// The client this handle sends through.
     ///
     /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
-    /// assert_eq!(ns.client().endpoint().base_url(), emu.base_url());
+    /// # let client = kv_ureq::Client::new(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acc")?);
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+    /// assert_eq!(ns.client().endpoint().base_url(), "https://api.cloudflare.com/client/v4");
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn client(&self) -> &Client {
@@ -213,12 +202,9 @@ impl NamespaceHandle {
     /// A missing namespace ([`Error::is_namespace_not_found`]); the API's errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// let info = ns.info()?;
     /// assert_eq!((info.id.as_str(), info.title.as_str()), (ns.id().as_str(), "docs"));
     /// # Ok::<(), kv_ureq::Error>(())
@@ -234,12 +220,9 @@ impl NamespaceHandle {
     /// An invalid key; a missing namespace; the API's other errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put_with("k", "v").ttl(3600).send()?;
     /// let value = ns.get("k")?.expect("just written");
     /// assert_eq!(value.bytes, b"v");
@@ -248,7 +231,7 @@ impl NamespaceHandle {
     /// assert!(ns.get("..").unwrap_err().is_invalid_input());
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
-    pub fn get(&self, key: impl IntoKey) -> Result<Option<Value>, Error> {
+    pub fn get(&self, key: impl IntoKey) -> Result<Option<StoredValue>, Error> {
         self.client
             .execute(&TryGetValue::new(self.id.clone(), key.into_key()?))
     }
@@ -259,12 +242,9 @@ impl NamespaceHandle {
     /// As [`get`](Self::get).
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put("blob", vec![0u8, 255, 7])?;
     /// assert_eq!(ns.get_bytes("blob")?, Some(vec![0, 255, 7]));
     /// assert_eq!(ns.get_bytes("missing")?, None);
@@ -280,12 +260,9 @@ impl NamespaceHandle {
     /// As [`get`](Self::get), and a decode error if the bytes are not UTF-8.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put("greeting", "héllo")?;
     /// assert_eq!(ns.get_text("greeting")?.as_deref(), Some("héllo"));
     /// ns.put("blob", vec![0xffu8, 0xfe])?;
@@ -305,16 +282,13 @@ impl NamespaceHandle {
     /// As [`get`](Self::get), and a decode error (with the JSON path) if it does not parse.
     ///
     /// # Example
-    /// ```
+    /// ```no_run
     /// #[derive(serde::Deserialize, Debug, PartialEq)]
     /// struct Config {
     ///     debug: bool,
     /// }
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put("cfg", r#"{"debug":true}"#)?;
     /// assert_eq!(ns.get_json::<Config>("cfg")?, Some(Config { debug: true }));
     /// assert_eq!(ns.get_json::<Config>("missing")?, None);
@@ -337,12 +311,9 @@ impl NamespaceHandle {
     /// An invalid key, a value over 25 MiB; the API's errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put("k", "first")?;
     /// ns.put("k", b"second".to_vec())?; // replaces
     /// assert_eq!(ns.get_text("k")?.as_deref(), Some("second"));
@@ -380,12 +351,9 @@ impl NamespaceHandle {
     /// An invalid key; the API's errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put("k", "v")?;
     /// ns.delete("k")?;
     /// assert_eq!(ns.get("k")?, None);
@@ -404,13 +372,10 @@ impl NamespaceHandle {
     /// [`get`](Self::get); the API's other errors.
     ///
     /// # Example
-    /// ```
+    /// ```no_run
     /// use serde_json::json;
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put_with("a", "v").metadata(json!({"owner": "me"})).send()?;
     /// ns.put("b", "v")?;
     /// assert_eq!(ns.metadata("a")?, Some(json!({"owner": "me"})));
@@ -428,7 +393,7 @@ impl NamespaceHandle {
     ///
     /// ```no_run
     /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
-    /// let names: Vec<String> = ns
+    /// let names: Vec<kv_ureq::Key> = ns
     ///     .keys()
     ///     .prefix("user:")
     ///     .map(|k| k.map(|k| k.name))
@@ -441,16 +406,13 @@ impl NamespaceHandle {
 
     /// Every key starting with `prefix`; the same as `keys().prefix(prefix)`.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// for key in ["user:1", "user:2", "order:1"] {
     ///     ns.put(key, "v")?;
     /// }
-    /// let names: Vec<String> = ns.keys_with_prefix("user:").map(|k| k.map(|k| k.name)).collect::<Result<_, _>>()?;
+    /// let names: Vec<kv_ureq::Key> = ns.keys_with_prefix("user:").map(|k| k.map(|k| k.name)).collect::<Result<_, _>>()?;
     /// assert_eq!(names, ["user:1", "user:2"]);
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
@@ -465,13 +427,10 @@ impl NamespaceHandle {
 /// `metadata` parts). Option errors (metadata over 1 KiB, TTL under 60 s, a bad key, a value
 /// over 25 MiB) are reported by `send`, before anything is sent.
 ///
-/// ```
+/// ```no_run
 /// use serde_json::json;
-/// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-/// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-/// #     .base_url(emu.base_url())
-/// #     .build()?;
-/// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+/// # let client = kv_ureq::Client::from_env()?;
+/// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
 /// let put = ns.put_with("k", "v").metadata(json!({"v": 1})).ttl(3600); // nothing sent yet
 /// assert_eq!(ns.get("k")?, None);
 /// put.send()?;
@@ -505,13 +464,10 @@ impl Put<'_> {
     /// Stores metadata: any `Serialize` value (e.g. `serde_json::json!({..})` or a
     /// [`Metadata`]) whose JSON is at most 1024 bytes.
     ///
-    /// ```
+    /// ```no_run
     /// use serde_json::json;
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put_with("k", "v").metadata(json!({"tags": ["a", "b"]})).send()?;
     /// assert_eq!(ns.metadata("k")?, Some(json!({"tags": ["a", "b"]})));
     /// let too_big = json!({"blob": "x".repeat(2000)});
@@ -525,15 +481,13 @@ impl Put<'_> {
 
     /// Expires the key `secs` seconds after the write (at least 60).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put_with("session", "v").ttl(600).send()?;
     /// let expires = ns.get("session")?.and_then(|v| v.expiration).unwrap();
-    /// assert!(expires >= emu.now() + 590 && expires <= emu.now() + 600);
+    /// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    /// assert!(expires >= now + 590 && expires <= now + 600);
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn ttl(mut self, secs: u64) -> Self {
@@ -543,13 +497,11 @@ impl Put<'_> {
 
     /// Expires the key at `unix_secs` (seconds since the Unix epoch, at least 60 s ahead).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
-    /// let at = emu.now() + 3600;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+    /// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    /// let at = now + 3600;
     /// ns.put_with("k", "v").expire_at(at).send()?;
     /// assert_eq!(ns.get("k")?.and_then(|v| v.expiration), Some(at));
     /// # Ok::<(), kv_ureq::Error>(())
@@ -561,14 +513,12 @@ impl Put<'_> {
 
     /// Sets the expiry from an [`Expiration`].
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::Expiration;
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
-    /// let at = emu.now() + 3600;
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+    /// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    /// let at = now + 3600;
     /// ns.put_with("k", "v").expiration(Expiration::At(at)).send()?;
     /// assert_eq!(ns.get("k")?.and_then(|v| v.expiration), Some(at));
     /// # Ok::<(), kv_ureq::Error>(())
@@ -587,12 +537,9 @@ impl Put<'_> {
     /// Any invalid option (see the type's docs); the API's errors.
     ///
     /// # Example
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let client = kv_ureq::Client::from_env()?;
+    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
     /// ns.put_with("k", "v").send()?;
     /// assert_eq!(ns.get_text("k")?.as_deref(), Some("v"));
     /// # Ok::<(), kv_ureq::Error>(())

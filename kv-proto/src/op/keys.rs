@@ -10,12 +10,12 @@ use super::{JSON, Operation};
 use crate::endpoint::Endpoint;
 use crate::envelope::decode_required;
 use crate::error::{Error, Limit};
-use crate::ids::NamespaceId;
+use crate::ids::{Key, NamespaceId};
 
 /// Smallest `limit` accepted by list keys.
 ///
 /// ```
-/// use kv_proto::{ListKeys, NamespaceId, MIN_LIST_LIMIT};
+/// use kv_proto::{ListKeys, NamespaceId, limits::MIN_LIST_LIMIT};
 /// let op = ListKeys::new(NamespaceId::new("ns1")?);
 /// assert!(op.clone().limit(MIN_LIST_LIMIT).is_ok());
 /// assert!(op.limit(MIN_LIST_LIMIT - 1).is_err());
@@ -25,7 +25,7 @@ pub const MIN_LIST_LIMIT: u32 = 10;
 /// Largest `limit` accepted by list keys (also the server's default).
 ///
 /// ```
-/// use kv_proto::{ListKeys, NamespaceId, MAX_LIST_LIMIT};
+/// use kv_proto::{ListKeys, NamespaceId, limits::MAX_LIST_LIMIT};
 /// let op = ListKeys::new(NamespaceId::new("ns1")?);
 /// assert!(op.clone().limit(MAX_LIST_LIMIT).is_ok());
 /// assert!(op.limit(MAX_LIST_LIMIT + 1).is_err());
@@ -38,24 +38,27 @@ pub const MAX_LIST_LIMIT: u32 = 1000;
 /// escaping (`\uXXXX` can grow a byte six-fold).
 ///
 /// ```
-/// use kv_proto::{ListKeys, NamespaceId, Operation, MAX_LIST_KEYS_RESPONSE};
+/// use kv_proto::{ListKeys, NamespaceId, Operation, limits::MAX_LIST_KEYS_RESPONSE};
 /// let op = ListKeys::new(NamespaceId::new("ns1")?);
 /// assert_eq!(op.max_response_bytes(), MAX_LIST_KEYS_RESPONSE);
 /// # Ok::<(), kv_proto::Error>(())
 /// ```
 pub const MAX_LIST_KEYS_RESPONSE: u64 = 16 << 20;
 
-/// One key of a [`KeyPage`].
+/// One key of a [`KeyPage`]. The name is a validated [`Key`], ready to pass back to any
+/// operation; a name that is not a key is a decode error.
 ///
 /// ```
 /// let k: kv_proto::KeyInfo =
 ///     serde_json::from_str(r#"{"name":"a","expiration":1.7e9,"metadata":{"x":1}}"#).unwrap();
+/// assert_eq!(k.name, "a");
 /// assert_eq!(k.expiration, Some(1_700_000_000));
+/// assert!(serde_json::from_str::<kv_proto::KeyInfo>(r#"{"name":".."}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
     /// The key name.
-    pub name: String,
+    pub name: Key,
     /// Absolute expiry in seconds since the Unix epoch, for keys that expire.
     #[serde(
         default,
@@ -281,6 +284,14 @@ impl Operation for ListKeys {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_LIST_KEYS_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/keys")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<KeyPage, Error> {

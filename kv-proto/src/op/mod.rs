@@ -10,7 +10,7 @@
 /// 3. `op.parse(response)` turns status, headers and body into the typed output or a typed error.
 ///
 /// ```
-/// use kv_proto::{DeleteValue, Key, NamespaceId, Operation, MAX_SMALL_JSON_RESPONSE};
+/// use kv_proto::{DeleteValue, Key, NamespaceId, Operation, limits::MAX_SMALL_JSON_RESPONSE};
 /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
 /// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
 /// let req = op.request(&ep);
@@ -41,7 +41,7 @@ pub trait Operation {
     /// The most response-body bytes a transport should buffer for this operation.
     ///
     /// ```
-    /// use kv_proto::{ListKeys, NamespaceId, Operation, MAX_LIST_KEYS_RESPONSE};
+    /// use kv_proto::{ListKeys, NamespaceId, Operation, limits::MAX_LIST_KEYS_RESPONSE};
     /// assert_eq!(ListKeys::new(NamespaceId::new("ns1")?).max_response_bytes(), MAX_LIST_KEYS_RESPONSE);
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
@@ -79,7 +79,60 @@ pub trait Operation {
     fn is_idempotent(&self) -> bool {
         true
     }
+
+    /// The route template, method and path with placeholders, e.g.
+    /// `"GET /accounts/{account_id}/storage/kv/namespaces/{namespace_id}/values/{key_name}"`:
+    /// a low-cardinality name for logs, traces and metrics (no id, key or credential in it).
+    /// `"custom"` for operations that do not say.
+    ///
+    /// ```
+    /// use kv_proto::{DeleteValue, Key, NamespaceId, Operation};
+    /// let op = DeleteValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(op.route(), "DELETE /accounts/{account_id}/storage/kv/namespaces/{namespace_id}/values/{key_name}");
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    fn route(&self) -> &'static str {
+        "custom"
+    }
+
+    /// The namespace the operation addresses, if any (for logs and traces).
+    ///
+    /// ```
+    /// use kv_proto::{ListKeys, ListNamespaces, NamespaceId, Operation};
+    /// let op = ListKeys::new(NamespaceId::new("ns1")?);
+    /// assert_eq!(op.namespace_id().map(NamespaceId::as_str), Some("ns1"));
+    /// assert!(ListNamespaces::new().namespace_id().is_none());
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    fn namespace_id(&self) -> Option<&crate::NamespaceId> {
+        None
+    }
+
+    /// The one key the operation addresses, if any (single-key routes). Keys can be personal
+    /// data: shells should log them only when asked to.
+    ///
+    /// ```
+    /// use kv_proto::{GetValue, Key, NamespaceId, Operation};
+    /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
+    /// assert_eq!(Operation::key(&op).map(Key::as_str), Some("k")); // `op.key()` is GetValue's own
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    fn key(&self) -> Option<&crate::Key> {
+        None
+    }
 }
+
+/// Route template prefixes (see [`Operation::route`]).
+macro_rules! route {
+    ($method:literal, $suffix:literal) => {
+        concat!(
+            $method,
+            " /accounts/{account_id}/storage/kv/namespaces",
+            $suffix
+        )
+    };
+}
+pub(crate) use route;
 
 mod bulk;
 mod keys;
@@ -100,7 +153,7 @@ pub use namespace::{
     NamespaceOrder, NamespacePage, PageInfo, RenameNamespace,
 };
 pub use value::{
-    DeleteValue, GetMetadata, GetValue, MAX_VALUE_RESPONSE, PutValue, TryGetValue, Value,
+    DeleteValue, GetMetadata, GetValue, MAX_VALUE_RESPONSE, PutValue, StoredValue, TryGetValue,
 };
 
 /// `Accept` / `Content-Type` for JSON.
@@ -114,7 +167,7 @@ pub(crate) const ACCEPT_VALUE: &str = "application/octet-stream, application/jso
 /// result, one key's metadata): 1 MiB.
 ///
 /// ```
-/// use kv_proto::{GetNamespace, NamespaceId, Operation, MAX_SMALL_JSON_RESPONSE};
+/// use kv_proto::{GetNamespace, NamespaceId, Operation, limits::MAX_SMALL_JSON_RESPONSE};
 /// let op = GetNamespace::new(NamespaceId::new("ns1")?);
 /// assert_eq!(op.max_response_bytes(), MAX_SMALL_JSON_RESPONSE);
 /// # Ok::<(), kv_proto::Error>(())

@@ -13,28 +13,32 @@ use crate::ids::{NamespaceId, Title};
 /// fully `\u`-escaped, stay far below it).
 ///
 /// ```
-/// use kv_proto::{ListNamespaces, Operation, MAX_LIST_NAMESPACES_RESPONSE};
+/// use kv_proto::{ListNamespaces, Operation, limits::MAX_LIST_NAMESPACES_RESPONSE};
 /// assert_eq!(ListNamespaces::new().max_response_bytes(), MAX_LIST_NAMESPACES_RESPONSE);
 /// ```
 pub const MAX_LIST_NAMESPACES_RESPONSE: u64 = 4 << 20;
 
 /// A KV namespace as the API describes it.
 ///
-/// Decoding is lenient: every field but `id` has a default, unknown fields are ignored.
+/// Decoding is lenient: every field but `id` has a default, unknown fields are ignored. The
+/// `id` is validated as [`NamespaceId::new`] does, so it can be passed back as it is.
 ///
 /// ```
 /// let ns: kv_proto::Namespace = serde_json::from_str(
 ///     r#"{"id":"0f2ac74b498b48028cb68387c421e279","title":"prod","supports_url_encoding":true,"new_field":1}"#,
 /// ).unwrap();
+/// assert_eq!(ns.id, "0f2ac74b498b48028cb68387c421e279");
 /// assert_eq!(ns.title, "prod");
 /// assert_eq!(ns.supports_url_encoding, Some(true));
 /// assert_eq!(ns.jurisdiction, None);
+/// // An id that is not a namespace id is a decode error.
+/// assert!(serde_json::from_str::<kv_proto::Namespace>(r#"{"id":"../x","title":"t"}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawNamespace")]
 pub struct Namespace {
     /// The namespace id (32 hex characters in practice).
-    pub id: String,
+    pub id: NamespaceId,
     /// The human-readable title.
     pub title: String,
     /// Whether the server percent-decodes keys in URL paths (true for new namespaces).
@@ -87,7 +91,8 @@ impl TryFrom<RawNamespace> for Namespace {
         Ok(Namespace {
             id: raw
                 .id
-                .ok_or_else(|| "a namespace needs an `id`".to_owned())?,
+                .ok_or_else(|| "a namespace needs an `id`".to_owned())
+                .and_then(|id| NamespaceId::new(id).map_err(|e| e.to_string()))?,
             title: raw.title.unwrap_or_default(),
             supports_url_encoding: raw.supports_url_encoding,
             jurisdiction: raw.jurisdiction,
@@ -246,7 +251,7 @@ pub struct ListNamespaces {
 /// Smallest `per_page` accepted (2024 spec).
 ///
 /// ```
-/// use kv_proto::{ListNamespaces, MIN_PER_PAGE};
+/// use kv_proto::{ListNamespaces, limits::MIN_PER_PAGE};
 /// assert!(ListNamespaces::new().per_page(MIN_PER_PAGE).is_ok());
 /// assert!(ListNamespaces::new().per_page(MIN_PER_PAGE - 1).is_err());
 /// ```
@@ -254,7 +259,7 @@ pub const MIN_PER_PAGE: u32 = 5;
 /// Largest `per_page` accepted (2024 spec; the 2026 API allows more, 100 is safe for both).
 ///
 /// ```
-/// use kv_proto::{ListNamespaces, MAX_PER_PAGE};
+/// use kv_proto::{ListNamespaces, limits::MAX_PER_PAGE};
 /// assert!(ListNamespaces::new().per_page(MAX_PER_PAGE).is_ok());
 /// assert!(ListNamespaces::new().per_page(MAX_PER_PAGE + 1).is_err());
 /// ```
@@ -423,6 +428,10 @@ impl Operation for ListNamespaces {
         MAX_LIST_NAMESPACES_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("GET", "")
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<NamespacePage, Error> {
         let (namespaces, info) = decode_result::<Vec<Namespace>>(&response)?;
         Ok(NamespacePage {
@@ -505,7 +514,7 @@ impl NamespaceMode {
 /// `POST /accounts/{account}/storage/kv/namespaces` with `{"title", "jurisdiction"?, "mode"?}`.
 ///
 /// Output: the new [`Namespace`]. A duplicate title fails with code 10014
-/// (`CODE_TITLE_EXISTS`). Response cap: [`MAX_SMALL_JSON_RESPONSE`].
+/// (`codes::TITLE_EXISTS`). Response cap: [`MAX_SMALL_JSON_RESPONSE`].
 ///
 /// ```
 /// use kv_proto::{CreateNamespace, Jurisdiction, Title};
@@ -612,6 +621,10 @@ impl Operation for CreateNamespace {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("POST", "")
+    }
+
     fn is_idempotent(&self) -> bool {
         // A lost response to a processed create makes the resend fail with 10014.
         false
@@ -681,6 +694,14 @@ impl Operation for GetNamespace {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_SMALL_JSON_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Namespace, Error> {
@@ -769,6 +790,14 @@ impl Operation for RenameNamespace {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("PUT", "/{namespace_id}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<Namespace>, Error> {
         Ok(decode_optional::<MaybeNamespace>(&response)?.and_then(|m| m.0))
     }
@@ -834,6 +863,14 @@ impl Operation for DeleteNamespace {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_SMALL_JSON_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("DELETE", "/{namespace_id}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<(), Error> {

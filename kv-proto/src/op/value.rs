@@ -12,7 +12,7 @@ use crate::ids::{Expiration, Key, Metadata, NamespaceId, check_value_len};
 /// of slack for an error envelope.
 ///
 /// ```
-/// use kv_proto::{GetValue, Key, NamespaceId, Operation, MAX_VALUE_BYTES, MAX_VALUE_RESPONSE};
+/// use kv_proto::{GetValue, Key, NamespaceId, Operation, limits::MAX_VALUE_BYTES, limits::MAX_VALUE_RESPONSE};
 /// let op = GetValue::new(NamespaceId::new("ns1")?, Key::new("k")?);
 /// assert_eq!(op.max_response_bytes(), MAX_VALUE_RESPONSE);
 /// assert!(MAX_VALUE_RESPONSE > MAX_VALUE_BYTES as u64);
@@ -23,27 +23,27 @@ pub const MAX_VALUE_RESPONSE: u64 = crate::ids::MAX_VALUE_BYTES as u64 + (64 << 
 /// A value read with [`GetValue`]: the stored bytes, exactly, and the expiry if the key has one.
 ///
 /// ```
-/// let v = kv_proto::Value { bytes: b"42".to_vec(), expiration: Some(1_900_000_000) };
+/// let v = kv_proto::StoredValue { bytes: b"42".to_vec(), expiration: Some(1_900_000_000) };
 /// assert_eq!(v.json::<u32>()?, 42);
 /// assert_eq!(v.expiration, Some(1_900_000_000));
 /// # Ok::<(), kv_proto::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Value {
+pub struct StoredValue {
     /// The stored bytes, byte for byte (never JSON-decoded, never base64).
     pub bytes: Vec<u8>,
     /// The `expiration` response header: absolute expiry in seconds since the Unix epoch.
     pub expiration: Option<u64>,
 }
 
-impl Value {
+impl StoredValue {
     /// The bytes as UTF-8 text.
     ///
     /// # Errors
     /// [`ErrorKind::Decode`] if the bytes are not UTF-8.
     ///
     /// ```
-    /// let v = kv_proto::Value { bytes: b"hi".to_vec(), expiration: None };
+    /// let v = kv_proto::StoredValue { bytes: b"hi".to_vec(), expiration: None };
     /// assert_eq!(v.text()?, "hi");
     /// # Ok::<(), kv_proto::Error>(())
     /// ```
@@ -58,7 +58,7 @@ impl Value {
     /// [`ErrorKind::Decode`] (status 200, with the JSON path) if they do not parse as `T`.
     ///
     /// ```
-    /// let v = kv_proto::Value { bytes: br#"{"n":3}"#.to_vec(), expiration: None };
+    /// let v = kv_proto::StoredValue { bytes: br#"{"n":3}"#.to_vec(), expiration: None };
     /// let j: serde_json::Value = v.json()?;
     /// assert_eq!(j["n"], 3);
     /// # Ok::<(), kv_proto::Error>(())
@@ -96,11 +96,11 @@ fn expiration_header(headers: &http::HeaderMap) -> Option<u64> {
     crate::de::u64_from_f64::<serde_json::Error>(f).ok()
 }
 
-fn parse_value(response: &http::Response<&[u8]>) -> Result<Value, Error> {
+fn parse_value(response: &http::Response<&[u8]>) -> Result<StoredValue, Error> {
     if !response.status().is_success() {
         return Err(decode_error(response));
     }
-    Ok(Value {
+    Ok(StoredValue {
         bytes: response.body().to_vec(),
         expiration: expiration_header(response.headers()),
     })
@@ -198,7 +198,7 @@ impl GetValue {
 }
 
 impl Operation for GetValue {
-    type Output = Value;
+    type Output = StoredValue;
 
     fn request(&self, endpoint: &Endpoint) -> http::Request<Vec<u8>> {
         get_value_request(&self.namespace, &self.key, endpoint)
@@ -208,12 +208,24 @@ impl Operation for GetValue {
         MAX_VALUE_RESPONSE
     }
 
-    fn parse(&self, response: http::Response<&[u8]>) -> Result<Value, Error> {
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
+    }
+
+    fn parse(&self, response: http::Response<&[u8]>) -> Result<StoredValue, Error> {
         parse_value(&response)
     }
 }
 
-/// [`GetValue`] whose output is `Option<Value>`: `None` when the key does not exist or has
+/// [`GetValue`] whose output is `Option<StoredValue>`: `None` when the key does not exist or has
 /// expired (HTTP 404 carrying code 10009). Every other failure stays an error: a missing
 /// namespace (10013), a 404 without code 10009, and code 10009 under any status other than
 /// 404 (a 5xx that happens to carry it is a failed read, retryable like any 5xx). Same request
@@ -273,7 +285,7 @@ impl TryGetValue {
 }
 
 impl Operation for TryGetValue {
-    type Output = Option<Value>;
+    type Output = Option<StoredValue>;
 
     fn request(&self, endpoint: &Endpoint) -> http::Request<Vec<u8>> {
         self.inner.request(endpoint)
@@ -283,7 +295,19 @@ impl Operation for TryGetValue {
         MAX_VALUE_RESPONSE
     }
 
-    fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<Value>, Error> {
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.inner.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.inner.key)
+    }
+
+    fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<StoredValue>, Error> {
         match parse_value(&response) {
             Ok(v) => Ok(Some(v)),
             // Missing means a 404 that says so. The same code under a 5xx (or any other
@@ -340,7 +364,7 @@ impl PutValue {
     /// Writes `value` (0 bytes to 25 MiB) to `key`.
     ///
     /// ```
-    /// use kv_proto::{Key, Limit, NamespaceId, Operation, PutValue, MAX_VALUE_BYTES};
+    /// use kv_proto::{Key, Limit, NamespaceId, Operation, PutValue, limits::MAX_VALUE_BYTES};
     /// # let ep = kv_proto::Endpoint::new(kv_proto::AccountId::new("acc")?, kv_proto::Auth::api_token("t")?);
     /// let ns = NamespaceId::new("ns1")?;
     /// let op = PutValue::new(ns.clone(), Key::new("k")?, b"hello".to_vec())?;
@@ -466,6 +490,18 @@ impl Operation for PutValue {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_SMALL_JSON_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("PUT", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<(), Error> {
@@ -610,6 +646,18 @@ impl Operation for DeleteValue {
         MAX_SMALL_JSON_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        super::route!("DELETE", "/{namespace_id}/values/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<(), Error> {
         decode_no_result(&response)
     }
@@ -688,6 +736,18 @@ impl Operation for GetMetadata {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_SMALL_JSON_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        super::route!("GET", "/{namespace_id}/metadata/{key_name}")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
+    fn key(&self) -> Option<&Key> {
+        Some(&self.key)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<Option<serde_json::Value>, Error> {

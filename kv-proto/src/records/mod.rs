@@ -139,7 +139,7 @@ mod write;
 
 use std::fmt;
 
-use crate::{BulkWriteItem, Error, Expiration, Key, Limit, MAX_VALUE_BYTES, Metadata};
+use crate::{BulkWriteItem, Error, Expiration, Key, Limit, Metadata, limits::MAX_VALUE_BYTES};
 
 pub use read::{ImportReader, KeyListReader, NdjsonReader, WranglerJsonReader};
 pub use write::{NdjsonWriter, WranglerJsonWriter};
@@ -152,7 +152,7 @@ pub use write::{NdjsonWriter, WranglerJsonWriter};
 /// [`NdjsonReader::max_record_bytes`] (and the other readers' setters) for such data.
 ///
 /// ```
-/// use kv_proto::{MAX_VALUE_BYTES, records::DEFAULT_MAX_RECORD_BYTES};
+/// use kv_proto::{limits::MAX_VALUE_BYTES, records::DEFAULT_MAX_RECORD_BYTES};
 /// assert!(DEFAULT_MAX_RECORD_BYTES > MAX_VALUE_BYTES / 3 * 4);
 /// assert_eq!(DEFAULT_MAX_RECORD_BYTES, 36_001_112);
 /// ```
@@ -267,7 +267,7 @@ impl Record {
 
     /// The export side: a record from what the API reports for a key (its name, its value
     /// bytes, its metadata and its absolute expiration, as in a [`KeyInfo`](crate::KeyInfo)
-    /// and a [`Value`](crate::Value)).
+    /// and a [`StoredValue`](crate::StoredValue)).
     ///
     /// ```
     /// use kv_proto::records::Record;
@@ -402,7 +402,10 @@ impl Record {
                 at.field_error(
                     Limit::ExpirationTtl,
                     "expiration_ttl",
-                    format_args!("is {ttl} s; the minimum is {} s", crate::MIN_TTL_SECS),
+                    format_args!(
+                        "is {ttl} s; the minimum is {} s",
+                        crate::limits::MIN_TTL_SECS
+                    ),
                 )
             })?),
             (None, Some(t)) => Some(Expiration::at(t)),
@@ -515,11 +518,11 @@ pub(crate) fn check_key(at: Where, key: &str) -> Result<Key, Error> {
             "is empty".to_owned()
         } else if key == "." || key == ".." {
             "is `.` or `..`, which are not allowed".to_owned()
-        } else if key.len() > crate::MAX_KEY_BYTES {
+        } else if key.len() > crate::limits::MAX_KEY_BYTES {
             format!(
                 "is {} bytes of UTF-8; the limit is {}",
                 key.len(),
-                crate::MAX_KEY_BYTES
+                crate::limits::MAX_KEY_BYTES
             )
         } else {
             "is not a valid key".to_owned()
@@ -537,7 +540,7 @@ fn check_metadata(at: Where, m: &serde_json::Value) -> Result<Metadata, Error> {
             "metadata",
             format_args!(
                 "serialises to {len} bytes of JSON; the limit is {}",
-                crate::MAX_METADATA_BYTES
+                crate::limits::MAX_METADATA_BYTES
             ),
         )
     })

@@ -18,7 +18,7 @@ use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::{DEFAULT_MAX_RECORD_BYTES, Position, Record, Where, check_key};
-use crate::{Error, Key, Limit, MAX_VALUE_BYTES, TransportErrorKind};
+use crate::{Error, Key, Limit, TransportErrorKind, limits::MAX_VALUE_BYTES};
 
 /// Buffer size of every reader.
 const BUF_BYTES: usize = 64 * 1024;

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
 
 /// A running `kv-emulator` child process; killed and reaped on drop (also on a panic or an
 /// early return with an error).
@@ -17,13 +17,32 @@ pub struct EmulatorProcess {
 
 impl EmulatorProcess {
     /// Spawns `kv-emulator --listen 127.0.0.1:0` and reads the base URL from its first line.
+    // Each example sharing this module (`#[path]`) uses one of `spawn` and `spawn_with`.
+    #[allow(dead_code)]
     pub fn spawn(threads: Option<usize>) -> Result<EmulatorProcess, String> {
+        EmulatorProcess::spawn_with(threads, &[], false)
+    }
+
+    /// Like [`spawn`](Self::spawn), with `extra` arguments after `--listen` (e.g.
+    /// `--latency 100 --log-requests`); with `capture_stderr`, the emulator's stderr is a pipe
+    /// to read with [`take_stderr`](Self::take_stderr) (read it, or the emulator blocks once
+    /// the pipe is full), else it is inherited.
+    pub fn spawn_with(
+        threads: Option<usize>,
+        extra: &[String],
+        capture_stderr: bool,
+    ) -> Result<EmulatorProcess, String> {
         let exe = emulator_path()?;
         let mut cmd = Command::new(&exe);
         cmd.args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(if capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            });
         if let Some(n) = threads {
             cmd.args(["--threads", &n.to_string()]);
         }
@@ -61,8 +80,15 @@ impl EmulatorProcess {
     }
 
     /// The emulator's process id.
+    #[allow(dead_code)] // see `spawn`
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The emulator's stderr, once, if it was spawned with `capture_stderr`.
+    #[allow(dead_code)] // see `spawn`
+    pub fn take_stderr(&mut self) -> Option<ChildStderr> {
+        self.child.stderr.take()
     }
 }
 

@@ -5,9 +5,9 @@ pub const ACCOUNT: &str = "bench";
 /// Bearer token (the emulator accepts any non-empty one when started without `--token`).
 pub const TOKEN: &str = "bench-token";
 /// Keys per bulk write / bulk delete request: kv-proto's `DEFAULT_MAX_BATCH_ITEMS`.
-pub const WRITE_BATCH: usize = kv_proto::DEFAULT_MAX_BATCH_ITEMS;
+pub const WRITE_BATCH: usize = kv_proto::defaults::DEFAULT_MAX_BATCH_ITEMS;
 /// Keys per bulk get request: the API's maximum and kv-proto's default.
-pub const GET_BATCH: usize = kv_proto::MAX_BULK_GET_KEYS;
+pub const GET_BATCH: usize = kv_proto::limits::MAX_BULK_GET_KEYS;
 /// Keys per list page (the API's maximum and default).
 pub const LIST_LIMIT: u32 = 1000;
 /// Key prefixes: key `i` lives under shard `i % SHARDS`, so `c` threads can list disjoint

@@ -50,7 +50,7 @@ fn run() -> Result<(), Error> {
         &endpoint,
         &CreateNamespace::new(Title::new("custom-transport")?),
     )?;
-    let ns = kv_proto::NamespaceId::new(&created.id)?;
+    let ns = created.id.clone();
     println!("created namespace {} ({})", created.title, created.id);
 
     let key = Key::new("greetings/hello world?#")?;

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use http::{Method, Request, Response};
-use kv_ureq::kv_proto::{ErrorKind, HttpError, ResponseMeta};
+use kv_ureq::kv_proto::{ErrorKind, error::HttpError, error::ResponseMeta};
 use kv_ureq::{Endpoint, Error, Operation};
 
 /// An operation that sends `method` to `{base}{path}` with `body` and returns the raw response

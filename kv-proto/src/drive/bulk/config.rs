@@ -11,7 +11,7 @@ use crate::retry::RetryPolicy;
 /// lose less work when one fails. Raise it with [`PlanConfig::with_max_batch_items`].
 ///
 /// ```
-/// use kv_proto::{BulkDelete, BulkDeletePlan, DEFAULT_MAX_BATCH_ITEMS, Key, NamespaceId, Plan, PlanConfig, Poll};
+/// use kv_proto::{BulkDelete, BulkDeletePlan, defaults::DEFAULT_MAX_BATCH_ITEMS, Key, NamespaceId, Plan, PlanConfig, Poll};
 /// let keys: Vec<Key> = (0..1500).map(|i| Key::new(i.to_string())).collect::<Result<_, _>>()?;
 /// let mut plan = BulkDeletePlan::new(BulkDelete::template(NamespaceId::new("ns1")?), keys, PlanConfig::default())?;
 /// let Poll::Send(_, op) = plan.poll(std::time::Instant::now()) else { panic!() };
@@ -26,7 +26,7 @@ pub const DEFAULT_MAX_BATCH_ITEMS: usize = 1_000;
 /// stricter reading); 1 % headroom stays below it even if a proxy counts a little more.
 ///
 /// ```
-/// use kv_proto::{PlanConfig, DEFAULT_MAX_BODY_BYTES, MAX_BULK_WRITE_BODY_BYTES};
+/// use kv_proto::{PlanConfig, defaults::DEFAULT_MAX_BODY_BYTES, limits::MAX_BULK_WRITE_BODY_BYTES};
 /// assert_eq!(PlanConfig::default().max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
 /// assert!(DEFAULT_MAX_BODY_BYTES < MAX_BULK_WRITE_BODY_BYTES);
 /// ```
@@ -36,7 +36,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 99_000_000;
 /// send and 4 re-sends, after about 1 + 2 + 4 + 8 = 15 s of backoff with the default policy).
 ///
 /// ```
-/// use kv_proto::{PlanConfig, DEFAULT_MAX_KEY_ATTEMPTS};
+/// use kv_proto::{PlanConfig, defaults::DEFAULT_MAX_KEY_ATTEMPTS};
 /// assert_eq!(PlanConfig::default().max_key_attempts(), DEFAULT_MAX_KEY_ATTEMPTS);
 /// ```
 pub const DEFAULT_MAX_KEY_ATTEMPTS: u32 = 5;

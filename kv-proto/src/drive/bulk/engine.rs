@@ -424,6 +424,7 @@ impl<O: BulkOp> Engine<O> {
             queued_for_retry: self.queued_items,
             total_known: self.pulled - self.skipped,
             exhausted: self.exhausted && self.held.is_none(),
+            total: None, // set by the plan, which knows the input
         }
     }
 }

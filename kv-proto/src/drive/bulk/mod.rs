@@ -148,6 +148,8 @@ pub trait BulkOp: Operation + Send + Sync + sealed::Sealed + Sized {
 pub struct BulkPlan<O: BulkOp, I> {
     template: O,
     source: I,
+    /// The input's exact length, if its `size_hint` tells it.
+    input_len: Option<u64>,
     engine: Engine<O>,
 }
 
@@ -262,6 +264,7 @@ where
     /// let plan = BulkGetPlan::new(BulkGet::template(ns.clone()).json(), ["a"], PlanConfig::default())?;
     /// assert!(plan.template().is_json());
     /// assert_eq!(plan.progress().total_known, 0); // nothing pulled yet
+    /// assert_eq!(plan.progress().total, Some(1)); // but an array says its length
     /// let too_many = PlanConfig::default().with_max_batch_items(101);
     /// assert!(BulkGetPlan::new(BulkGet::template(ns.clone()), ["a"], too_many).is_err());
     /// let bad = PlanConfig::default().with_max_key_attempts(0);
@@ -278,9 +281,15 @@ where
         input: impl IntoIterator<IntoIter = I>,
         config: PlanConfig,
     ) -> Result<BulkPlan<O, I>, Error> {
+        let source = input.into_iter();
+        let input_len = match source.size_hint() {
+            (low, Some(high)) if low == high => Some(low as u64),
+            _ => None,
+        };
         Ok(BulkPlan {
             template,
-            source: input.into_iter(),
+            source,
+            input_len,
             engine: Engine::new(config)?,
         })
     }
@@ -314,7 +323,14 @@ where
     }
 
     fn progress(&self) -> Progress {
-        self.engine.progress()
+        let mut p = self.engine.progress();
+        p.total = if p.exhausted {
+            Some(p.total_known)
+        } else {
+            self.input_len
+                .map(|n| n.saturating_sub(self.engine.skipped))
+        };
+        p
     }
 
     fn finish(mut self) -> O::Report {

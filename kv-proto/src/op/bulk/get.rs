@@ -258,6 +258,14 @@ impl Operation for BulkGet {
         MAX_BULK_GET_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        crate::op::route!("POST", "/{namespace_id}/bulk/get")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkGetResponse, Error> {
         // The distinct keys in request order, one slot each (shared with the result: no
         // per-key copy when the keys are already distinct).

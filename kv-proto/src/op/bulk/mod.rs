@@ -20,7 +20,7 @@ pub use write_delete::{BulkDelete, BulkResponse, BulkWrite, BulkWriteItem};
 /// Most items in one bulk write or bulk delete.
 ///
 /// ```
-/// use kv_proto::{BulkDelete, Key, Limit, NamespaceId, MAX_BULK_ITEMS};
+/// use kv_proto::{BulkDelete, Key, Limit, NamespaceId, limits::MAX_BULK_ITEMS};
 /// let keys: Vec<Key> = (0..=MAX_BULK_ITEMS).map(|i| Key::new(i.to_string())).collect::<Result<_, _>>()?;
 /// let err = BulkDelete::new(NamespaceId::new("ns1")?, keys).unwrap_err();
 /// assert_eq!(err.limit(), Some(Limit::BulkDeleteCount));
@@ -30,7 +30,7 @@ pub const MAX_BULK_ITEMS: usize = 10_000;
 /// Most keys in one bulk get.
 ///
 /// ```
-/// use kv_proto::{BulkGet, Key, NamespaceId, MAX_BULK_GET_KEYS};
+/// use kv_proto::{BulkGet, Key, NamespaceId, limits::MAX_BULK_GET_KEYS};
 /// let keys: Vec<Key> = (0..MAX_BULK_GET_KEYS).map(|i| Key::new(i.to_string())).collect::<Result<_, _>>()?;
 /// let ns = NamespaceId::new("ns1")?;
 /// assert!(BulkGet::new(ns.clone(), keys.clone()).is_ok());
@@ -43,7 +43,7 @@ pub const MAX_BULK_GET_KEYS: usize = 100;
 /// Largest bulk write request body, in bytes (the API's "100 MB").
 ///
 /// ```
-/// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId, MAX_BULK_WRITE_BODY_BYTES};
+/// use kv_proto::{BulkWrite, BulkWriteItem, Key, NamespaceId, limits::MAX_BULK_WRITE_BODY_BYTES};
 /// let op = BulkWrite::new(NamespaceId::new("ns1")?, vec![BulkWriteItem::text(Key::new("a")?, "1")?])?;
 /// assert!(op.body_len() <= MAX_BULK_WRITE_BODY_BYTES);
 /// # Ok::<(), kv_proto::Error>(())
@@ -53,7 +53,7 @@ pub const MAX_BULK_WRITE_BODY_BYTES: usize = 100_000_000;
 /// keys of 512 bytes as unsuccessful, with room for JSON escaping).
 ///
 /// ```
-/// use kv_proto::{BulkDelete, Key, NamespaceId, Operation, MAX_BULK_RESULT_RESPONSE};
+/// use kv_proto::{BulkDelete, Key, NamespaceId, Operation, limits::MAX_BULK_RESULT_RESPONSE};
 /// let op = BulkDelete::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
 /// assert_eq!(op.max_response_bytes(), MAX_BULK_RESULT_RESPONSE);
 /// # Ok::<(), kv_proto::Error>(())
@@ -63,7 +63,7 @@ pub const MAX_BULK_RESULT_RESPONSE: u64 = 16 << 20;
 /// the rest is room for the envelope, metadata and JSON escaping).
 ///
 /// ```
-/// use kv_proto::{BulkGet, Key, NamespaceId, Operation, MAX_BULK_GET_RESPONSE};
+/// use kv_proto::{BulkGet, Key, NamespaceId, Operation, limits::MAX_BULK_GET_RESPONSE};
 /// let op = BulkGet::new(NamespaceId::new("ns1")?, vec![Key::new("a")?])?;
 /// assert_eq!(op.max_response_bytes(), MAX_BULK_GET_RESPONSE);
 /// # Ok::<(), kv_proto::Error>(())

@@ -476,6 +476,14 @@ impl Operation for BulkWrite {
         MAX_BULK_RESULT_RESPONSE
     }
 
+    fn route(&self) -> &'static str {
+        crate::op::route!("PUT", "/{namespace_id}/bulk")
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
+    }
+
     fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkResponse, Error> {
         parse_bulk_response(&response)
     }
@@ -640,6 +648,18 @@ impl Operation for BulkDelete {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_BULK_RESULT_RESPONSE
+    }
+
+    fn route(&self) -> &'static str {
+        if self.legacy {
+            crate::op::route!("DELETE", "/{namespace_id}/bulk")
+        } else {
+            crate::op::route!("POST", "/{namespace_id}/bulk/delete")
+        }
+    }
+
+    fn namespace_id(&self) -> Option<&NamespaceId> {
+        Some(&self.namespace)
     }
 
     fn parse(&self, response: http::Response<&[u8]>) -> Result<BulkResponse, Error> {
