@@ -122,9 +122,8 @@ pub use drive::bulk::{
 };
 pub use drive::page::{KeyPager, NamespacePager, Pager};
 pub use drive::workflow::{
-    DEFAULT_EXPORT_WINDOW, DEFAULT_PURGE_WINDOW, ExportConfig, ExportOp, ExportOutput, ExportPlan,
-    ExportReport, ImportInput, ImportItem, PurgeOp, PurgeOutput, PurgePlan, PurgeReport,
-    TypedBulkGetReport,
+    ExportConfig, ExportOp, ExportOutput, ExportPlan, ExportReport, ImportInput, ImportItem,
+    PurgeOp, PurgeOutput, PurgePlan, PurgeReport, TypedBulkGetReport,
 };
 pub use drive::{Plan, Poll, Progress, Ticket};
 pub use endpoint::{Endpoint, is_loopback_host};

@@ -471,7 +471,7 @@ fn export_plan_reports_vanished_keys() {
     )
     .expect("plan");
     let info = |n: &str| KeyInfo {
-        name: n.into(),
+        name: kv_proto::Key::new(n).expect("key"),
         expiration: Some(1_900_000_000),
         metadata: Some(json!({"m": n})),
     };

@@ -452,7 +452,7 @@ impl<'a> PurgeJob<'a> {
     }
 
     /// Listed pages being deleted at once (default
-    /// [`DEFAULT_PURGE_WINDOW`](kv_proto::DEFAULT_PURGE_WINDOW)).
+    /// [`DEFAULT_PURGE_WINDOW`](kv_proto::defaults::DEFAULT_PURGE_WINDOW)).
     pub fn window(mut self, pages: usize) -> Self {
         self.window = pages;
         self
@@ -506,12 +506,8 @@ where
     /// client: one value that does not parse is one failed key (a decode error naming it),
     /// not a failed request of 100 keys.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// ns.put_json("a", &1u32)?;
     /// ns.put("b", "not json")?;
     /// let report = ns.bulk_get(["a", "b", "c"]).typed::<u32>().run()?;
@@ -569,12 +565,8 @@ impl NamespaceHandle {
     /// or text holding U+FFFD) are re-read with a single `GET`; keys deleted between the
     /// listing and the read are reported in `vanished`.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// ns.put("a", "1")?;
     /// ns.put("b", vec![0xff, 0x00])?;
     /// let mut out = Vec::new();
@@ -601,12 +593,8 @@ impl NamespaceHandle {
     /// write does (batches, re-sends, report). Invalid records are reported failed with
     /// `attempts: 0`, named by key (or `<record N>`) with their position in the error.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// let file = br#"[{"key": "a", "value": "1"}, {"key": "b", "value": "AP8=", "base64": true}, {"key": "", "value": "x"}]"#;
     /// let report = ns.import(&file[..]).run()?;
     /// assert_eq!((report.records_read, report.bulk.succeeded), (3, 2));
@@ -631,13 +619,9 @@ impl NamespaceHandle {
     /// which may belong to another client (another account or token): an export feeding an
     /// import, streaming, without a file.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
-    /// # let backup = client.namespace(emu.create_namespace("acct", "backup").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
+    /// # let backup = kv_ureq::Client::from_env()?.namespace("def")?;
     /// ns.put("user:1", "Ada")?;
     /// ns.put("tmp:1", "x")?;
     /// let report = ns.copy_to(&backup).prefix("user:").run()?;
@@ -661,12 +645,8 @@ impl NamespaceHandle {
     /// Deletes every key (or every key under a [`prefix`](PurgeJob::prefix)): the listing
     /// streams into bulk deletes (re-sends of unsuccessful keys included).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// ns.put("tmp:1", "x")?;
     /// ns.put("keep", "y")?;
     /// let report = ns.purge().prefix("tmp:").run()?;
@@ -680,7 +660,7 @@ impl NamespaceHandle {
             ns: self,
             prefix: None,
             config: PlanConfig::default().with_jitter_seed(self.client.next_jitter_seed()),
-            window: kv_proto::DEFAULT_PURGE_WINDOW,
+            window: kv_proto::defaults::DEFAULT_PURGE_WINDOW,
             concurrency: None,
             on_progress: None,
         }
@@ -691,12 +671,8 @@ impl NamespaceHandle {
     /// # Errors
     /// A value that cannot be serialised as JSON; as [`put`](Self::put).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// ns.put_json("cfg", &serde_json::json!({"debug": true}))?;
     /// assert_eq!(ns.get_text("cfg")?.as_deref(), Some(r#"{"debug":true}"#));
     /// # Ok::<(), kv_ureq::Error>(())

@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Limit};
 use crate::ids::Key;
 use crate::op::{
     BulkGet, BulkGetResponse, BulkPayload, BulkValue, KeyInfo, KeyPage, ListKeys,
-    MAX_BULK_GET_KEYS, Operation, TryGetValue, Value,
+    MAX_BULK_GET_KEYS, Operation, StoredValue, TryGetValue,
 };
 use crate::records::Record;
 
@@ -41,7 +41,7 @@ pub enum ExportOutput {
     /// A bulk get answer.
     Get(BulkGetResponse),
     /// One value, or `None` if the key no longer exists.
-    Value(Option<Value>),
+    Value(Option<StoredValue>),
 }
 
 impl Operation for ExportOp {
@@ -52,6 +52,30 @@ impl Operation for ExportOp {
             ExportOp::List(op) => op.request(endpoint),
             ExportOp::Get(op) => op.request(endpoint),
             ExportOp::Value(op) => op.request(endpoint),
+        }
+    }
+
+    fn route(&self) -> &'static str {
+        match self {
+            ExportOp::List(op) => Operation::route(op),
+            ExportOp::Get(op) => Operation::route(op),
+            ExportOp::Value(op) => Operation::route(op),
+        }
+    }
+
+    fn namespace_id(&self) -> Option<&crate::NamespaceId> {
+        match self {
+            ExportOp::List(op) => Operation::namespace_id(op),
+            ExportOp::Get(op) => Operation::namespace_id(op),
+            ExportOp::Value(op) => Operation::namespace_id(op),
+        }
+    }
+
+    fn key(&self) -> Option<&crate::Key> {
+        match self {
+            ExportOp::List(op) => Operation::key(op),
+            ExportOp::Get(op) => Operation::key(op),
+            ExportOp::Value(op) => Operation::key(op),
         }
     }
 
@@ -197,7 +221,7 @@ enum Flight {
 ///   `exhausted` (the listing is done).
 ///
 /// ```
-/// use kv_proto::{ExportOp, ExportOutput, ExportPlan, ExportConfig, KeyInfo, KeyPage, ListKeys, NamespaceId, Operation, Plan, Poll, Value};
+/// use kv_proto::{ExportOp, ExportOutput, ExportPlan, ExportConfig, KeyInfo, KeyPage, ListKeys, NamespaceId, Operation, Plan, Poll, StoredValue};
 /// use std::time::Instant;
 ///
 /// let mut plan = ExportPlan::new(ListKeys::new(NamespaceId::new("ns1")?), ExportConfig::default())?;
@@ -205,7 +229,7 @@ enum Flight {
 /// loop {
 ///     match plan.poll(Instant::now()) {
 ///         Poll::Send(t, ExportOp::List(_)) => {
-///             let keys = ["a", "bin"].map(|n| KeyInfo { name: n.into(), expiration: None, metadata: None });
+///             let keys = ["a", "bin"].map(|n| KeyInfo { name: kv_proto::Key::new(n).unwrap(), expiration: None, metadata: None });
 ///             plan.handle(t, Ok(ExportOutput::List(KeyPage { keys: keys.to_vec(), cursor: None, count: None })));
 ///         }
 ///         Poll::Send(t, ExportOp::Get(op)) => {
@@ -214,7 +238,7 @@ enum Flight {
 ///         }
 ///         Poll::Send(t, ExportOp::Value(op)) => {
 ///             assert_eq!(op.key().as_str(), "bin");
-///             plan.handle(t, Ok(ExportOutput::Value(Some(Value { bytes: vec![0xff], expiration: None }))));
+///             plan.handle(t, Ok(ExportOutput::Value(Some(StoredValue { bytes: vec![0xff], expiration: None }))));
 ///         }
 ///         Poll::Done => break,
 ///         _ => unreachable!(),
@@ -342,15 +366,15 @@ impl ExportPlan {
                         self.released += 1;
                         self.ready.push(r);
                     }
-                    Entry::Vanished => self.report.vanished.push(info.name),
+                    Entry::Vanished => self.report.vanished.push(info.name.into_string()),
                     Entry::Failed(error, attempts) => self.report.failed.push(FailedKey {
-                        key: info.name,
+                        key: info.name.into_string(),
                         error,
                         attempts,
                     }),
                     // Unreachable: `pending == 0`. Never dropped silently, though.
                     Entry::Pending => self.report.failed.push(FailedKey {
-                        key: info.name,
+                        key: info.name.into_string(),
                         error: Arc::new(Error::abandoned("export: key never settled")),
                         attempts: 0,
                     }),
@@ -454,14 +478,14 @@ impl ExportPlan {
             let info = &slot.infos[i];
             let (name, listed_meta, listed_exp) =
                 (info.name.clone(), info.metadata.clone(), info.expiration);
-            match values.remove(&name) {
+            match values.remove(name.as_str()) {
                 Some(BulkValue::WithMetadata {
                     value: BulkPayload::Text(text),
                     metadata,
                     expiration,
                 }) if !text.contains('\u{FFFD}') => {
                     let record = Record::from_parts(
-                        name,
+                        name.into_string(),
                         text.into_bytes(),
                         metadata.or(listed_meta),
                         expiration.or(listed_exp),
@@ -469,8 +493,12 @@ impl ExportPlan {
                     self.settle(seq, i, Entry::Done(record));
                 }
                 Some(BulkValue::Text(text)) if !text.contains('\u{FFFD}') => {
-                    let record =
-                        Record::from_parts(name, text.into_bytes(), listed_meta, listed_exp);
+                    let record = Record::from_parts(
+                        name.into_string(),
+                        text.into_bytes(),
+                        listed_meta,
+                        listed_exp,
+                    );
                     self.settle(seq, i, Entry::Done(record));
                 }
                 // Suspect text, missing key, or an unexpected shape: read the exact bytes.
@@ -480,13 +508,13 @@ impl ExportPlan {
         self.release();
     }
 
-    fn on_value(&mut self, seq: u64, idx: usize, outcome: Result<Option<Value>, Error>) {
+    fn on_value(&mut self, seq: u64, idx: usize, outcome: Result<Option<StoredValue>, Error>) {
         self.keys_in_flight = self.keys_in_flight.saturating_sub(1);
         let entry = match outcome {
             Ok(None) => Entry::Vanished,
             Ok(Some(value)) => match self.slot(seq).and_then(|s| s.infos.get(idx)) {
                 Some(info) => Entry::Done(Record::from_parts(
-                    info.name.clone(),
+                    info.name.as_str(),
                     value.bytes,
                     info.metadata.clone(),
                     value.expiration.or(info.expiration),
@@ -584,6 +612,7 @@ impl Plan for ExportPlan {
             queued_for_retry: self.refetch.len() as u64,
             total_known: self.report.listed,
             exhausted: self.pager.is_done(),
+            total: self.pager.is_done().then_some(self.report.listed),
         }
     }
 
@@ -595,13 +624,13 @@ impl Plan for ExportPlan {
             for (info, entry) in slot.infos.into_iter().zip(slot.entries) {
                 match entry {
                     Entry::Done(_) | Entry::Pending => self.report.failed.push(FailedKey {
-                        key: info.name,
+                        key: info.name.into_string(),
                         error: abandoned.clone(),
                         attempts: 0,
                     }),
-                    Entry::Vanished => self.report.vanished.push(info.name),
+                    Entry::Vanished => self.report.vanished.push(info.name.into_string()),
                     Entry::Failed(error, attempts) => self.report.failed.push(FailedKey {
-                        key: info.name,
+                        key: info.name.into_string(),
                         error,
                         attempts,
                     }),
@@ -610,7 +639,7 @@ impl Plan for ExportPlan {
         }
         for info in std::mem::take(&mut self.listed) {
             self.report.failed.push(FailedKey {
-                key: info.name,
+                key: info.name.into_string(),
                 error: abandoned.clone(),
                 attempts: 0,
             });

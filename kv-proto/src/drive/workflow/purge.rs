@@ -9,6 +9,7 @@ use crate::drive::bulk::{BulkDeletePlan, BulkReport, PlanConfig};
 use crate::drive::page::{KeyPager, Pager};
 use crate::drive::{Plan, Poll, Progress, Ticket};
 use crate::error::Error;
+use crate::ids::Key;
 use crate::op::{BulkDelete, BulkResponse, KeyPage, ListKeys, Operation};
 
 /// Default number of listed pages a purge deletes at once (each page is one bulk delete
@@ -40,6 +41,27 @@ impl Operation for PurgeOp {
         match self {
             PurgeOp::List(op) => op.request(endpoint),
             PurgeOp::Delete(op) => op.request(endpoint),
+        }
+    }
+
+    fn route(&self) -> &'static str {
+        match self {
+            PurgeOp::List(op) => Operation::route(op),
+            PurgeOp::Delete(op) => Operation::route(op),
+        }
+    }
+
+    fn namespace_id(&self) -> Option<&crate::NamespaceId> {
+        match self {
+            PurgeOp::List(op) => Operation::namespace_id(op),
+            PurgeOp::Delete(op) => Operation::namespace_id(op),
+        }
+    }
+
+    fn key(&self) -> Option<&crate::Key> {
+        match self {
+            PurgeOp::List(op) => Operation::key(op),
+            PurgeOp::Delete(op) => Operation::key(op),
         }
     }
 
@@ -78,7 +100,7 @@ impl PurgeReport {
     }
 }
 
-type Sub = BulkDeletePlan<std::vec::IntoIter<String>>;
+type Sub = BulkDeletePlan<std::vec::IntoIter<Key>>;
 
 enum Flight {
     List(Ticket),
@@ -99,7 +121,7 @@ enum Flight {
 /// loop {
 ///     match plan.poll(std::time::Instant::now()) {
 ///         Poll::Send(t, PurgeOp::List(_)) => {
-///             let keys = vec![KeyInfo { name: "tmp:1".into(), expiration: None, metadata: None }];
+///             let keys = vec![KeyInfo { name: kv_proto::Key::new("tmp:1")?, expiration: None, metadata: None }];
 ///             plan.handle(t, Ok(PurgeOutput::List(KeyPage { keys, cursor: None, count: None })));
 ///         }
 ///         Poll::Send(t, PurgeOp::Delete(op)) => {
@@ -162,7 +184,7 @@ impl PurgePlan {
     /// As [`BulkDeletePlan::new`] for a `config` value out of range.
     pub fn new(list: ListKeys, config: PlanConfig, window: usize) -> Result<PurgePlan, Error> {
         let template = BulkDelete::template(list.namespace().clone());
-        BulkDeletePlan::new(template.clone(), Vec::<String>::new(), config.clone())?;
+        BulkDeletePlan::new(template.clone(), Vec::<Key>::new(), config.clone())?;
         Ok(PurgePlan {
             template,
             pager: KeyPager::new(list),
@@ -251,7 +273,7 @@ impl Plan for PurgePlan {
                     Err(e) => Err(e),
                 };
                 self.pager.handle(inner, outcome);
-                let names: Vec<String> = self
+                let names: Vec<Key> = self
                     .pager
                     .take_items()
                     .into_iter()
@@ -299,6 +321,7 @@ impl Plan for PurgePlan {
         }
         p.total_known = self.report.listed;
         p.exhausted = self.pager.is_done();
+        p.total = p.exhausted.then_some(p.total_known);
         p
     }
 
