@@ -19,7 +19,7 @@ use crate::transport::{
 ///
 /// Cloudflare allows 1,200 API requests per 5 minutes; the default pacer lets a job spend that
 /// budget at full speed and only then waits for the window. Against a loopback emulator
-/// (pacing off) raise it freely.
+/// (no limit of the client's own) raise it freely.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// Environment variable: an API token (preferred).
@@ -125,7 +125,7 @@ impl Client {
     ///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
     ///     .concurrency(8)
     ///     .build()?;
-    /// assert!(!client.is_pacing()); // loopback: pacing off unless asked for
+    /// assert!(!client.is_pacing()); // loopback: only the server's announced limits
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn builder(auth: Auth, account_id: AccountId) -> ClientBuilder {
@@ -318,7 +318,7 @@ impl Client {
     /// use kv_ureq::{AccountId, Auth, Client};
     ///
     /// let client = Client::builder(Auth::api_token("t")?, AccountId::new("acc")?)
-    ///     .base_url("http://127.0.0.1:8787/client/v4") // loopback: pacing off
+    ///     .base_url("http://127.0.0.1:8787/client/v4") // loopback: no limit until the server announces one
     ///     .build()?;
     /// assert_eq!(client.pace(), Duration::ZERO);
     /// # Ok::<(), kv_ureq::Error>(())
@@ -387,7 +387,10 @@ impl Client {
         &self.inner.retry
     }
 
-    /// True if requests are paced (the default against Cloudflare, off for loopback).
+    /// True if requests are paced against a limit known in advance (the default against
+    /// Cloudflare). False when pacing is off, and for the default against a loopback base
+    /// URL: that pacer ([`Pacer::server_driven`]) has no limit of its own and only keeps to
+    /// limits the server announces in its rate-limit headers (and to a 429's `Retry-After`).
     ///
     /// ```
     /// use kv_ureq::{AccountId, Auth, Client};
@@ -401,11 +404,8 @@ impl Client {
     /// # Ok::<(), kv_ureq::Error>(())
     /// ```
     pub fn is_pacing(&self) -> bool {
-        self.inner
-            .pacer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_enabled()
+        let pacer = self.inner.pacer.lock().unwrap_or_else(PoisonError::into_inner);
+        pacer.is_enabled() && !pacer.is_server_driven()
     }
 
     /// How many requests a bulk job keeps in flight ([`DEFAULT_CONCURRENCY`] by default).
@@ -442,7 +442,7 @@ fn sleep(wait: Duration) {
 /// Pacing setting of a [`ClientBuilder`].
 #[derive(Debug, Clone)]
 enum Pacing {
-    /// On for Cloudflare, off for loopback base URLs.
+    /// On for Cloudflare; for loopback base URLs, only the limits the server announces.
     Auto,
     On,
     Off,
@@ -460,7 +460,7 @@ enum Pacing {
 /// | [`proxy`](Self::proxy) | from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` |
 /// | [`user_agent_suffix`](Self::user_agent_suffix) | none: `User-Agent: kv-ureq/<version>` |
 /// | [`retry_policy`](Self::retry_policy) | [`RetryPolicy::default`] (10 attempts, 1 s doubling to 30 s) |
-/// | [`pacing`](Self::pacing) / [`pacer`](Self::pacer) | on (1,200 requests / 5 min) unless the base URL is loopback |
+/// | [`pacing`](Self::pacing) / [`pacer`](Self::pacer) | on (1,200 requests / 5 min); loopback base URL: only the limits the server announces ([`Pacer::server_driven`]) |
 /// | [`concurrency`](Self::concurrency) | [`DEFAULT_CONCURRENCY`] (4) |
 /// | [`transport`](Self::transport) | a [`UreqTransport`] built from the settings above |
 ///
@@ -756,8 +756,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Turns client-side pacing on ([`Pacer::cloudflare_default`]) or off. Without this call,
-    /// pacing is on for Cloudflare and off for a loopback base URL (an emulator).
+    /// Turns client-side pacing on ([`Pacer::cloudflare_default`]) or off entirely
+    /// ([`Pacer::unlimited`]: no waiting, rate-limit headers ignored). Without this call,
+    /// pacing is on for Cloudflare; for a loopback base URL (an emulator) the client has no
+    /// limit of its own but keeps to any limit the server announces in its rate-limit headers
+    /// and to a 429's `Retry-After` ([`Pacer::server_driven`]).
     ///
     /// ```
     /// use kv_ureq::{AccountId, Auth, Client};
@@ -864,7 +867,8 @@ impl ClientBuilder {
         check_concurrency(self.concurrency)?;
         let loopback = endpoint.is_loopback();
         let pacer = match self.pacing {
-            Pacing::Auto if loopback => Pacer::unlimited(),
+            // An emulator: no limit of our own, but any limit it announces is kept.
+            Pacing::Auto if loopback => Pacer::server_driven(),
             Pacing::Auto | Pacing::On => Pacer::cloudflare_default(),
             Pacing::Off => Pacer::unlimited(),
             Pacing::Custom(p) => p,
