@@ -118,6 +118,7 @@ pub use drive::bulk::{
     DEFAULT_MAX_BATCH_ITEMS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey,
     IntoBulkItem, IntoKey, PlanConfig,
 };
+pub use drive::bulk::{BatchSizer, DEFAULT_EDGE_TIME_BUDGET, DEFAULT_GROW_AFTER, MIN_ADAPTIVE_BATCH_ITEMS};
 pub use drive::page::{KeyPager, NamespacePager, Pager};
 pub use drive::{Plan, Poll, Progress, Ticket};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};
