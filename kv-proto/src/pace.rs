@@ -72,6 +72,15 @@ const MAX_RESET: Duration = Duration::from_secs(3600);
 const MAX_POLICY_WINDOW_SECS: u64 = 24 * 60 * 60;
 /// Two observations whose resets are this close belong to the same server window.
 const SAME_WINDOW: Duration = Duration::from_secs(1);
+/// How long before it is read an answer's rate-limit headers may have been written (the
+/// server counts a request when it arrives, and answers after its work and the network): our
+/// slots this much before the server's window are counted as ours, so that our own first
+/// requests of a window are not taken for someone else's. Without it, a response read 0.1 s
+/// after the server wrote it could miss the request that opened the window and make the pacer
+/// leave hundreds of requests to a spender that does not exist. At most a tenth of the
+/// server's window (`ANSWER_SLACK_DIVISOR`), so that short windows still see other spenders.
+const ANSWER_SLACK: Duration = Duration::from_secs(10);
+const ANSWER_SLACK_DIVISOR: u32 = 10;
 
 /// The headroom kept below a limit of `requests` (see [`PACER_MARGIN`]); always `< requests`.
 fn margin_for(requests: u32) -> u32 {
@@ -241,7 +250,11 @@ impl Config {
     /// The longest of the configured windows in force (zero for a server-driven pacer
     /// without a per-second cap).
     fn longest(&self) -> Duration {
-        let own = if self.driven { Duration::ZERO } else { self.per };
+        let own = if self.driven {
+            Duration::ZERO
+        } else {
+            self.per
+        };
         match self.per_second {
             Some(_) => own.max(Duration::from_secs(1)),
             None => own,
@@ -563,7 +576,9 @@ impl Pacer {
     /// assert_eq!(Pacer::unlimited().limit(), None);
     /// ```
     pub fn limit(&self) -> Option<(u32, Duration)> {
-        self.config.filter(|c| !c.driven).map(|c| (c.requests, c.per))
+        self.config
+            .filter(|c| !c.driven)
+            .map(|c| (c.requests, c.per))
     }
 
     /// How many requests a fresh pacer sends back to back: the configured limit less the
@@ -837,14 +852,17 @@ impl Pacer {
         // its window; this pacer's own slots in that window explain some of them. The window
         // began one window before the reset, less a second for the rounding of `t` (without
         // `t`: one window ago). Requests in flight are among our slots but maybe not yet
-        // counted, so this never sees others where there are none.
+        // counted, and our slots are counted from a little before that start (the headers
+        // were written when the server counted, a while before we read them; see
+        // `ANSWER_SLACK`), so this does not see others where there are none.
         let elapsed = match t {
             Some(_) => window
                 .saturating_add(Duration::from_secs(1))
                 .saturating_sub(horizon),
             None => window,
         };
-        let start = now.checked_sub(elapsed);
+        let slack = ANSWER_SLACK.min(window / ANSWER_SLACK_DIVISOR);
+        let start = now.checked_sub(elapsed.saturating_add(slack));
         let from = start.map_or(0, |start| self.log.partition_point(|&s| s < start));
         let to = self.log.partition_point(|&s| s <= now);
         let ours = u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX);
@@ -1244,7 +1262,10 @@ mod tests {
         assert_eq!((p.limit(), p.burst(), p.margin()), (None, None, None));
         assert!(p.clone().with_margin(0).unwrap().is_server_driven());
         let capped = p.clone().with_per_second_cap(3).unwrap();
-        assert_eq!((capped.burst(), capped.per_second_cap()), (Some(3), Some(3)));
+        assert_eq!(
+            (capped.burst(), capped.per_second_cap()),
+            (Some(3), Some(3))
+        );
         let t0 = Instant::now();
         // No headers: never waits, however many.
         assert!((0..5000).all(|_| p.reserve(t0).is_zero()));
@@ -1262,7 +1283,10 @@ mod tests {
         let mut p = Pacer::server_driven();
         p.observe(&headers(&[("ratelimit", "\"default\";r=3;t=7")]), t0);
         let waits: Vec<Duration> = (0..4).map(|_| p.reserve(t0)).collect();
-        assert_eq!(waits, [Duration::ZERO, Duration::ZERO, Duration::ZERO, SECS(7)]);
+        assert_eq!(
+            waits,
+            [Duration::ZERO, Duration::ZERO, Duration::ZERO, SECS(7)]
+        );
         // A larger limit than the log holds is split, still within it.
         let mut p = Pacer::server_driven();
         p.observe(&headers(&[("ratelimit-policy", "\"d\";q=5000;w=10")]), t0);
@@ -1583,6 +1607,31 @@ mod tests {
         let waits: Vec<Duration> = (0..526).map(|_| p.reserve(t1)).collect();
         assert!(waits[..524].iter().all(|w| w.is_zero()));
         assert_eq!(waits[524], Duration::from_nanos(11_000_000_000 / 251));
+    }
+
+    #[test]
+    fn the_request_that_opened_the_window_is_ours_even_when_read_late() {
+        // One request at t0 opens the server's (sliding) window. Its count is written 1.95 s
+        // later (t = ⌈298.05⌉ = 299) and read 0.1 s after that: the window seems to start
+        // at t0 + 0.05 s, after our request. It must not be taken for someone else's.
+        for mut p in [Pacer::cloudflare_default(), Pacer::server_driven()] {
+            let t0 = Instant::now();
+            assert!(p.reserve(t0).is_zero());
+            let h = headers(&[
+                ("ratelimit", "\"default\";r=1199;t=299"),
+                ("ratelimit-policy", "\"default\";q=1200;w=300"),
+            ]);
+            let now = t0 + MS(2050);
+            p.observe(&h, now);
+            let waits: Vec<Duration> = (0..1189).map(|_| p.reserve(now)).collect();
+            let late = waits.iter().filter(|w| !w.is_zero()).count();
+            // cloudflare_default: its own 200 per second; otherwise all at once.
+            if p.per_second_cap().is_some() {
+                assert!(waits.iter().all(|w| *w <= SECS(5)), "{late}");
+            } else {
+                assert_eq!(late, 0);
+            }
+        }
     }
 
     #[test]
