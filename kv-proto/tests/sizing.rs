@@ -188,9 +188,17 @@ fn fewer_larger_requests_win_under_a_tight_budget() {
     );
     assert_eq!(fixed.requests, 200);
     // 90 per window (100 less the margin): the third window at the earliest.
-    assert!(fixed.elapsed >= Duration::from_secs(600), "{:?}", fixed.elapsed);
+    assert!(
+        fixed.elapsed >= Duration::from_secs(600),
+        "{:?}",
+        fixed.elapsed
+    );
     assert!(adaptive.requests <= 30, "{}", adaptive.requests);
-    assert!(adaptive.elapsed < Duration::from_secs(30), "{:?}", adaptive.elapsed);
+    assert!(
+        adaptive.elapsed < Duration::from_secs(30),
+        "{:?}",
+        adaptive.elapsed
+    );
     for r in [&fixed, &adaptive] {
         assert!(r.applied.iter().all(|&a| a == 1));
         assert!(r.failed.is_empty());
@@ -223,7 +231,13 @@ fn stays_put_on_a_slow_server() {
         latency: Duration::from_millis(100),
         per_item: Duration::from_millis(20),
     };
-    let r = run(20_000, BatchSizer::for_writes(), Pacer::unlimited(), &mut slow, 4);
+    let r = run(
+        20_000,
+        BatchSizer::for_writes(),
+        Pacer::unlimited(),
+        &mut slow,
+        4,
+    );
     assert!(r.sizes.iter().all(|&s| s == 1_000), "{:?}", r.sizes);
     assert_eq!(r.splits, 0);
 }
@@ -237,7 +251,13 @@ fn a_server_that_slows_down_gets_split_batches_and_no_key_is_lost_or_applied_twi
         slow_per_item: Duration::from_millis(15),
     };
     let n = 60_000;
-    let r = run(n, BatchSizer::for_writes(), Pacer::unlimited(), &mut server, 4);
+    let r = run(
+        n,
+        BatchSizer::for_writes(),
+        Pacer::unlimited(),
+        &mut server,
+        4,
+    );
     assert!(r.splits > 0, "{:?}", r.sizes);
     assert!(r.failed.is_empty());
     assert!(r.applied.iter().all(|&a| a == 1), "every key exactly once");
@@ -302,8 +322,8 @@ proptest! {
         for &k in &r.failed {
             failed[k as usize] += 1;
         }
-        for k in 0..n as usize {
-            prop_assert_eq!(r.applied[k] + failed[k], 1, "key {}", k);
+        for (k, (applied, failed)) in r.applied.iter().zip(&failed).enumerate() {
+            prop_assert_eq!(applied + failed, 1, "key {}", k);
         }
         prop_assert!(r.sizes.iter().all(|&s| (1..=10_000).contains(&s)));
     }

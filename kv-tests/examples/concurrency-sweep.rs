@@ -97,7 +97,7 @@ fn one(args: &Args, c: usize) -> Result<Row, String> {
     }
     let client = builder.build().map_err(|e| e.to_string())?;
     let created = client
-        .create_namespace(&format!("sweep-c{c}"))
+        .create_namespace(format!("sweep-c{c}"))
         .map_err(|e| e.to_string())?;
     let ns = client.namespace(&created.id).map_err(|e| e.to_string())?;
     let n = args.keys;
