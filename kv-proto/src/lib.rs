@@ -114,11 +114,13 @@ pub use http;
 
 pub use auth::Auth;
 pub use drive::bulk::{
+    BatchSizer, DEFAULT_EDGE_TIME_BUDGET, DEFAULT_GROW_AFTER, MIN_ADAPTIVE_BATCH_ITEMS,
+};
+pub use drive::bulk::{
     BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkOp, BulkPlan, BulkReport, BulkWritePlan,
     DEFAULT_MAX_BATCH_ITEMS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS, FailedKey,
     IntoBulkItem, IntoKey, PlanConfig,
 };
-pub use drive::bulk::{BatchSizer, DEFAULT_EDGE_TIME_BUDGET, DEFAULT_GROW_AFTER, MIN_ADAPTIVE_BATCH_ITEMS};
 pub use drive::page::{KeyPager, NamespacePager, Pager};
 pub use drive::{Plan, Poll, Progress, Ticket};
 pub use endpoint::{DEFAULT_BASE_URL, Endpoint, is_loopback_host};

@@ -31,7 +31,9 @@ pub use config::{
 };
 pub use input::{IntoBulkItem, IntoKey};
 pub use report::{BulkGetReport, BulkReport, FailedKey};
-pub use sizing::{BatchSizer, DEFAULT_EDGE_TIME_BUDGET, DEFAULT_GROW_AFTER, MIN_ADAPTIVE_BATCH_ITEMS};
+pub use sizing::{
+    BatchSizer, DEFAULT_EDGE_TIME_BUDGET, DEFAULT_GROW_AFTER, MIN_ADAPTIVE_BATCH_ITEMS,
+};
 
 use engine::{Admit, Engine, InFlight};
 
