@@ -117,8 +117,8 @@ pub use http;
 
 pub use auth::Auth;
 pub use drive::bulk::{
-    BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkOp, BulkPlan, BulkReport, BulkWritePlan,
-    FailedKey, IntoBulkItem, IntoKey, PlanConfig,
+    BatchSizer, BulkDeletePlan, BulkGetPlan, BulkGetReport, BulkOp, BulkPlan, BulkReport,
+    BulkWritePlan, FailedKey, IntoBulkItem, IntoKey, PlanConfig,
 };
 pub use drive::page::{KeyPager, NamespacePager, Pager};
 pub use drive::workflow::{self, TypedBulkGetReport};

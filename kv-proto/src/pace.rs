@@ -72,6 +72,15 @@ const MAX_RESET: Duration = Duration::from_secs(3600);
 const MAX_POLICY_WINDOW_SECS: u64 = 24 * 60 * 60;
 /// Two observations whose resets are this close belong to the same server window.
 const SAME_WINDOW: Duration = Duration::from_secs(1);
+/// How long before it is read an answer's rate-limit headers may have been written (the
+/// server counts a request when it arrives, and answers after its work and the network): our
+/// slots this much before the server's window are counted as ours, so that our own first
+/// requests of a window are not taken for someone else's. Without it, a response read 0.1 s
+/// after the server wrote it could miss the request that opened the window and make the pacer
+/// leave hundreds of requests to a spender that does not exist. At most a tenth of the
+/// server's window (`ANSWER_SLACK_DIVISOR`), so that short windows still see other spenders.
+const ANSWER_SLACK: Duration = Duration::from_secs(10);
+const ANSWER_SLACK_DIVISOR: u32 = 10;
 
 /// The headroom kept below a limit of `requests` (see [`PACER_MARGIN`]); always `< requests`.
 fn margin_for(requests: u32) -> u32 {
@@ -94,13 +103,15 @@ fn margin_for(requests: u32) -> u32 {
 /// 3. **Windows**: for every window `(n, w)` in force, `s` is at least `w` after the `n`-th most
 ///    recent slot. The windows in force are
 ///    - the configured limit `R` per `W`, less the margin: `n = R - min(10, R / 10)`
-///      ([`PACER_MARGIN`]) unless [`Pacer::with_margin`] sets another;
+///      ([`PACER_MARGIN`]) unless [`Pacer::with_margin`] sets another (a
+///      [`Pacer::server_driven`] pacer has none);
 ///    - the per-second cap `C` per 1 s, when one is set ([`Pacer::with_per_second_cap`]);
 ///    - each limit the server announces (`Ratelimit-Policy: "default";q=Q;w=W'`, or
 ///      `x-ratelimit-limit: Q` over the configured window), less its margin. Headers can add
 ///      limits but never lift one: the effective limit is the minimum of the configured one
 ///      and the server's. (An Enterprise account with a higher limit configures it with
-///      [`Pacer::new`].)
+///      [`Pacer::new`].) A server-driven pacer has only the server's limits: until one is
+///      announced (and without a per-second cap) no window is in force.
 /// 4. **Remaining**: the latest `remaining` count the server sent (`Ratelimit: r=…;t=…`,
 ///    `x-ratelimit-remaining`, or older drafts), less the margin, is what may be spent until
 ///    the server's reset (`t` seconds later; one window later when not announced); once it is
@@ -124,19 +135,21 @@ fn margin_for(requests: u32) -> u32 {
 /// For every window `(n, w)` of rule 3, any half-open interval `[t, t + w)` holds at most `n`
 /// of the slots booked while that window was in force, whatever the pattern of calls (even
 /// with `now` values that go backwards, as happens when threads read the clock before taking
-/// the lock). In particular the configured `R` per `W` is never exceeded.
+/// the lock). In particular the configured `R` per `W` is never exceeded, and a server-driven
+/// pacer never sends more than an announced `Q - margin` per `W'` while that limit is in force.
 ///
 /// Proof. By rule 1 the slots `s_1 ≤ s_2 ≤ …` are booked in non-decreasing order. Suppose
 /// `n + 1` of them, `s_i ≤ … ≤ s_{i+n}`, lie in one interval `[t, t + w)`; then
 /// `s_{i+n} - s_i < w`. When `s_{i+n}` was booked, the `n` slots before it were
 /// `s_i … s_{i+n-1}`, so `s_i` was the `n`-th most recent. The log drops its oldest slot only
 /// when it holds more than its capacity, the largest `n` in force (then the `n`-th most recent
-/// is not the oldest), or when that slot is at least the longest window ever in force (`≥ w`)
-/// older than the newest one (`s_i` is not: nothing booked before `s_{i+n}` is later than it,
+/// is not the oldest), or when it is not the only slot and is at least the longest window ever
+/// in force (`≥ w`) older than the newest one (`s_i` is not: nothing booked before `s_{i+n}` is later than it,
 /// and `s_{i+n} - s_i < w`). So `s_i` was in the log, and rule 3 gave `s_{i+n} ≥ s_i + w`: a
 /// contradiction.
 ///
-/// A server limit of `Q` above the log's capacity `max(R - margin, C)` is enforced as
+/// A server limit of `Q` above the log's capacity `max(R - margin, C)` (for a server-driven
+/// pacer `max(1,190, C)`, the capacity Cloudflare's limit needs) is enforced as
 /// `capacity` per `⌈W' / k⌉` with `k = ⌊(Q - margin) / capacity⌋`: `k` such windows cover `W'`,
 /// so `W'` holds at most `k · capacity ≤ Q - margin`.
 ///
@@ -195,6 +208,10 @@ struct Config {
     margin: u32,
     /// `≥ 1` when set.
     per_second: Option<u32>,
+    /// Server-driven ([`Pacer::server_driven`]): `requests` per `per` is not a limit in force;
+    /// `requests - margin` only sizes the log ([`Config::capacity`]) and `per` is the window
+    /// assumed for a limit the server announces without one.
+    driven: bool,
 }
 
 impl Config {
@@ -216,6 +233,7 @@ impl Config {
             per,
             margin: margin_for(requests),
             per_second: None,
+            driven: false,
         })
     }
 
@@ -229,11 +247,17 @@ impl Config {
         self.budget().max(self.per_second.unwrap_or(0))
     }
 
-    /// The longest of the configured windows.
+    /// The longest of the configured windows in force (zero for a server-driven pacer
+    /// without a per-second cap).
     fn longest(&self) -> Duration {
+        let own = if self.driven {
+            Duration::ZERO
+        } else {
+            self.per
+        };
         match self.per_second {
-            Some(_) => self.per.max(Duration::from_secs(1)),
-            None => self.per,
+            Some(_) => own.max(Duration::from_secs(1)),
+            None => own,
         }
     }
 
@@ -392,6 +416,54 @@ impl Pacer {
             per: CLOUDFLARE_WINDOW,
             margin: PACER_MARGIN,
             per_second: Some(CLOUDFLARE_PER_SECOND),
+            driven: false,
+        }))
+    }
+
+    /// A pacer with no limit of its own that follows the server: it never waits until a
+    /// response announces a limit or a remaining count ([`Pacer::observe`]) or a 429 asks for
+    /// a pause ([`Pacer::on_error`], [`Pacer::pause_until`]); from then on it keeps to what the
+    /// server said, with the same margin and the same guarantee as any pacer (rules 2 to 4 of
+    /// [`Pacer`]; rule 3 without a configured window).
+    ///
+    /// This is the pacer for a server whose limit is not known in advance: kv-ureq uses it for
+    /// a loopback base URL (a local emulator), so a client that is unlimited against a plain
+    /// emulator still stays under a rate limit the emulator enforces and announces.
+    ///
+    /// A limit announced by `x-ratelimit-limit` alone, which names no window, is taken over
+    /// [`CLOUDFLARE_WINDOW`]; a `remaining` count with no limit announced is taken as out of a
+    /// limit of that count (nobody else is assumed to spend it). At most
+    /// [`CLOUDFLARE_REQUESTS`]` - `[`PACER_MARGIN`] send times are remembered; a larger
+    /// announced limit is enforced as shown in the proof of the guarantee.
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut p = Pacer::server_driven();
+    /// let t0 = Instant::now();
+    /// assert!((0..5_000).all(|_| p.reserve(t0).is_zero())); // no headers: no waiting
+    /// assert!(p.is_enabled() && p.is_server_driven());
+    /// assert_eq!(p.limit(), None);
+    ///
+    /// // The server announces 20 per 10 s: 18 (20 less a margin of 2) per 10 s from now on.
+    /// let mut h = http::HeaderMap::new();
+    /// h.insert("ratelimit-policy", r#""default";q=20;w=10"#.parse().unwrap());
+    /// p.observe(&h, t0);
+    /// assert_eq!(p.server_limit(), Some((20, Duration::from_secs(10))));
+    /// let t1 = t0 + Duration::from_secs(60);
+    /// let waits: Vec<u64> = (0..19).map(|_| p.reserve(t1).as_secs()).collect();
+    /// assert!(waits[..18].iter().all(|&w| w == 0));
+    /// assert_eq!(waits[18], 10);
+    /// ```
+    pub fn server_driven() -> Pacer {
+        // The constants are valid (requests ≥ 1, window > 0, margin < requests).
+        Pacer::with_config(Some(Config {
+            requests: CLOUDFLARE_REQUESTS,
+            per: CLOUDFLARE_WINDOW,
+            margin: PACER_MARGIN,
+            per_second: None,
+            driven: true,
         }))
     }
 
@@ -412,7 +484,9 @@ impl Pacer {
 
     /// Keeps `margin` requests of headroom below the configured limit instead of the default
     /// `min(10, requests / 10)` ([`PACER_MARGIN`]). Errors unless `margin < requests`; an
-    /// unlimited pacer accepts any margin and stays unlimited. Keeps the schedule.
+    /// unlimited pacer accepts any margin and stays unlimited, and a server-driven one (which
+    /// has no limit of its own; each announced limit keeps its own margin) ignores it. Keeps
+    /// the schedule.
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -425,7 +499,7 @@ impl Pacer {
     /// assert!(Pacer::new(10, Duration::from_secs(1)).unwrap().with_margin(10).is_err());
     /// ```
     pub fn with_margin(mut self, margin: u32) -> Result<Pacer, Error> {
-        if let Some(c) = &mut self.config {
+        if let Some(c) = self.config.as_mut().filter(|c| !c.driven) {
             if margin >= c.requests {
                 return Err(Error::invalid_input(
                     Limit::Config,
@@ -440,8 +514,9 @@ impl Pacer {
         Ok(self)
     }
 
-    /// Never more than `cap` requests in any second, on top of the window's limit. Errors on
-    /// zero; an unlimited pacer stays unlimited. Keeps the schedule.
+    /// Never more than `cap` requests in any second, on top of the window's limit (or, for a
+    /// server-driven pacer, of the server's). Errors on zero; an unlimited pacer stays
+    /// unlimited. Keeps the schedule.
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -478,8 +553,20 @@ impl Pacer {
         self.config.is_some()
     }
 
-    /// The configured `(requests, per)`, or `None` when unlimited. (Limits the server announces
-    /// come on top: [`Pacer::server_limit`].)
+    /// Whether this is a [`Pacer::server_driven`] pacer (no limit of its own).
+    ///
+    /// ```
+    /// use kv_proto::Pacer;
+    /// assert!(Pacer::server_driven().is_server_driven());
+    /// assert!(!Pacer::cloudflare_default().is_server_driven());
+    /// assert!(!Pacer::unlimited().is_server_driven());
+    /// ```
+    pub fn is_server_driven(&self) -> bool {
+        self.config.is_some_and(|c| c.driven)
+    }
+
+    /// The configured `(requests, per)`, or `None` when unlimited or server-driven. (Limits the
+    /// server announces come on top: [`Pacer::server_limit`].)
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -489,11 +576,14 @@ impl Pacer {
     /// assert_eq!(Pacer::unlimited().limit(), None);
     /// ```
     pub fn limit(&self) -> Option<(u32, Duration)> {
-        self.config.map(|c| (c.requests, c.per))
+        self.config
+            .filter(|c| !c.driven)
+            .map(|c| (c.requests, c.per))
     }
 
     /// How many requests a fresh pacer sends back to back: the configured limit less the
-    /// margin, or the per-second cap if that is smaller. `None` when unlimited.
+    /// margin, or the per-second cap if that is smaller. `None` when unlimited, and for a
+    /// server-driven pacer without a per-second cap.
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -504,11 +594,15 @@ impl Pacer {
     /// assert_eq!(Pacer::unlimited().burst(), None);
     /// ```
     pub fn burst(&self) -> Option<u32> {
-        self.config
-            .map(|c| c.budget().min(c.per_second.unwrap_or(u32::MAX)))
+        let c = self.config?;
+        if c.driven {
+            return c.per_second;
+        }
+        Some(c.budget().min(c.per_second.unwrap_or(u32::MAX)))
     }
 
-    /// The headroom kept below the configured limit, or `None` when unlimited.
+    /// The headroom kept below the configured limit, or `None` when unlimited or server-driven
+    /// (each limit the server announces keeps `min(10, limit / 10)` below it).
     ///
     /// ```
     /// use kv_proto::Pacer;
@@ -517,7 +611,7 @@ impl Pacer {
     /// assert_eq!(Pacer::unlimited().margin(), None);
     /// ```
     pub fn margin(&self) -> Option<u32> {
-        self.config.map(|c| c.margin)
+        self.config.filter(|c| !c.driven).map(|c| c.margin)
     }
 
     /// The per-second cap, if one is set.
@@ -561,10 +655,11 @@ impl Pacer {
             .map(|w| (w.requests, w.per))
     }
 
-    /// All windows in force: configured, per-second cap, server-announced.
+    /// All windows in force: configured (unless server-driven), per-second cap,
+    /// server-announced.
     fn windows(&self, c: &Config) -> [Option<Window>; 2 + MAX_POLICIES] {
         let mut all = [None; 2 + MAX_POLICIES];
-        all[0] = Some(Window {
+        all[0] = (!c.driven).then_some(Window {
             requests: c.budget(),
             per: c.per,
         });
@@ -629,7 +724,8 @@ impl Pacer {
         while self.log.len() > capacity {
             self.log.pop_front();
         }
-        while let Some(&first) = self.log.front() {
+        // The newest slot stays (rule 1), even when no window is in force yet.
+        while let Some(&first) = self.log.front().filter(|_| self.log.len() > 1) {
             match first.checked_add(self.longest) {
                 Some(expires) if expires <= at => self.log.pop_front(),
                 _ => break,
@@ -709,7 +805,7 @@ impl Pacer {
                 continue;
             }
             let Ok(requests) = u32::try_from(q) else {
-                continue; // above any configured limit; it cannot lower it
+                continue; // above any configured limit (and beyond any server-driven log)
             };
             let per = match w {
                 Some(secs @ 1..=MAX_POLICY_WINDOW_SECS) => Duration::from_secs(secs),
@@ -731,7 +827,13 @@ impl Pacer {
         let Some((r, t)) = seen.remaining else {
             return;
         };
-        // The limit the count is out of: the smallest announced, else the configured one.
+        // The limit the count is out of: the smallest announced, else the configured one
+        // (server-driven: the count itself, so that nobody else is assumed to spend it).
+        let own = if c.driven {
+            u32::try_from(r).unwrap_or(u32::MAX).max(1)
+        } else {
+            c.requests
+        };
         let (limit, window) = self
             .server
             .policies
@@ -739,7 +841,7 @@ impl Pacer {
             .flatten()
             .map(|w| (w.requests, w.per))
             .min_by_key(|&(q, _)| q)
-            .unwrap_or((c.requests, c.per));
+            .unwrap_or((own, c.per));
         let r = u32::try_from(r).unwrap_or(u32::MAX).min(limit);
         let usable = r.saturating_sub(margin_for(limit));
         let horizon = t
@@ -750,14 +852,17 @@ impl Pacer {
         // its window; this pacer's own slots in that window explain some of them. The window
         // began one window before the reset, less a second for the rounding of `t` (without
         // `t`: one window ago). Requests in flight are among our slots but maybe not yet
-        // counted, so this never sees others where there are none.
+        // counted, and our slots are counted from a little before that start (the headers
+        // were written when the server counted, a while before we read them; see
+        // `ANSWER_SLACK`), so this does not see others where there are none.
         let elapsed = match t {
             Some(_) => window
                 .saturating_add(Duration::from_secs(1))
                 .saturating_sub(horizon),
             None => window,
         };
-        let start = now.checked_sub(elapsed);
+        let slack = ANSWER_SLACK.min(window / ANSWER_SLACK_DIVISOR);
+        let start = now.checked_sub(elapsed.saturating_add(slack));
         let from = start.map_or(0, |start| self.log.partition_point(|&s| s < start));
         let to = self.log.partition_point(|&s| s <= now);
         let ours = u32::try_from(to.saturating_sub(from)).unwrap_or(u32::MAX);
@@ -1151,6 +1256,45 @@ mod tests {
     }
 
     #[test]
+    fn server_driven_follows_only_the_server() {
+        let mut p = Pacer::server_driven();
+        assert!(p.is_enabled() && p.is_server_driven());
+        assert_eq!((p.limit(), p.burst(), p.margin()), (None, None, None));
+        assert!(p.clone().with_margin(0).unwrap().is_server_driven());
+        let capped = p.clone().with_per_second_cap(3).unwrap();
+        assert_eq!(
+            (capped.burst(), capped.per_second_cap()),
+            (Some(3), Some(3))
+        );
+        let t0 = Instant::now();
+        // No headers: never waits, however many.
+        assert!((0..5000).all(|_| p.reserve(t0).is_zero()));
+        // A 429's Retry-After holds every slot.
+        p.pause_until(t0 + SECS(2));
+        assert_eq!(p.reserve(t0), SECS(2));
+        // x-ratelimit-limit alone: over Cloudflare's window; 50 less a margin of 5.
+        let mut p = Pacer::server_driven();
+        p.observe(&headers(&[("x-ratelimit-limit", "50")]), t0);
+        assert_eq!(p.server_limit(), Some((50, SECS(300))));
+        let waits: Vec<Duration> = (0..46).map(|_| p.reserve(t0)).collect();
+        assert!(waits[..45].iter().all(|w| w.is_zero()));
+        assert_eq!(waits[45], SECS(300));
+        // A remaining count with no limit: the count (less its margin) until the reset.
+        let mut p = Pacer::server_driven();
+        p.observe(&headers(&[("ratelimit", "\"default\";r=3;t=7")]), t0);
+        let waits: Vec<Duration> = (0..4).map(|_| p.reserve(t0)).collect();
+        assert_eq!(
+            waits,
+            [Duration::ZERO, Duration::ZERO, Duration::ZERO, SECS(7)]
+        );
+        // A larger limit than the log holds is split, still within it.
+        let mut p = Pacer::server_driven();
+        p.observe(&headers(&[("ratelimit-policy", "\"d\";q=5000;w=10")]), t0);
+        let mut sends: Vec<Instant> = (0..12_000).map(|_| t0 + p.reserve(t0)).collect();
+        assert!(max_in_window(&mut sends, SECS(10)) <= 4990);
+    }
+
+    #[test]
     fn a_rate_limit_with_retry_after_holds_the_schedule() {
         use crate::error::{ErrorKind, HttpError, ResponseMeta};
         use std::time::UNIX_EPOCH;
@@ -1466,6 +1610,31 @@ mod tests {
     }
 
     #[test]
+    fn the_request_that_opened_the_window_is_ours_even_when_read_late() {
+        // One request at t0 opens the server's (sliding) window. Its count is written 1.95 s
+        // later (t = ⌈298.05⌉ = 299) and read 0.1 s after that: the window seems to start
+        // at t0 + 0.05 s, after our request. It must not be taken for someone else's.
+        for mut p in [Pacer::cloudflare_default(), Pacer::server_driven()] {
+            let t0 = Instant::now();
+            assert!(p.reserve(t0).is_zero());
+            let h = headers(&[
+                ("ratelimit", "\"default\";r=1199;t=299"),
+                ("ratelimit-policy", "\"default\";q=1200;w=300"),
+            ]);
+            let now = t0 + MS(2050);
+            p.observe(&h, now);
+            let waits: Vec<Duration> = (0..1189).map(|_| p.reserve(now)).collect();
+            let late = waits.iter().filter(|w| !w.is_zero()).count();
+            // cloudflare_default: its own 200 per second; otherwise all at once.
+            if p.per_second_cap().is_some() {
+                assert!(waits.iter().all(|w| *w <= SECS(5)), "{late}");
+            } else {
+                assert_eq!(late, 0);
+            }
+        }
+    }
+
+    #[test]
     fn an_overtaken_response_does_not_give_back_budget() {
         let t0 = Instant::now();
         let mut p = Pacer::new(100, SECS(100)).unwrap();
@@ -1628,6 +1797,66 @@ mod tests {
             prop_assert!(max_in_window(&mut sends, SECS(w)) <= q as usize);
             let budget = (requests - margin_for(requests)) as usize;
             prop_assert!(max_in_window(&mut sends, MS(per_ms)) <= budget);
+        }
+
+        #[test]
+        fn server_driven_never_more_than_an_announced_limit_in_force(
+            ops in proptest::collection::vec(op(), 1..300),
+        ) {
+            // Arbitrary headers, limits included; after each answer, note the limits in force,
+            // and for each of them collect the sends booked while it was.
+            let mut p = Pacer::server_driven();
+            let mut booked: Vec<((u32, Duration), Vec<Instant>)> = Vec::new();
+            let mut clock = Instant::now() + SECS(1);
+            for op in &ops {
+                match op {
+                    Op::Reserve { gap_ms, jitter_ms } => {
+                        clock += MS(*gap_ms);
+                        let now = clock.checked_sub(MS(*jitter_ms)).unwrap_or(clock);
+                        let wait = p.reserve(now);
+                        prop_assert!(wait < SECS(24 * 3600));
+                        for w in p.server.policies.iter().flatten() {
+                            let key = (w.requests, w.per);
+                            match booked.iter_mut().find(|(k, _)| *k == key) {
+                                Some((_, v)) => v.push(now + wait),
+                                None => booked.push((key, vec![now + wait])),
+                            }
+                        }
+                    }
+                    Op::Observe { gap_ms, headers } => {
+                        clock += MS(*gap_ms);
+                        let mut h = HeaderMap::new();
+                        for (i, v) in headers {
+                            if let Ok(v) = http::HeaderValue::from_bytes(v) {
+                                h.append(NAMES[*i], v);
+                            }
+                        }
+                        p.observe(&h, clock);
+                    }
+                    Op::Pause { ms } => p.pause_until(clock + MS(*ms)),
+                }
+            }
+            for ((q, per), mut sends) in booked {
+                let n = (q - margin_for(q)).max(1) as usize;
+                prop_assert!(max_in_window(&mut sends, per) <= n, "{} per {:?}", q, per);
+            }
+        }
+
+        #[test]
+        fn server_driven_without_headers_never_waits(
+            gaps in proptest::collection::vec((0u64..300, 0u64..200), 1..3000),
+        ) {
+            let mut p = Pacer::server_driven();
+            let mut clock = Instant::now() + SECS(1);
+            for (gap, jitter) in gaps {
+                clock += MS(gap);
+                let now = clock.checked_sub(MS(jitter)).unwrap_or(clock);
+                // Rule 1 (call order) still applies: a `now` from before the last slot waits
+                // for it, never longer.
+                let last = p.log.back().copied();
+                let wait = p.reserve(now);
+                prop_assert_eq!(now + wait, last.map_or(now, |l| l.max(now)));
+            }
         }
 
         #[test]

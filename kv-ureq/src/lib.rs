@@ -75,7 +75,7 @@
 //! | user agent | [`ClientBuilder::user_agent_suffix`] | `kv-ureq/<version>` |
 //! | retries | [`ClientBuilder::retry_policy`] | [`RetryPolicy::default`] |
 //! | pacing | [`ClientBuilder::pacing`], [`ClientBuilder::pacer`] | on (1,200 req / 5 min), off for loopback |
-//! | bulk concurrency | [`ClientBuilder::concurrency`] | [`DEFAULT_CONCURRENCY`] (4) |
+//! | bulk concurrency | [`ClientBuilder::concurrency`] | [`DEFAULT_CONCURRENCY`] (16) |
 //! | transport | [`ClientBuilder::transport`] | [`UreqTransport`] |
 //!
 //! # Environment

@@ -341,7 +341,7 @@ fn builder_rejects_bad_settings() {
         .unwrap_err();
     assert!(err.is_invalid_input());
     assert_eq!(builder().concurrency(16).build().unwrap().concurrency(), 16);
-    assert_eq!(builder().build().unwrap().concurrency(), 4);
+    assert_eq!(builder().build().unwrap().concurrency(), 16);
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! - `input`: what a plan accepts ([`IntoKey`], [`IntoBulkItem`]);
 //! - `engine`: the shared machine (batching, tickets, backoff, accounting);
 //! - `write_delete`, `get`: what differs per operation ([`BulkOp`]);
-//! - `report`: [`BulkReport`], [`BulkGetReport`], [`FailedKey`].
+//! - `report`: [`BulkReport`], [`BulkGetReport`], [`FailedKey`];
+//! - `sizing`: [`BatchSizer`], an adaptive batch size (not wired into the engine yet).
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ mod engine;
 mod get;
 mod input;
 mod report;
+mod sizing;
 mod write_delete;
 
 pub use config::{
@@ -29,6 +31,9 @@ pub use config::{
 };
 pub use input::{IntoBulkItem, IntoKey};
 pub use report::{BulkGetReport, BulkReport, FailedKey};
+pub use sizing::{
+    BatchSizer, DEFAULT_EDGE_TIME_BUDGET, DEFAULT_GROW_AFTER, MIN_ADAPTIVE_BATCH_ITEMS,
+};
 
 use engine::{Admit, Engine, InFlight};
 
