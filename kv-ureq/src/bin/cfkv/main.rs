@@ -1,0 +1,65 @@
+//! `cfkv`: a command line for Cloudflare Workers KV, on kv-ureq.
+//!
+//! `cargo install --path kv-ureq --features cli`. See `cfkv --help`.
+
+mod args;
+mod bulk;
+mod key;
+mod namespace;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kv_ureq::{Client, ClientBuilder, NamespaceHandle};
+
+use args::{Cli, Command};
+use output::{Failure, Status, usage};
+
+/// What every command gets: the client and the global flags.
+pub struct Ctx {
+    /// The client, from the environment.
+    pub client: Client,
+    /// `--json`.
+    pub json: bool,
+}
+
+impl Ctx {
+    /// The handle of a namespace given on the command line.
+    pub fn namespace(&self, id: &str) -> Result<NamespaceHandle, Failure> {
+        self.client
+            .namespace(id)
+            .map_err(|e| usage(format!("--namespace-id {id}: {e}")))
+    }
+}
+
+fn run(cli: Cli) -> Result<Status, Failure> {
+    let mut builder = ClientBuilder::from_env().map_err(usage)?;
+    if let Some(n) = cli.concurrency {
+        builder = builder.concurrency(n);
+    }
+    let ctx = Ctx {
+        client: builder.build().map_err(usage)?,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Namespace(cmd) => namespace::run(&ctx, cmd),
+        Command::Key(cmd) => key::run(&ctx, cmd),
+        Command::Bulk(cmd) => bulk::run(&ctx, cmd),
+        Command::Export(_) | Command::Import(_) | Command::Copy(_) | Command::Purge(_) => {
+            Err(usage("not implemented yet"))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::KeysFailed) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("cfkv: error: {e}");
+            e.exit_code()
+        }
+    }
+}
