@@ -40,6 +40,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<usize>,
 
+    /// Attempts per request and per key before a key is reported failed [default: 10, with
+    /// backoff from 1 s to 30 s]; 1 fails fast.
+    #[arg(long, global = true, value_name = "N")]
+    pub max_attempts: Option<u32>,
+
+    /// Keys per bulk write or delete request [default: 1000; the API allows 10000].
+    #[arg(long, global = true, value_name = "N")]
+    pub batch_size: Option<usize>,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,

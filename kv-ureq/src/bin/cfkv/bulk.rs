@@ -41,7 +41,11 @@ pub fn run(ctx: &Ctx, cmd: BulkCmd) -> Result<Status, Failure> {
             let bad = Arc::new(Mutex::new(None));
             let keys = until_error(KeyListReader::new(source.open()?), bad.clone());
             let bar = bar("deleting");
-            let report = ns.bulk_delete(keys).on_progress(follow(&bar)).run()?;
+            let report = ns
+                .bulk_delete(keys)
+                .config(ctx.write_config())
+                .on_progress(follow(&bar))
+                .run()?;
             bar.finish_and_clear();
             let status = finish_job(
                 &JobEnd {
@@ -102,7 +106,11 @@ pub fn put(
         }
     });
     let bar = bar("writing");
-    let mut report = ns.bulk_write(items).on_progress(follow(&bar)).run()?;
+    let mut report = ns
+        .bulk_write(items)
+        .config(ctx.write_config())
+        .on_progress(follow(&bar))
+        .run()?;
     bar.finish_and_clear();
     let mut failed = std::mem::take(&mut *refused.lock().expect("not poisoned"));
     failed.append(&mut report.failed);
@@ -153,7 +161,10 @@ fn get(
         .collect::<Result<_, _>>()
         .map_err(usage)?;
     let bar = bar("reading");
-    let mut job = ns.bulk_get(keys.iter().cloned()).on_progress(follow(&bar));
+    let mut job = ns
+        .bulk_get(keys.iter().cloned())
+        .config(ctx.plan.clone())
+        .on_progress(follow(&bar));
     if with_metadata {
         job = job.with_metadata();
     }

@@ -11,7 +11,7 @@ mod output;
 use std::process::ExitCode;
 
 use clap::Parser;
-use kv_ureq::{Client, ClientBuilder, NamespaceHandle};
+use kv_ureq::{Client, ClientBuilder, NamespaceHandle, PlanConfig, RetryPolicy};
 
 use args::{Cli, Command};
 use output::{Failure, Status, usage};
@@ -22,9 +22,21 @@ pub struct Ctx {
     pub client: Client,
     /// `--json`.
     pub json: bool,
+    /// The bulk jobs' settings (`--max-attempts`).
+    pub plan: PlanConfig,
+    /// `--batch-size`, for bulk writes and deletes.
+    pub batch_size: Option<usize>,
 }
 
 impl Ctx {
+    /// The settings of a bulk write or delete job.
+    pub fn write_config(&self) -> PlanConfig {
+        match self.batch_size {
+            Some(n) => self.plan.clone().with_max_batch_items(n),
+            None => self.plan.clone(),
+        }
+    }
+
     /// The handle of a namespace given on the command line.
     pub fn namespace(&self, id: &str) -> Result<NamespaceHandle, Failure> {
         self.client
@@ -35,12 +47,20 @@ impl Ctx {
 
 fn run(cli: Cli) -> Result<Status, Failure> {
     let mut builder = ClientBuilder::from_env().map_err(usage)?;
+    let mut plan = PlanConfig::default();
     if let Some(n) = cli.concurrency {
         builder = builder.concurrency(n);
+    }
+    if let Some(n) = cli.max_attempts {
+        let policy = RetryPolicy::default().with_max_attempts(n);
+        builder = builder.retry_policy(policy.clone());
+        plan = plan.with_max_key_attempts(n).with_backoff(policy);
     }
     let ctx = Ctx {
         client: builder.build().map_err(usage)?,
         json: cli.json,
+        plan,
+        batch_size: cli.batch_size,
     };
     match cli.command {
         Command::Namespace(cmd) => namespace::run(&ctx, cmd),
