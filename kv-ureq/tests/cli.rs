@@ -628,3 +628,72 @@ fn help_is_complete() {
         assert!(r.out().contains("Usage: cfkv"), "{sub:?}: {}", r.out());
     }
 }
+
+#[test]
+fn import_reports_records_confirmed_in_order_and_skips() {
+    let (emu, ns) = setup();
+    let n = ["--namespace-id", ns.as_str()];
+    let lines: String = (0..250)
+        .map(|i| {
+            format!(
+                "{}\n",
+                json!({"key": format!("k{i:05}"), "value": format!("v{i}")})
+            )
+        })
+        .collect();
+    let input = tmp("import.ndjson");
+    std::fs::write(&input, &lines).unwrap();
+    let fast = [
+        "--max-attempts",
+        "1",
+        "--batch-size",
+        "100",
+        "--concurrency",
+        "1",
+    ];
+
+    // Records 50..149 go in the first request, which fails: 50 confirmed in order.
+    emu.set_faults(
+        FaultPlan::always(FaultKind::ServiceUnavailable)
+            .scope(FaultScope::Bulk)
+            .max_faults(1),
+    );
+    let r = cfkv(
+        &emu,
+        &[
+            &fast[..],
+            &[
+                "import",
+                n[0],
+                n[1],
+                input.to_str().unwrap(),
+                "--skip",
+                "50",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "import: 50 records confirmed in order (to go on from the first failure: --skip 50)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.key_count(ACC, &ns).unwrap(), 100);
+    assert!(emu.entry(ACC, &ns, "k00000").is_none(), "skipped");
+
+    let r = cfkv(
+        &emu,
+        &["import", n[0], n[1], input.to_str().unwrap(), "--skip", "0"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("import: 250 records confirmed in order\n"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.key_count(ACC, &ns).unwrap(), 250);
+}

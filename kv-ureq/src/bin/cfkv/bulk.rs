@@ -21,7 +21,14 @@ pub fn run(ctx: &Ctx, cmd: BulkCmd) -> Result<Status, Failure> {
         BulkCmd::Put { ns, file, failed } => {
             let ns = ctx.namespace(&ns.namespace_id)?;
             let source = Source::new(&file)?;
-            put(ctx, &ns, &source, "bulk put", failed.failed_keys.as_deref())
+            put(
+                ctx,
+                &ns,
+                &source,
+                "bulk put",
+                failed.failed_keys.as_deref(),
+                0,
+            )
         }
         BulkCmd::Get {
             ns,
@@ -76,15 +83,18 @@ fn input_error(slot: Arc<Mutex<Option<Error>>>, status: Status) -> Result<Status
     }
 }
 
-/// Writes the records of `source` (wrangler bulk JSON or NDJSON); shared with `import`.
+/// Writes the records of `source` (wrangler bulk JSON or NDJSON) after the first `skip`;
+/// shared with `import`. An import also says how many records were confirmed in order.
 pub fn put(
     ctx: &Ctx,
     ns: &kv_ureq::NamespaceHandle,
     source: &Source,
     verb: &str,
     failed_file: Option<&Path>,
+    skip: u64,
 ) -> Result<Status, Failure> {
     let reader = ImportReader::detect(source.open()?).map_err(usage)?;
+    let reader = reader.skip(usize::try_from(skip).unwrap_or(usize::MAX));
     let bad_input = Arc::new(Mutex::new(None));
     // Records that cannot become a bulk item (a bad key, a value over the limit) fail here,
     // with attempts 0, like the ones the plan refuses.
@@ -127,8 +137,37 @@ pub fn put(
         ctx.json,
         failed_file,
         |path, keys| write_failed_records(source, path, keys),
-    )?;
-    input_error(bad_input, status)
+    );
+    if verb == "import" {
+        let repeat = failed
+            .iter()
+            .map(|f| f.key.as_str())
+            .chain(report.not_attempted.iter().map(String::as_str))
+            .collect::<HashSet<_>>();
+        let confirmed = skip + confirmed_in_order(source, skip, &repeat);
+        eprintln!(
+            "import: {confirmed} records confirmed in order{}",
+            if repeat.is_empty() {
+                String::new()
+            } else {
+                format!(" (to go on from the first failure: --skip {confirmed})")
+            }
+        );
+    }
+    input_error(bad_input, status?)
+}
+
+/// Records after the first `skip` of `source`, in order, before the first one whose key is in
+/// `repeat` (failed or not attempted).
+fn confirmed_in_order(source: &Source, skip: u64, repeat: &HashSet<&str>) -> u64 {
+    let Ok(input) = source.open() else { return 0 };
+    let Ok(reader) = ImportReader::detect(input) else {
+        return 0;
+    };
+    reader
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .take_while(|r| r.as_ref().is_ok_and(|r| !repeat.contains(r.key.as_str())))
+        .count() as u64
 }
 
 /// Writes the records of `source` whose key is in `keys` as NDJSON (the input of `bulk put`

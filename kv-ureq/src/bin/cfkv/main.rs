@@ -66,7 +66,19 @@ fn run(cli: Cli) -> Result<Status, Failure> {
         Command::Namespace(cmd) => namespace::run(&ctx, cmd),
         Command::Key(cmd) => key::run(&ctx, cmd),
         Command::Bulk(cmd) => bulk::run(&ctx, cmd),
-        Command::Export(_) | Command::Import(_) | Command::Copy(_) | Command::Purge(_) => {
+        Command::Import(a) => {
+            let ns = ctx.namespace(&a.ns.namespace_id)?;
+            let source = output::Source::new(&a.file)?;
+            bulk::put(
+                &ctx,
+                &ns,
+                &source,
+                "import",
+                a.failed.failed_keys.as_deref(),
+                a.skip,
+            )
+        }
+        Command::Export(_) | Command::Copy(_) | Command::Purge(_) => {
             Err(usage("not implemented yet"))
         }
     }
