@@ -53,7 +53,7 @@ fn run(cli: Cli) -> Result<Status, Failure> {
     }
     if let Some(n) = cli.max_attempts {
         let policy = RetryPolicy::default().with_max_attempts(n);
-        builder = builder.retry_policy(policy.clone());
+        builder = builder.retry_policy(policy);
         plan = plan.with_max_key_attempts(n).with_backoff(policy);
     }
     let ctx = Ctx {
