@@ -8,6 +8,7 @@
 pub use crate::drive::bulk::{
     DEFAULT_MAX_BATCH_ITEMS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_KEY_ATTEMPTS,
 };
+pub use crate::drive::workflow::{DEFAULT_EXPORT_WINDOW, DEFAULT_PURGE_WINDOW};
 pub use crate::endpoint::DEFAULT_BASE_URL;
 pub use crate::pace::{CLOUDFLARE_DEFAULT_BURST, PACER_MARGIN};
 pub use crate::retry::{

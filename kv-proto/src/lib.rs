@@ -121,6 +121,7 @@ pub use drive::bulk::{
     FailedKey, IntoBulkItem, IntoKey, PlanConfig,
 };
 pub use drive::page::{KeyPager, NamespacePager, Pager};
+pub use drive::workflow::{self, TypedBulkGetReport};
 pub use drive::{Outcome, Plan, Poll, Progress, Ticket};
 pub use endpoint::{Endpoint, is_loopback_host};
 #[doc(hidden)]

@@ -115,6 +115,7 @@ mod listing;
 mod namespace;
 mod trace;
 mod transport;
+mod workflow;
 
 pub use http;
 pub use kv_proto;
@@ -132,8 +133,15 @@ pub use client::{
 
 pub use args::{IntoKey, IntoNamespaceId, IntoTitle};
 pub use bulk::{BulkDeleteJob, BulkGetJob, BulkJob, BulkWriteJob};
+pub use kv_proto::records::{self, Record};
+pub use kv_proto::{
+    TypedBulkGetReport, workflow::ExportConfig, workflow::ExportReport, workflow::PurgeReport,
+};
 pub use listing::{Keys, Namespaces};
 pub use namespace::{NamespaceHandle, Put};
+pub use workflow::{
+    CopyJob, CopyReport, ExportJob, ImportJob, ImportReport, PurgeJob, TypedBulkGetJob,
+};
 
 // The re-export rule: every kv-proto item that appears in kv-ureq's own public signatures
 // (arguments, results, reports, errors and the parts of an error) is re-exported here, so a

@@ -1004,3 +1004,140 @@ fn transport_line_503() {
     };
     run().unwrap();
 }
+
+/// kv-ureq/src/workflow.rs:509
+#[test]
+fn workflow_line_509() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        let client = kv_ureq::Client::builder(
+            kv_ureq::Auth::api_token("t")?,
+            kv_ureq::AccountId::new("acct")?,
+        )
+        .base_url(emu.base_url())
+        .build()?;
+        let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        ns.put_json("a", &1u32)?;
+        ns.put("b", "not json")?;
+        let report = ns.bulk_get(["a", "b", "c"]).typed::<u32>().run()?;
+        assert_eq!(report.values["a"], 1);
+        assert_eq!(report.failed[0].key, "b");
+        assert_eq!(report.missing[0].as_str(), "c");
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}
+
+/// kv-ureq/src/workflow.rs:568
+#[test]
+fn workflow_line_568() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        let client = kv_ureq::Client::builder(
+            kv_ureq::Auth::api_token("t")?,
+            kv_ureq::AccountId::new("acct")?,
+        )
+        .base_url(emu.base_url())
+        .build()?;
+        let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        ns.put("a", "1")?;
+        ns.put("b", vec![0xff, 0x00])?;
+        let mut out = Vec::new();
+        let report = ns.export().to_ndjson(&mut out)?;
+        assert_eq!((report.exported, report.refetched), (2, 1));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"key\":\"a\",\"value\":\"1\"}\n{\"key\":\"b\",\"value\":\"/wA=\",\"base64\":true}\n"
+        );
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}
+
+/// kv-ureq/src/workflow.rs:596
+#[test]
+fn workflow_line_596() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        let client = kv_ureq::Client::builder(
+            kv_ureq::Auth::api_token("t")?,
+            kv_ureq::AccountId::new("acct")?,
+        )
+        .base_url(emu.base_url())
+        .build()?;
+        let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        let file = br#"[{"key": "a", "value": "1"}, {"key": "b", "value": "AP8=", "base64": true}, {"key": "", "value": "x"}]"#;
+        let report = ns.import(&file[..]).run()?;
+        assert_eq!((report.records_read, report.bulk.succeeded), (3, 2));
+        assert!(report.bulk.failed[0].error.to_string().contains("record 3"));
+        assert_eq!(ns.get_bytes("b")?, Some(vec![0x00, 0xff]));
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}
+
+/// kv-ureq/src/workflow.rs:622
+#[test]
+fn workflow_line_622() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        let client = kv_ureq::Client::builder(
+            kv_ureq::Auth::api_token("t")?,
+            kv_ureq::AccountId::new("acct")?,
+        )
+        .base_url(emu.base_url())
+        .build()?;
+        let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        let backup = client.namespace(emu.create_namespace("acct", "backup").unwrap().as_str())?;
+        ns.put("user:1", "Ada")?;
+        ns.put("tmp:1", "x")?;
+        let report = ns.copy_to(&backup).prefix("user:").run()?;
+        assert_eq!((report.export.exported, report.import.succeeded), (1, 1));
+        assert_eq!(backup.get_text("user:1")?.as_deref(), Some("Ada"));
+        assert_eq!(backup.get("tmp:1")?, None);
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}
+
+/// kv-ureq/src/workflow.rs:648
+#[test]
+fn workflow_line_648() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        let client = kv_ureq::Client::builder(
+            kv_ureq::Auth::api_token("t")?,
+            kv_ureq::AccountId::new("acct")?,
+        )
+        .base_url(emu.base_url())
+        .build()?;
+        let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        ns.put("tmp:1", "x")?;
+        ns.put("keep", "y")?;
+        let report = ns.purge().prefix("tmp:").run()?;
+        assert_eq!((report.listed, report.bulk.succeeded), (1, 1));
+        assert_eq!(ns.get("tmp:1")?, None);
+        assert!(ns.get("keep")?.is_some());
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}
+
+/// kv-ureq/src/workflow.rs:674
+#[test]
+fn workflow_line_674() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+        let client = kv_ureq::Client::builder(
+            kv_ureq::Auth::api_token("t")?,
+            kv_ureq::AccountId::new("acct")?,
+        )
+        .base_url(emu.base_url())
+        .build()?;
+        let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+        ns.put_json("cfg", &serde_json::json!({"debug": true}))?;
+        assert_eq!(ns.get_text("cfg")?.as_deref(), Some(r#"{"debug":true}"#));
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}

@@ -13,6 +13,7 @@ use crate::op::Operation;
 
 pub(crate) mod bulk;
 pub(crate) mod page;
+pub mod workflow;
 
 /// A state machine that drives multi-request work: the one vocabulary of every plan.
 ///

@@ -90,6 +90,27 @@ impl IntoKey for Cow<'_, str> {
     }
 }
 
+/// A key read from a file ([`KeyListReader`](crate::records::KeyListReader) yields
+/// `Result<String, Error>`): a read error becomes a failed input (text empty, the reader's
+/// error, which names the entry) instead of stopping the job.
+///
+/// ```
+/// use kv_proto::{IntoKey, records::KeyListReader};
+/// let listing = br#"[{"name": "a"}, 7]"#;
+/// let mut keys = KeyListReader::new(&listing[..]);
+/// assert_eq!(keys.next().unwrap().try_into_key().ok().unwrap().as_str(), "a");
+/// let (text, error) = keys.next().unwrap().try_into_key().unwrap_err();
+/// assert!(text.is_empty() && error.is_invalid_input());
+/// ```
+impl<K: IntoKey> IntoKey for Result<K, Error> {
+    fn try_into_key(self) -> Result<Key, (String, Error)> {
+        match self {
+            Ok(k) => k.try_into_key(),
+            Err(e) => Err((String::new(), e)),
+        }
+    }
+}
+
 /// One input of a bulk plan whose batches hold `T`: anything [`IntoKey`] for a bulk delete or
 /// bulk get (`T` = [`Key`]), a [`BulkWriteItem`] for a bulk write.
 ///

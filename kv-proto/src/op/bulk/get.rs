@@ -405,6 +405,68 @@ impl BulkValue {
         }
     }
 
+    /// Parses a text value as JSON into `T` on the client: `Ok(None)` for a missing key, `Ok(Some)`
+    /// for a value that parses, and a decode error for one that does not, whose path names the
+    /// key (`values.<key>`, then the JSON path inside the value) and which never quotes the
+    /// value (the excerpt is empty and quoted strings in the message are redacted). A value read with `type: json` is converted from its parsed JSON.
+    ///
+    /// ```
+    /// use kv_proto::BulkValue;
+    /// let v = BulkValue::Text(r#"{"n":1}"#.into());
+    /// let n: Option<serde_json::Value> = v.parse_json("k")?;
+    /// assert_eq!(n.unwrap()["n"], 1);
+    /// let e = BulkValue::Text("secret".into()).parse_json::<u32>("k").unwrap_err();
+    /// assert!(e.to_string().contains("`values.k`") && !e.to_string().contains("secret"));
+    /// assert_eq!(BulkValue::Missing.parse_json::<u32>("k")?, None);
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) (status 200) if the value is not JSON
+    /// of type `T`.
+    pub fn parse_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, Error> {
+        let fail = |path: String, message: String| {
+            Error::new(crate::error::ErrorKind::Decode(crate::error::DecodeError {
+                meta: crate::error::ResponseMeta::from_parts(
+                    http::StatusCode::OK,
+                    &http::HeaderMap::new(),
+                ),
+                path: match path.as_str() {
+                    "" | "." => format!("values.{key}"),
+                    sub => format!("values.{key}.{}", sub.trim_start_matches('.')),
+                },
+                message: format!(
+                    "not JSON of the requested type: {}",
+                    crate::error::redact_quoted(&message)
+                ),
+                excerpt: String::new(),
+            }))
+        };
+        let parsed = match self {
+            BulkValue::Missing => return Ok(None),
+            BulkValue::Text(s)
+            | BulkValue::WithMetadata {
+                value: BulkPayload::Text(s),
+                ..
+            } => {
+                let mut de = serde_json::Deserializer::from_str(s);
+                let mut track = serde_path_to_error::Track::new();
+                T::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+                    .and_then(|v| de.end().map(|()| v))
+                    .map_err(|e| fail(crate::envelope::failure_path(track), e.to_string()))
+            }
+            BulkValue::Json(v)
+            | BulkValue::WithMetadata {
+                value: BulkPayload::Json(v),
+                ..
+            } => serde_json::from_value(v.clone()).map_err(|e| fail(".".into(), e.to_string())),
+        };
+        parsed.map(Some)
+    }
+
     /// The metadata, when requested and present.
     ///
     /// ```

@@ -105,6 +105,33 @@ impl BulkWriteItem {
         })
     }
 
+    /// A value serialised as JSON text from any `T: Serialize` (a typed bulk write item).
+    ///
+    /// ```
+    /// use kv_proto::{BulkWriteItem, Key};
+    /// #[derive(serde::Serialize)]
+    /// struct User { name: &'static str }
+    /// let item = BulkWriteItem::json(Key::new("user/1")?, &User { name: "Ada" })?;
+    /// assert_eq!((item.value.as_str(), item.base64), (r#"{"name":"Ada"}"#, false));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Limit::ValueSize`] if the JSON is over 25 MiB; [`Limit::Config`] if `T` cannot be
+    /// serialised as JSON (e.g. a map with non-string keys; the message names the key).
+    pub fn json<T: serde::Serialize + ?Sized>(key: Key, value: &T) -> Result<BulkWriteItem, Error> {
+        let text = serde_json::to_string(value).map_err(|e| {
+            Error::invalid_input(
+                Limit::Config,
+                format!(
+                    "the value for key {:?} cannot be serialised as JSON: {e}",
+                    key.as_str()
+                ),
+            )
+        })?;
+        BulkWriteItem::text(key, text)
+    }
+
     /// A binary value, sent base64-encoded with `base64: true`. The 25 MiB limit applies to
     /// the bytes, not to their encoding.
     ///
