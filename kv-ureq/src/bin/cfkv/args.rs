@@ -69,14 +69,16 @@ pub enum Command {
     /// Write every key (value, metadata, expiration) as NDJSON, lossless: non-UTF-8 values
     /// are base64 with "base64": true.
     #[command(
-        after_help = "Resume: if an export stops, the cursor to resume from is printed on stderr; \
-run again with --resume-from CURSOR and append to the same file (-o FILE --append)."
+        after_help = "Resume: if an export stops, the command to resume it is printed on stderr: \
+--resume-from CURSOR. With -o FILE it appends to FILE, leaving out the keys FILE already holds \
+(a last line cut short by a killed run is removed first); to stdout, records between the cursor \
+and the point of failure may come out twice (importing them twice is harmless)."
     )]
     Export(ExportArgs),
     /// Write the records of an export (NDJSON) or of wrangler's bulk JSON file.
     #[command(
         after_help = "Resume: the summary says how many records were confirmed in order; \
-run again with --skip N to leave those out."
+run again with --skip N to leave those out. Unknown fields in a record are an error."
     )]
     Import(ImportArgs),
     /// Copy every key (or those under a prefix) to another namespace of the same account.
@@ -230,9 +232,6 @@ pub struct ExportArgs {
     /// Write to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Append to FILE instead of replacing it (with --resume-from).
-    #[arg(long, requires = "output")]
-    pub append: bool,
     /// Start from this listing cursor (printed on stderr by an export that stopped).
     #[arg(long, value_name = "CURSOR")]
     pub resume_from: Option<String>,

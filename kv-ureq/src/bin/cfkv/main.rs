@@ -7,6 +7,7 @@ mod bulk;
 mod key;
 mod namespace;
 mod output;
+mod workflow;
 
 use std::process::ExitCode;
 
@@ -78,9 +79,9 @@ fn run(cli: Cli) -> Result<Status, Failure> {
                 a.skip,
             )
         }
-        Command::Export(_) | Command::Copy(_) | Command::Purge(_) => {
-            Err(usage("not implemented yet"))
-        }
+        Command::Export(a) => workflow::export(&ctx, a),
+        Command::Copy(a) => workflow::copy(&ctx, a),
+        Command::Purge(a) => workflow::purge(&ctx, a),
     }
 }
 
