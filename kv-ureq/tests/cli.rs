@@ -697,3 +697,202 @@ fn import_reports_records_confirmed_in_order_and_skips() {
     );
     assert_eq!(emu.key_count(ACC, &ns).unwrap(), 250);
 }
+
+fn seed_mixed(emu: &Emulator, ns: &str, n: usize) {
+    let exp = emu.now() + 86_400;
+    for i in 0..n {
+        let key = format!("m/{i:05}");
+        let entry = match i % 4 {
+            0 => StoredEntry::new(format!("text {i}")),
+            1 => StoredEntry::new(vec![0u8, 0xff, 0x80, i as u8, 0xfe]), // not UTF-8
+            2 => StoredEntry::new("with meta").with_metadata(json!({"i": i, "tag": "x"})),
+            _ => StoredEntry::new("\u{fffd} looks replaced, is not").with_expiration(exp),
+        };
+        emu.put_entry(ACC, ns, &key, entry).unwrap();
+    }
+}
+
+#[test]
+fn export_import_identity_with_binary_values_copy_and_purge() {
+    let (emu, src) = setup();
+    seed_mixed(&emu, &src, 1200);
+    let dst = emu.create_namespace(ACC, "imported").unwrap();
+    let file = tmp("export.ndjson");
+    let r = cfkv(
+        &emu,
+        &[
+            "export",
+            "--namespace-id",
+            &src,
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 1200);
+    assert!(
+        text.lines().nth(1).unwrap().contains(r#""base64":true"#),
+        "{}",
+        text.lines().nth(1).unwrap()
+    );
+    let r = cfkv(
+        &emu,
+        &["import", "--namespace-id", &dst, file.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let same = |a: &str, b: &str| {
+        let keys = emu.keys(ACC, a).unwrap();
+        assert_eq!(keys, emu.keys(ACC, b).unwrap());
+        for k in &keys {
+            assert_eq!(emu.entry(ACC, a, k), emu.entry(ACC, b, k), "{k}");
+        }
+    };
+    same(&src, &dst);
+
+    // Through a pipe: export to stdout, import from stdin, a prefix.
+    let dst2 = emu.create_namespace(ACC, "piped").unwrap();
+    let out = cfkv(
+        &emu,
+        &["export", "--namespace-id", &src, "--prefix", "m/001"],
+    );
+    assert_eq!(out.code, 0);
+    let r = cfkv_in(&emu, &["import", "--namespace-id", &dst2, "-"], &out.stdout);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(emu.key_count(ACC, &dst2).unwrap(), 100);
+    assert_eq!(
+        emu.entry(ACC, &dst2, "m/00101"),
+        emu.entry(ACC, &src, "m/00101")
+    );
+
+    // Copy, all of it and by prefix.
+    let copied = emu.create_namespace(ACC, "copied").unwrap();
+    let r = cfkv(&emu, &["copy", "--namespace-id", &src, "--to", &copied]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    same(&src, &copied);
+    let some = emu.create_namespace(ACC, "some").unwrap();
+    let r = cfkv(
+        &emu,
+        &[
+            "--json",
+            "copy",
+            "--namespace-id",
+            &src,
+            "--to",
+            &some,
+            "--prefix",
+            "m/011",
+        ],
+    );
+    assert_eq!(r.json()["succeeded"], 100);
+    assert_eq!(emu.key_count(ACC, &some).unwrap(), 100);
+
+    // Purge: refused without --yes, then by prefix, then everything.
+    let r = cfkv(&emu, &["purge", "--namespace-id", &copied]);
+    assert_eq!(r.code, 2);
+    assert_eq!(emu.key_count(ACC, &copied).unwrap(), 1200);
+    let r = cfkv(
+        &emu,
+        &[
+            "purge",
+            "--namespace-id",
+            &copied,
+            "--prefix",
+            "m/00",
+            "--yes",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(emu.key_count(ACC, &copied).unwrap(), 200);
+    let r = cfkv(&emu, &["purge", "--namespace-id", &copied, "--yes"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(emu.key_count(ACC, &copied).unwrap(), 0);
+}
+
+#[test]
+fn export_resumes_from_a_cursor_into_its_file() {
+    let (emu, ns) = setup();
+    seed_mixed(&emu, &ns, 3500);
+    let full = tmp("full.ndjson");
+    assert_eq!(
+        cfkv(
+            &emu,
+            &[
+                "export",
+                "--namespace-id",
+                &ns,
+                "-o",
+                full.to_str().unwrap()
+            ]
+        )
+        .code,
+        0
+    );
+    let expected = std::fs::read_to_string(&full).unwrap();
+
+    // The first listing request fails (no retries): nothing was written, so the way on is to
+    // run it again; the run after that writes the whole export.
+    let part = tmp("part.ndjson");
+    let part_s = part.to_str().unwrap();
+    emu.set_faults(FaultPlan::always(FaultKind::ServiceUnavailable).max_faults(1));
+    let r = cfkv(
+        &emu,
+        &[
+            "--max-attempts",
+            "1",
+            "export",
+            "--namespace-id",
+            &ns,
+            "-o",
+            part_s,
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("export: incomplete; nothing to resume from: run it again"),
+        "{}",
+        r.stderr
+    );
+    let r = cfkv(&emu, &["export", "--namespace-id", &ns, "-o", part_s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&part).unwrap(), expected);
+
+    // A killed run: the file ends in a cut line; resuming from a page boundary cuts it and
+    // leaves out the keys the file holds.
+    let client = kv_ureq::Client::builder(
+        kv_ureq::Auth::api_token("t").unwrap(),
+        kv_ureq::AccountId::new(ACC).unwrap(),
+    )
+    .base_url(emu.base_url())
+    .build()
+    .unwrap();
+    let handle = client.namespace(ns.as_str()).unwrap();
+    let mut keys = handle.keys();
+    for _ in 0..1000 {
+        keys.next().unwrap().unwrap();
+    }
+    assert_eq!(keys.buffered(), 0);
+    let cursor = keys.cursor().expect("more pages");
+    let killed = tmp("killed.ndjson");
+    let lines: Vec<&str> = expected.lines().collect();
+    std::fs::write(
+        &killed,
+        format!("{}\n{}", lines[..1700].join("\n"), &lines[1700][..10]),
+    )
+    .unwrap();
+    let r = cfkv(
+        &emu,
+        &[
+            "export",
+            "--namespace-id",
+            &ns,
+            "-o",
+            killed.to_str().unwrap(),
+            "--resume-from",
+            &cursor,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&killed).unwrap(), expected);
+}

@@ -105,6 +105,9 @@ fn resume_cursor(
     last: Option<&str>,
     first_failed: Option<&str>,
 ) -> Result<Option<String>, Error> {
+    if last.is_none() {
+        return Ok(a.resume_from.clone()); // nothing written: start where this run started
+    }
     let mut keys = ns.keys();
     if let Some(p) = &a.prefix {
         keys = keys.prefix(p.clone());
