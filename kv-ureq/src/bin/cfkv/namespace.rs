@@ -1,5 +1,7 @@
 //! `cfkv namespace create|list|rename|delete`.
 
+use std::io::{self, Write};
+
 use crate::Ctx;
 use crate::args::NamespaceCmd;
 use crate::output::{Failure, Status};
@@ -7,16 +9,19 @@ use crate::output::{Failure, Status};
 /// Runs one namespace command.
 pub fn run(ctx: &Ctx, cmd: NamespaceCmd) -> Result<Status, Failure> {
     let client = &ctx.client;
+    // writeln! rather than println!: a closed pipe is an error to report, not a panic.
+    let mut out = io::stdout().lock();
     match cmd {
         NamespaceCmd::Create { title } => {
             let ns = client.create_namespace(title.as_str())?;
             if ctx.json {
-                println!(
+                writeln!(
+                    out,
                     "{}",
                     serde_json::json!({"id": ns.id.as_str(), "title": ns.title})
-                );
+                )?;
             } else {
-                println!("{}", ns.id);
+                writeln!(out, "{}", ns.id)?;
             }
         }
         NamespaceCmd::List => {
@@ -26,10 +31,10 @@ pub fn run(ctx: &Ctx, cmd: NamespaceCmd) -> Result<Status, Failure> {
                     .iter()
                     .map(|n| serde_json::json!({"id": n.id.as_str(), "title": n.title}))
                     .collect();
-                println!("{}", serde_json::Value::from(list));
+                writeln!(out, "{}", serde_json::Value::from(list))?;
             } else {
                 for n in &all {
-                    println!("{}\t{}", n.id, n.title);
+                    writeln!(out, "{}\t{}", n.id, n.title)?;
                 }
             }
         }

@@ -203,7 +203,7 @@ pub fn finish_job(
             "stopped": end.stopped.map(|e| e.to_string()),
             "requests": end.requests,
         });
-        println!("{summary}");
+        writeln!(io::stdout(), "{summary}")?;
     }
     if !repeat.is_empty() {
         if let Some(path) = failed_file {
