@@ -91,6 +91,7 @@ impl Plan for Sinking<'_> {
 pub struct ExportJob<'a> {
     ns: &'a NamespaceHandle,
     prefix: Option<String>,
+    cursor: Option<String>,
     config: ExportConfig,
     concurrency: Option<usize>,
     on_progress: Option<ProgressFn<'a>>,
@@ -100,6 +101,13 @@ impl<'a> ExportJob<'a> {
     /// Only keys starting with `prefix`.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Starts the listing at `cursor` (a listing cursor, e.g. [`Keys::cursor`](crate::Keys::cursor)
+    /// saved at a page boundary): the export resumes there, in key order.
+    pub fn from_cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
         self
     }
 
@@ -139,6 +147,9 @@ impl<'a> ExportJob<'a> {
         let mut list = ListKeys::new(self.ns.id.clone());
         if let Some(p) = self.prefix {
             list = list.prefix(p);
+        }
+        if let Some(c) = self.cursor {
+            list = list.cursor(c);
         }
         let plan = Sinking {
             plan: ExportPlan::new(list, self.config)?,
@@ -590,6 +601,7 @@ impl NamespaceHandle {
         ExportJob {
             ns: self,
             prefix: None,
+            cursor: None,
             config: ExportConfig::default(),
             concurrency: None,
             on_progress: None,
