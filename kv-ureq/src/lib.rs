@@ -108,6 +108,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod builder;
 mod bulk;
 mod client;
 mod driver;
