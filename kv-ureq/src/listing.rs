@@ -109,12 +109,8 @@ impl Keys {
     /// Starts the walk at `cursor` (one saved from [`cursor`](Self::cursor)). Call before
     /// iterating (it restarts the listing).
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// for i in 0..25 {
     ///     ns.put(format!("k{i:02}"), "v")?;
     /// }
@@ -153,13 +149,8 @@ impl Keys {
     /// the next call to `next`, and nothing already yielded is repeated. A walk that ended
     /// because the server repeated a cursor stays over.
     ///
-    /// ```
-    /// # let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
-    /// # let client = kv_ureq::Client::builder(kv_ureq::Auth::api_token("t")?, kv_ureq::AccountId::new("acct")?)
-    /// #     .base_url(emu.base_url())
-    /// #     .retry_policy(kv_ureq::RetryPolicy::none())
-    /// #     .build()?;
-    /// # let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    /// ```no_run
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// let mut keys = ns.keys();
     /// let mut names = Vec::new();
     /// loop {
