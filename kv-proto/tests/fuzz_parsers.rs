@@ -8,7 +8,7 @@
 //! error formats with bounded excerpts.
 //!
 //! Case counts come from `ProptestConfig::default()`, which reads `PROPTEST_CASES` (256 when
-//! unset). The long run (see README.md, "Reliability"):
+//! unset). The long run (see RELIABILITY.md):
 //! `PROPTEST_CASES=100000 cargo test --release -p kv-proto --test fuzz_parsers`.
 
 use kv_proto::{

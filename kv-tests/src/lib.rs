@@ -30,3 +30,10 @@ pub use emulator::{
     Emulator, EmulatorConfig, FaultKind, FaultPlan, FaultScope, NamespaceInfo, RateLimit,
     RateLimitHeaders, RequestRecord, SeedError, StoredEntry,
 };
+
+/// The README's snippets, compiled (and the ones not marked `no_run`, run) by
+/// `cargo test --workspace` as doctests of this crate, which has kv-ureq and kv-proto as
+/// dev-dependencies.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -110,8 +110,7 @@ impl Keys {
     /// iterating (it restarts the listing).
     ///
     /// ```no_run
-    /// # let client = kv_ureq::Client::from_env()?;
-    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// for i in 0..25 {
     ///     ns.put(format!("k{i:02}"), "v")?;
     /// }
@@ -151,8 +150,7 @@ impl Keys {
     /// because the server repeated a cursor stays over.
     ///
     /// ```no_run
-    /// # let client = kv_ureq::Client::from_env()?;
-    /// # let ns = client.namespace("0f2ac74b498b48028cb68387c421e279")?;
+    /// # let ns = kv_ureq::Client::from_env()?.namespace("abc")?;
     /// let mut keys = ns.keys();
     /// let mut names = Vec::new();
     /// loop {

@@ -1141,3 +1141,80 @@ fn workflow_line_674() {
     };
     run().unwrap();
 }
+
+fn emulator_ns(
+    retry: bool,
+) -> Result<(kv_tests::Emulator, kv_ureq::NamespaceHandle), kv_ureq::Error> {
+    let emu = kv_tests::Emulator::start(kv_tests::EmulatorConfig::default()).unwrap();
+    let mut builder = kv_ureq::Client::builder(
+        kv_ureq::Auth::api_token("t")?,
+        kv_ureq::AccountId::new("acct")?,
+    )
+    .base_url(emu.base_url());
+    if !retry {
+        builder = builder.retry_policy(kv_ureq::RetryPolicy::none());
+    }
+    let client = builder.build()?;
+    let ns = client.namespace(emu.create_namespace("acct", "docs").unwrap().as_str())?;
+    Ok((emu, ns))
+}
+
+/// kv-ureq/src/bulk.rs: `BulkJob::deadline`
+#[test]
+fn bulk_job_deadline() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let (_emu, ns) = emulator_ns(true)?;
+        let report = ns
+            .bulk_delete(["a", "b"])
+            .deadline(std::time::Duration::ZERO)
+            .run()?;
+        assert_eq!(report.not_attempted, ["a", "b"]);
+        assert!(report.stopped.as_ref().unwrap().is_deadline_exceeded());
+        assert!(report.into_result().is_err());
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}
+
+/// kv-ureq/src/listing.rs: `Keys::from_cursor`
+#[test]
+fn keys_from_cursor() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let (_emu, ns) = emulator_ns(true)?;
+        for i in 0..25 {
+            ns.put(format!("k{i:02}"), "v")?;
+        }
+        let mut keys = ns.keys().limit(10);
+        let first_page: Vec<_> = keys.by_ref().take(10).collect::<Result<_, _>>()?;
+        let saved = keys.cursor().expect("more pages");
+        let rest: Vec<_> = ns
+            .keys()
+            .limit(10)
+            .from_cursor(saved)
+            .collect::<Result<_, _>>()?;
+        assert_eq!((first_page.len(), rest.len()), (10, 15));
+        assert_eq!(rest[0].name, "k10");
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}
+
+/// kv-ureq/src/listing.rs: `Keys::resume`
+#[test]
+fn keys_resume() {
+    let run = || -> Result<(), kv_ureq::Error> {
+        let (_emu, ns) = emulator_ns(false)?;
+        let mut keys = ns.keys();
+        let mut names = Vec::new();
+        loop {
+            match keys.next() {
+                Some(Ok(k)) => names.push(k.name),
+                Some(Err(e)) if e.is_retryable() => keys = keys.resume(),
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+        }
+        Ok::<(), kv_ureq::Error>(())
+    };
+    run().unwrap();
+}

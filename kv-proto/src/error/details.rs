@@ -212,7 +212,7 @@ pub struct HttpError {
 /// replaced by `"…"` ([`DecodeError::redacted_message`]) and the *shape* of the start of the body
 /// ([`DecodeError::skeleton`]: strings `"…"`, numbers `#`, envelope field names kept). The body
 /// excerpt itself stays available on request: [`DecodeError::excerpt`] or
-/// [`Error::decode_excerpt`].
+/// [`Error::decode_excerpt`](crate::Error::decode_excerpt).
 ///
 /// ```
 /// use kv_proto::{error::DecodeError, Error, ErrorKind, error::ResponseMeta};
@@ -500,7 +500,7 @@ pub(crate) fn skeleton(text: &str) -> String {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
-    /// The class of failure (drives [`Error::is_retryable`]).
+    /// The class of failure (drives [`Error::is_retryable`](crate::Error::is_retryable)).
     pub kind: TransportErrorKind,
     /// The transport's own description (never containing credentials).
     pub message: String,

@@ -270,7 +270,7 @@ pub(super) fn flatten<T>(
     Some(item?.and_then(|(el, pos)| f(el, pos)))
 }
 
-/// Reads wrangler's bulk JSON: one array of record objects (see the [module docs](super)),
+/// Reads wrangler's bulk JSON: one array of record objects (see the [module docs](crate::records)),
 /// element by element, never the whole array: memory holds one record, at most
 /// [`max_record_bytes`](WranglerJsonReader::max_record_bytes) of it.
 ///

@@ -36,7 +36,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Requests in flight at once for bulk jobs [default: the client's, 4].
+    /// Requests in flight at once for bulk jobs [default: the client's, 16].
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<usize>,
 
