@@ -65,7 +65,12 @@ pub trait BulkOp: Operation + Send + Sync + sealed::Sealed + Sized {
     #[doc(hidden)]
     fn admit(tally: &mut Self::Tally, item: &Self::Item, max_body: usize) -> Admit;
     #[doc(hidden)]
-    fn batch(&self, items: Arc<Vec<Self::Item>>, body_len: usize) -> Result<Self, Error>;
+    fn batch(
+        &self,
+        items: Arc<Vec<Self::Item>>,
+        body_len: usize,
+        splittable: bool,
+    ) -> Result<Self, Error>;
     #[doc(hidden)]
     fn absorb(
         engine: &mut Engine<Self>,
