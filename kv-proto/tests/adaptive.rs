@@ -184,6 +184,10 @@ fn a_million_key_delete_with_quick_answers_takes_at_most_120_requests() {
         let report = plan.finish();
         check_accounting(&report, &input, &seen);
         assert!(report.is_success());
+        println!(
+            "concurrency {concurrency}: {} requests",
+            report.requests_sent
+        );
         assert!(
             report.requests_sent <= 120,
             "concurrency {concurrency}: {} requests (sizes {:?})",
