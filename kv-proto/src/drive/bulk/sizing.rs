@@ -168,7 +168,7 @@ impl BatchSizer {
     /// failed batch, but the size stays.
     ///
     /// ```
-    /// use kv_proto::{BatchSizer, MAX_BULK_GET_KEYS};
+    /// use kv_proto::{BatchSizer, limits::MAX_BULK_GET_KEYS};
     /// use std::time::Duration;
     /// let mut s = BatchSizer::fixed(MAX_BULK_GET_KEYS);
     /// for _ in 0..10 {
