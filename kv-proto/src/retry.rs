@@ -201,6 +201,10 @@ pub enum GiveUpReason {
     /// The next wait (carried here) would end past the deadline
     /// ([`RetryState::with_deadline`]), or the deadline has passed.
     DeadlineExceeded(Duration),
+    /// The operation hands this error back to its plan instead of being re-sent as it is
+    /// ([`Operation::defers_to_plan`](crate::Operation::defers_to_plan)): a bulk batch that
+    /// was too large or too slow, which the plan re-sends in smaller parts.
+    Resize,
 }
 
 impl Default for RetryPolicy {
@@ -650,6 +654,23 @@ impl RetryState {
             return RetryDecision::GiveUp(reason);
         }
         decision
+    }
+
+    /// [`RetryState::on_error_at`] for `op`: if the operation defers `error` to its plan
+    /// ([`Operation::defers_to_plan`](crate::Operation::defers_to_plan)), gives up at once
+    /// with [`GiveUpReason::Resize`], counting nothing; otherwise decides as `on_error_at`.
+    pub fn on_error_for<O: crate::Operation>(
+        &mut self,
+        op: &O,
+        error: &Error,
+        now: SystemTime,
+        clock: Instant,
+    ) -> RetryDecision {
+        if self.gave_up.is_none() && op.defers_to_plan(error) {
+            self.gave_up = Some(GiveUpReason::Resize);
+            return RetryDecision::GiveUp(GiveUpReason::Resize);
+        }
+        self.on_error_at(error, now, clock)
     }
 
     /// Marks the request as idempotent or not (default: idempotent). A non-idempotent request
@@ -1203,6 +1224,7 @@ mod tests {
                     prop_assert!(attempt >= p.max_attempts())
                 }
                 RetryDecision::GiveUp(GiveUpReason::DeadlineExceeded(_)) => prop_assert!(false, "no deadline set"),
+                RetryDecision::GiveUp(GiveUpReason::Resize) => prop_assert!(false, "no operation"),
                 RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(d)) => {
                     prop_assert!(d > p.max_retry_after())
                 }

@@ -128,10 +128,15 @@ fn bulk_jobs_of_50k_keys(stack: Stack) {
         written.failed_keys().take(5).collect::<Vec<_>>()
     );
     assert_eq!((written.requested, written.succeeded), (N as u64, N as u64));
-    assert_eq!(written.requests_sent, 50, "1,000 items per request");
+    // The adaptive batch size starts at 1,000 items and grows on quick answers.
+    assert!(
+        (5..50).contains(&written.requests_sent),
+        "{} requests",
+        written.requests_sent
+    );
     assert_eq!(written.retries, 0);
     let seen = seen.into_inner().unwrap();
-    assert_eq!(seen.len(), 50);
+    assert_eq!(seen.len() as u64, written.requests_sent);
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress only grows");
     assert_eq!(seen.last(), Some(&(N as u64)));
     assert_eq!(e.emu.key_count(ACCOUNT, &nsid).unwrap(), N);
@@ -160,7 +165,7 @@ fn bulk_jobs_of_50k_keys(stack: Stack) {
         }
     }
 
-    // Delete them all (1,000 per request).
+    // Delete them all (from 1,000 per request, growing).
     let deleted = ns
         .bulk_delete((0..N).map(key))
         .concurrency(4)
@@ -168,7 +173,11 @@ fn bulk_jobs_of_50k_keys(stack: Stack) {
         .unwrap();
     assert!(deleted.is_success());
     assert_eq!(deleted.succeeded, N as u64);
-    assert_eq!(deleted.requests_sent, 50);
+    assert!(
+        (5..50).contains(&deleted.requests_sent),
+        "{} requests",
+        deleted.requests_sent
+    );
     assert_eq!(e.emu.key_count(ACCOUNT, &nsid).unwrap(), 0);
     // 601 requests, 4 workers: they overlapped, and never more than 4 at once.
     let max = in_flight.max();

@@ -333,7 +333,7 @@ impl Client {
             };
             outcome.maybe_applied |= err.maybe_applied();
             let now = SystemTime::now();
-            let decision = state.on_error_at(&err, now, Instant::now());
+            let decision = state.on_error_for(op, &err, now, Instant::now());
             outcome.result = Err(err);
             match decision {
                 RetryDecision::Retry(wait) => {

@@ -80,6 +80,26 @@ pub trait Operation {
         true
     }
 
+    /// Whether the request-level retry should hand `error` straight back to the caller (one
+    /// attempt) instead of re-sending the same request: a bulk write or delete made by a
+    /// [`BulkPlan`](crate::BulkPlan) does so for a 524, a 413 or a timeout, which the plan
+    /// answers by re-sending the batch in smaller parts.
+    /// [`RetryState::on_error_for`](crate::retry::RetryState::on_error_for) gives up with
+    /// [`GiveUpReason::Resize`](crate::retry::GiveUpReason::Resize). False by default.
+    ///
+    /// ```
+    /// use kv_proto::{BulkDelete, Error, Key, NamespaceId, Operation, TransportErrorKind};
+    /// let timeout = Error::transport(TransportErrorKind::Timeout, "read");
+    /// // Made by hand (not by a plan): the shell retries it as usual.
+    /// let op = BulkDelete::new(NamespaceId::new("ns1")?, vec![Key::new("a")?, Key::new("b")?])?;
+    /// assert!(!op.defers_to_plan(&timeout));
+    /// # Ok::<(), kv_proto::Error>(())
+    /// ```
+    fn defers_to_plan(&self, error: &crate::Error) -> bool {
+        let _ = error;
+        false
+    }
+
     /// The route template, method and path with placeholders, e.g.
     /// `"GET /accounts/{account_id}/storage/kv/namespaces/{namespace_id}/values/{key_name}"`:
     /// a low-cardinality name for logs, traces and metrics (no id, key or credential in it).

@@ -1,14 +1,20 @@
 //! [`PlanConfig`]: the settings of a bulk plan, and their defaults.
 
+use std::time::Duration;
+
+use super::sizing::DEFAULT_EDGE_TIME_BUDGET;
 use crate::error::{Error, Limit};
 use crate::op::MAX_BULK_WRITE_BODY_BYTES;
 use crate::retry::RetryPolicy;
 
-/// Default items per bulk write or bulk delete request: 1,000.
+/// Items in the first bulk write or bulk delete requests of a plan: 1,000. Unless
+/// [`PlanConfig::with_max_batch_items`] fixes a size, the plan then adapts it
+/// ([`BatchSizer`](crate::BatchSizer)): up toward 10,000 while answers come back quickly, down
+/// on a 524, a 413 or a timeout.
 ///
 /// The API accepts 10,000, but wrangler sent 5,000 per request until users hit 524 timeouts
 /// (workers-sdk#7021, 56,300 records) and then moved to 1,000 (PR #7036). Smaller batches also
-/// lose less work when one fails. Raise it with [`PlanConfig::with_max_batch_items`].
+/// lose less work when one fails.
 ///
 /// ```
 /// use kv_proto::{BulkDelete, BulkDeletePlan, defaults::DEFAULT_MAX_BATCH_ITEMS, Key, NamespaceId, Plan, PlanConfig, Poll};
@@ -45,7 +51,8 @@ pub const DEFAULT_MAX_KEY_ATTEMPTS: u32 = 5;
 ///
 /// | setting | default |
 /// |---|---|
-/// | [`max_batch_items`](PlanConfig::with_max_batch_items) | write and delete: 1,000 ([`DEFAULT_MAX_BATCH_ITEMS`], up to 10,000); get: 100 (up to 100) |
+/// | [`max_batch_items`](PlanConfig::with_max_batch_items) | write and delete: adaptive ([`BatchSizer::for_writes`](crate::BatchSizer::for_writes): starts at 1,000, [`DEFAULT_MAX_BATCH_ITEMS`], grows up to 10,000); set, it is fixed (1..=10,000); get: 100 (up to 100) |
+/// | [`edge_time_budget`](PlanConfig::with_edge_time_budget) | 100 s ([`DEFAULT_EDGE_TIME_BUDGET`]); write and delete, when adaptive |
 /// | [`max_body_bytes`](PlanConfig::with_max_body_bytes) | 99,000,000 ([`DEFAULT_MAX_BODY_BYTES`], up to 100,000,000); bulk write only |
 /// | [`max_key_attempts`](PlanConfig::with_max_key_attempts) | 5 ([`DEFAULT_MAX_KEY_ATTEMPTS`]) |
 /// | [`backoff`](PlanConfig::with_backoff) | [`RetryPolicy::default`] (1 s doubling, 30 s cap, 25 % jitter); only its delays are used |
@@ -73,6 +80,7 @@ pub struct PlanConfig {
     backoff: RetryPolicy,
     stop_on_error: bool,
     jitter_seed: u64,
+    edge_time_budget: Duration,
 }
 
 impl Default for PlanConfig {
@@ -84,6 +92,7 @@ impl Default for PlanConfig {
             backoff: RetryPolicy::default(),
             stop_on_error: false,
             jitter_seed: 0,
+            edge_time_budget: DEFAULT_EDGE_TIME_BUDGET,
         }
     }
 }
@@ -200,6 +209,28 @@ impl PlanConfig {
     pub fn with_jitter_seed(mut self, seed: u64) -> PlanConfig {
         self.jitter_seed = seed;
         self
+    }
+
+    /// The time a bulk write or delete may take before the server gives up on it (Cloudflare's
+    /// edge: about 100 s, [`DEFAULT_EDGE_TIME_BUDGET`]); the adaptive batch size
+    /// ([`BatchSizer`](crate::BatchSizer)) grows only while answers come back well inside it.
+    /// Use the smaller of the edge's limit and the client's own request timeout.
+    ///
+    /// ```
+    /// use kv_proto::PlanConfig;
+    /// use std::time::Duration;
+    /// let c = PlanConfig::default().with_edge_time_budget(Duration::from_secs(30));
+    /// assert_eq!(c.edge_time_budget(), Duration::from_secs(30));
+    /// assert_eq!(PlanConfig::default().edge_time_budget(), Duration::from_secs(100));
+    /// ```
+    pub fn with_edge_time_budget(mut self, budget: Duration) -> PlanConfig {
+        self.edge_time_budget = budget;
+        self
+    }
+
+    /// The edge time budget (see [`PlanConfig::with_edge_time_budget`]).
+    pub fn edge_time_budget(&self) -> Duration {
+        self.edge_time_budget
     }
 
     /// The configured batch size, or `None` for the plan's default.

@@ -2,14 +2,14 @@
 //! re-queueing with backoff, stop on fatal errors (and on any error if so configured), and the
 //! exactly-once accounting of every input.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{BulkOp, IntoBulkItem, PlanConfig};
+use super::{BatchSizer, BulkOp, IntoBulkItem, PlanConfig};
 use crate::drive::{Outcome, Poll, Progress, Ticket};
 use crate::error::Error;
-use crate::op::BulkResponse;
+use crate::op::{BulkResponse, MAX_BULK_ITEMS};
 use crate::retry::splitmix64;
 
 use super::report::FailedKey;
@@ -56,6 +56,8 @@ impl Meta {
 pub struct InFlight<T> {
     pub(super) items: Arc<Vec<T>>,
     meta: Vec<Meta>,
+    /// Body bytes (what the sizer learns the widest item from).
+    body: usize,
 }
 
 impl<T: Clone> InFlight<T> {
@@ -80,7 +82,14 @@ pub struct Engine<O: BulkOp> {
     pub(super) tally: O::Tally,
     exhausted: bool,
     held: Option<Entry<O::Item>>,
-    max_items: usize,
+    /// How many items the next batch carries (fixed, or adaptive for write and delete).
+    sizer: BatchSizer,
+    /// Whether a batch that was too large or too slow is split and re-sent (adaptive write
+    /// and delete).
+    splits: bool,
+    /// Parts of batches that were too large or too slow, each sent alone, first in first;
+    /// each part's entries are in reverse order (popped from the back).
+    parts: VecDeque<Vec<Entry<O::Item>>>,
     max_body: usize,
     config: PlanConfig,
     /// Re-queued entries and their backoff, counted from the next poll.
@@ -115,11 +124,22 @@ fn mix(seed: u64, ticket: u64) -> u64 {
 impl<O: BulkOp> Engine<O> {
     pub(super) fn new(config: PlanConfig) -> Result<Self, Error> {
         let (max_items, max_body) = config.resolve(O::DEFAULT_ITEMS, O::MAX_ITEMS)?;
+        // Adaptive for write and delete unless a size is set. The engine measures every body
+        // exactly and closes a batch when the next item does not fit, so the sizer governs the
+        // item count only (its own byte projection would close batches of mixed sizes early).
+        let splits = O::MAX_ITEMS == MAX_BULK_ITEMS && config.max_batch_items().is_none();
+        let sizer = if splits {
+            BatchSizer::for_writes().with_time_budget(config.edge_time_budget())
+        } else {
+            BatchSizer::fixed(max_items)
+        };
         Ok(Engine {
             tally: O::Tally::default(),
             exhausted: false,
             held: None,
-            max_items,
+            sizer,
+            splits,
+            parts: VecDeque::new(),
             max_body,
             config,
             backing_off: Vec::new(),
@@ -194,6 +214,9 @@ impl<O: BulkOp> Engine<O> {
         for (_, group) in std::mem::take(&mut self.waiting) {
             pending.extend(group);
         }
+        for group in std::mem::take(&mut self.parts) {
+            pending.extend(group);
+        }
         self.queued_items = 0;
         for e in pending {
             if e.meta.sent == 0 {
@@ -217,6 +240,9 @@ impl<O: BulkOp> Engine<O> {
             pending.extend(group);
         }
         for (_, group) in std::mem::take(&mut self.waiting) {
+            pending.extend(group);
+        }
+        for group in std::mem::take(&mut self.parts) {
             pending.extend(group);
         }
         self.queued_items = 0;
@@ -302,8 +328,18 @@ impl<O: BulkOp> Engine<O> {
             let mut batch: Vec<Entry<O::Item>> = Vec::new();
             let mut body = 1usize;
             let mut full = false;
-            // Keys whose backoff has passed go first.
-            while !full && batch.len() < self.max_items {
+            let max_items = self.sizer.next_size();
+            // Parts of a batch that was too large or too slow go first, each alone.
+            if let Some(mut part) = self.parts.pop_front() {
+                self.queued_items -= part.len() as u64;
+                while let Some(entry) = part.pop() {
+                    body = body.saturating_add(entry.meta.cost);
+                    batch.push(entry);
+                }
+                full = true;
+            }
+            // Then keys whose backoff has passed.
+            while !full && batch.len() < max_items {
                 let Some(mut slot) = self.waiting.first_entry() else {
                     break;
                 };
@@ -311,7 +347,7 @@ impl<O: BulkOp> Engine<O> {
                     break;
                 }
                 let group = slot.get_mut();
-                while batch.len() < self.max_items {
+                while batch.len() < max_items {
                     let Some(entry) = group.pop() else { break };
                     if entry.meta.cost > 0 && body.saturating_add(entry.meta.cost) > self.max_body {
                         group.push(entry);
@@ -327,7 +363,7 @@ impl<O: BulkOp> Engine<O> {
                 }
             }
             // Then fresh items.
-            while !full && batch.len() < self.max_items {
+            while !full && batch.len() < max_items {
                 let Some(entry) = self.pull(source) else {
                     break;
                 };
@@ -357,7 +393,7 @@ impl<O: BulkOp> Engine<O> {
                     meta.push(e.meta);
                 }
                 let items = Arc::new(items);
-                match template.batch(Arc::clone(&items), body) {
+                match template.batch(Arc::clone(&items), body, self.splits) {
                     Ok(op) => {
                         let ticket = self.next_ticket;
                         self.next_ticket += 1;
@@ -368,12 +404,13 @@ impl<O: BulkOp> Engine<O> {
                             m.rounds = m.rounds.saturating_add(1);
                         }
                         self.in_flight_items += meta.len() as u64;
-                        self.in_flight.insert(ticket, InFlight { items, meta });
+                        self.in_flight
+                            .insert(ticket, InFlight { items, meta, body });
                         return Poll::Send(Ticket(ticket), op);
                     }
                     Err(e) => {
                         // Unreachable with validated items; fail the batch rather than panic.
-                        self.fail_batch(InFlight { items, meta }, e);
+                        self.fail_batch(InFlight { items, meta, body }, e);
                         continue;
                     }
                 }
@@ -402,8 +439,40 @@ impl<O: BulkOp> Engine<O> {
             m.maybe_applied |= outcome.maybe_applied;
         }
         match outcome.result {
+            Err(e) if self.splits && BatchSizer::should_shrink(&e) => {
+                match self.sizer.on_too_large_or_slow(batch.len()) {
+                    Some(part) => self.split(batch, part),
+                    None => self.fail_batch(batch, e),
+                }
+            }
             Err(e) => self.fail_batch(batch, e),
-            Ok(output) => O::absorb(self, ticket, batch, output),
+            Ok(output) => {
+                self.sizer
+                    .on_success(batch.len(), batch.body, outcome.elapsed);
+                O::absorb(self, ticket, batch, output)
+            }
+        }
+    }
+
+    /// Re-queues a batch that was too large or too slow in parts of at most `part` items, in
+    /// order, ahead of everything else. The send does not count against the keys'
+    /// `max_key_attempts` (the batch was refused, not the keys); the requests it took stay
+    /// counted (`sent`, `requests_sent`), and so does `maybe_applied`.
+    fn split(&mut self, batch: InFlight<O::Item>, part: usize) {
+        let part = part.max(1);
+        let mut groups: Vec<Vec<Entry<O::Item>>> = Vec::new();
+        for mut entry in batch.into_entries() {
+            entry.meta.rounds = entry.meta.rounds.saturating_sub(1);
+            match groups.last_mut() {
+                Some(g) if g.len() < part => g.push(entry),
+                _ => groups.push(vec![entry]),
+            }
+        }
+        for mut group in groups.into_iter().rev() {
+            self.queued_items += group.len() as u64;
+            // `poll` pops from the back: reverse to send in the original order.
+            group.reverse();
+            self.parts.push_front(group);
         }
     }
 

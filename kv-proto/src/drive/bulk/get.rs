@@ -50,7 +50,7 @@ impl BulkOp for BulkGet {
         }
     }
 
-    fn batch(&self, keys: Arc<Vec<Key>>, _: usize) -> Result<BulkGet, Error> {
+    fn batch(&self, keys: Arc<Vec<Key>>, _: usize, _: bool) -> Result<BulkGet, Error> {
         // `admit` skips keys already seen: a batch never holds a key twice.
         BulkGet::fill(self, keys, true)
     }

@@ -7,7 +7,7 @@
 //! - `engine`: the shared machine (batching, tickets, backoff, accounting);
 //! - `write_delete`, `get`: what differs per operation ([`BulkOp`]);
 //! - `report`: [`BulkReport`], [`BulkGetReport`], [`FailedKey`];
-//! - `sizing`: [`BatchSizer`], an adaptive batch size (not wired into the engine yet).
+//! - `sizing`: [`BatchSizer`], the adaptive batch size of write and delete plans.
 
 use std::fmt;
 use std::sync::Arc;
@@ -65,7 +65,12 @@ pub trait BulkOp: Operation + Send + Sync + sealed::Sealed + Sized {
     #[doc(hidden)]
     fn admit(tally: &mut Self::Tally, item: &Self::Item, max_body: usize) -> Admit;
     #[doc(hidden)]
-    fn batch(&self, items: Arc<Vec<Self::Item>>, body_len: usize) -> Result<Self, Error>;
+    fn batch(
+        &self,
+        items: Arc<Vec<Self::Item>>,
+        body_len: usize,
+        splittable: bool,
+    ) -> Result<Self, Error>;
     #[doc(hidden)]
     fn absorb(
         engine: &mut Engine<Self>,
@@ -95,7 +100,8 @@ pub trait BulkOp: Operation + Send + Sync + sealed::Sealed + Sized {
 ///   `String`, ...); write takes [`BulkWriteItem`](crate::BulkWriteItem)s. An input that
 ///   cannot be sent (not a valid key, an item over a limit or the body budget) is reported in
 ///   `failed` with its text and `attempts: 0`, and the plan goes on.
-/// - **Batches** hold at most [`PlanConfig::with_max_batch_items`] items and, for bulk
+/// - **Batches** hold at most [`PlanConfig::with_max_batch_items`] items (write and delete
+///   without it: an adaptive size, [`BatchSizer`], from 1,000 up to 10,000) and, for bulk
 ///   write, at most [`PlanConfig::with_max_body_bytes`] bytes of encoded body. Keys waiting for
 ///   a retry whose backoff has passed go first, then fresh items.
 /// - **Several requests in flight.** Call `poll` again before handling a response to get the
@@ -108,7 +114,11 @@ pub trait BulkOp: Operation + Send + Sync + sealed::Sealed + Sized {
 /// - **A failed request** (the `Err` the shell hands back after its own
 ///   [`RetryPolicy`](crate::RetryPolicy) retries) fails every key of its batch with that
 ///   error. They are **not** re-queued: the shell's policy already retried what was
-///   retryable, and re-sending a 400 or a 413 cannot help.
+///   retryable, and re-sending a 400 cannot help. The exception is an adaptive write or
+///   delete plan (no [`PlanConfig::with_max_batch_items`]) whose batch of several items was
+///   answered 524, 413 or timed out ([`BatchSizer::should_shrink`]): it shrinks its batch
+///   size and re-sends those keys in smaller parts, first, without counting an attempt
+///   against them.
 /// - **Fatal errors stop the plan.** A request that fails with an error that will recur for
 ///   every batch ([`Error::is_fatal`]: authentication, namespace not found or invalid, the
 ///   daily quota) stops the plan: nothing new is handed out, the requests in flight (at most

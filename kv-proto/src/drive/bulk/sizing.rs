@@ -4,22 +4,18 @@
 //! Pure arithmetic over what the caller reports (item counts, body bytes, elapsed times); it
 //! reads no clock.
 //!
-//! # Wiring it into the bulk engine (not done yet)
+//! # How the bulk engine uses it
 //!
-//! - `Engine::new`: adaptive only for write and delete when `max_batch_items` is not set:
-//!   `BatchSizer::for_writes().with_byte_cap(max_body).with_time_budget(budget)`, where the
-//!   budget is the smaller of the edge's 100 s and the shell's request timeout; otherwise
-//!   `BatchSizer::fixed(max_items)`.
-//! - `poll`: the item limit of the batch being built is `sizer.next_size()` (read once per
-//!   batch) instead of `max_items`; parts of a split batch go first, each sent alone (not
-//!   merged with other keys: a part may be smaller than `next_size()`, and must stay so).
-//! - `handle`, `Ok`: `sizer.on_success(batch.len(), body_bytes, outcome.elapsed)` before the
-//!   response is absorbed (unsuccessful keys do not matter here).
-//! - `handle`, `Err(e)` with `BatchSizer::should_shrink(&e)`: `on_too_large_or_slow(len)`;
-//!   `Some(p)`: undo the attempt count the send added to each entry and queue the entries in
-//!   parts of `p`, in order, ahead of everything; `None`: fail the batch as today.
-//! - The request-level retry must hand such errors to the plan instead of re-sending the same
-//!   body: a 524 retried ten times at the same size is what the sizer exists to avoid.
+//! - A write or delete plan without `max_batch_items` uses
+//!   `BatchSizer::for_writes().with_time_budget(edge_time_budget)` (the engine packs bytes
+//!   exactly itself); otherwise, and for bulk get, `BatchSizer::fixed(max_items)`.
+//! - `poll` reads `next_size()` once per batch; parts of a split batch go first, each alone.
+//! - `handle`: `Ok` → `on_success(items, body_bytes, elapsed)`; an `Err` for which
+//!   `should_shrink` holds → `on_too_large_or_slow(items)`, and `Some(p)` re-queues the keys in
+//!   parts of `p` ahead of everything, without counting a per-key attempt (`None` fails them).
+//!   Only adaptive plans split; a fixed-size plan fails the batch as before.
+//! - A plan-made, adaptive bulk write or delete of several items defers these errors to the
+//!   plan (`Operation::defers_to_plan`), so the shell does not re-send the same body.
 
 use std::time::Duration;
 

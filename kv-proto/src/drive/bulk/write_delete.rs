@@ -59,10 +59,15 @@ impl BulkOp for BulkWrite {
         Admit::Take(cost)
     }
 
-    fn batch(&self, items: Arc<Vec<BulkWriteItem>>, body_len: usize) -> Result<BulkWrite, Error> {
+    fn batch(
+        &self,
+        items: Arc<Vec<BulkWriteItem>>,
+        body_len: usize,
+        splittable: bool,
+    ) -> Result<BulkWrite, Error> {
         // Every item passed `check`, the count is within 1..=10,000 and `body_len` (exact)
         // within a budget of at most MAX_BULK_WRITE_BODY_BYTES: no need to measure again.
-        Ok(BulkWrite::fill(self, items, body_len))
+        Ok(BulkWrite::fill(self, items, body_len, splittable))
     }
 
     fn absorb(
@@ -100,8 +105,8 @@ impl BulkOp for BulkDelete {
         Admit::Take(0)
     }
 
-    fn batch(&self, keys: Arc<Vec<Key>>, _: usize) -> Result<BulkDelete, Error> {
-        BulkDelete::fill(self, keys)
+    fn batch(&self, keys: Arc<Vec<Key>>, _: usize, splittable: bool) -> Result<BulkDelete, Error> {
+        BulkDelete::fill(self, keys, splittable)
     }
 
     fn absorb(

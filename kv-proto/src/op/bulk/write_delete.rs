@@ -301,6 +301,9 @@ pub struct BulkWrite {
     /// Shared with the bulk write plan, which keeps the batch to re-send unsuccessful keys.
     items: Arc<Vec<BulkWriteItem>>,
     body_len: usize,
+    /// Made by an adaptive bulk plan, which splits a batch that is too large or too slow
+    /// ([`Operation::defers_to_plan`]).
+    splittable: bool,
 }
 
 impl BulkWrite {
@@ -345,6 +348,7 @@ impl BulkWrite {
             namespace,
             items: Arc::new(items),
             body_len,
+            splittable: false,
         })
     }
 
@@ -367,6 +371,7 @@ impl BulkWrite {
             namespace,
             items: Arc::default(),
             body_len: 2,
+            splittable: false,
         }
     }
 
@@ -375,11 +380,17 @@ impl BulkWrite {
     /// already known to be within 1..=10,000 items and [`MAX_BULK_WRITE_BODY_BYTES`]. Used by
     /// the bulk plan, which measures every item once when it forms a batch, and shares the
     /// items (no copy).
-    pub(crate) fn fill(&self, items: Arc<Vec<BulkWriteItem>>, body_len: usize) -> BulkWrite {
+    pub(crate) fn fill(
+        &self,
+        items: Arc<Vec<BulkWriteItem>>,
+        body_len: usize,
+        splittable: bool,
+    ) -> BulkWrite {
         BulkWrite {
             namespace: self.namespace.clone(),
             items,
             body_len,
+            splittable,
         }
     }
 
@@ -476,6 +487,14 @@ impl Operation for BulkWrite {
         MAX_BULK_RESULT_RESPONSE
     }
 
+    /// A batch of several items made by an adaptive bulk plan hands a 524, a 413 or a timeout straight
+    /// back to the plan, which re-sends it in smaller parts
+    /// ([`BatchSizer::should_shrink`](crate::BatchSizer::should_shrink)); re-sending the same
+    /// body would fail the same way.
+    fn defers_to_plan(&self, error: &Error) -> bool {
+        self.splittable && self.items.len() > 1 && crate::BatchSizer::should_shrink(error)
+    }
+
     fn route(&self) -> &'static str {
         crate::op::route!("PUT", "/{namespace_id}/bulk")
     }
@@ -506,6 +525,9 @@ pub struct BulkDelete {
     /// Shared with the bulk delete plan, which keeps the batch to re-send unsuccessful keys.
     keys: Arc<Vec<Key>>,
     legacy: bool,
+    /// Made by an adaptive bulk plan, which splits a batch that is too large or too slow
+    /// ([`Operation::defers_to_plan`]).
+    splittable: bool,
 }
 
 impl BulkDelete {
@@ -526,7 +548,7 @@ impl BulkDelete {
     /// # Errors
     /// [`Limit::BulkDeleteCount`] unless there are 1..=10,000 keys.
     pub fn new(namespace: NamespaceId, keys: Vec<Key>) -> Result<BulkDelete, Error> {
-        BulkDelete::template(namespace).fill(Arc::new(keys))
+        BulkDelete::template(namespace).fill(Arc::new(keys), false)
     }
 
     /// The prototype of a [`BulkPlan`](crate::BulkPlan)'s requests: the namespace, the
@@ -548,11 +570,12 @@ impl BulkDelete {
             namespace,
             keys: Arc::default(),
             legacy: false,
+            splittable: false,
         }
     }
 
     /// A copy of this template deleting `keys`, shared with the bulk plan (no copy).
-    pub(crate) fn fill(&self, keys: Arc<Vec<Key>>) -> Result<BulkDelete, Error> {
+    pub(crate) fn fill(&self, keys: Arc<Vec<Key>>, splittable: bool) -> Result<BulkDelete, Error> {
         check_count(
             Limit::BulkDeleteCount,
             "a bulk delete",
@@ -563,6 +586,7 @@ impl BulkDelete {
             namespace: self.namespace.clone(),
             keys,
             legacy: self.legacy,
+            splittable,
         })
     }
 
@@ -648,6 +672,14 @@ impl Operation for BulkDelete {
 
     fn max_response_bytes(&self) -> u64 {
         MAX_BULK_RESULT_RESPONSE
+    }
+
+    /// A batch of several items made by an adaptive bulk plan hands a 524, a 413 or a timeout straight
+    /// back to the plan, which re-sends it in smaller parts
+    /// ([`BatchSizer::should_shrink`](crate::BatchSizer::should_shrink)); re-sending the same
+    /// body would fail the same way.
+    fn defers_to_plan(&self, error: &Error) -> bool {
+        self.splittable && self.keys.len() > 1 && crate::BatchSizer::should_shrink(error)
     }
 
     fn route(&self) -> &'static str {
