@@ -48,6 +48,8 @@ fn all_done(report: &BulkReport, n: usize, what: &str, verb: &str) -> Result<(),
 pub fn write(ns: &NamespaceHandle, n: usize, c: usize, value_bytes: usize) -> Result<(), String> {
     let report = ns
         .bulk_write((0..n).map(|i| item(i, value_bytes)))
+        // The baseline's batch size: the same requests on both sides (not the adaptive size).
+        .batch_size(work::WRITE_BATCH)
         .concurrency(c)
         .run()
         .map_err(|e| e.to_string())?;
@@ -110,6 +112,7 @@ pub fn list(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
 pub fn delete(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
     let report = ns
         .bulk_delete((0..n).map(work::key))
+        .batch_size(work::WRITE_BATCH)
         .concurrency(c)
         .run()
         .map_err(|e| e.to_string())?;
@@ -120,6 +123,7 @@ pub fn delete(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
 pub fn delete_streamed(ns: &NamespaceHandle, n: usize, c: usize) -> Result<(), String> {
     let report = ns
         .bulk_delete((0..n).map(|i| format!("key-{i:07}")))
+        .batch_size(work::WRITE_BATCH)
         .concurrency(c)
         .run()
         .map_err(|e| e.to_string())?;
