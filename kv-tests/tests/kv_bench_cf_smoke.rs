@@ -2,47 +2,13 @@
 //! Cloudflare-shaped emulator prints one JSON object per job, then the write+get+delete
 //! sequence, each with the documented fields and sane values. No timing is asserted.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
-/// `target/<profile>/examples/kv-bench-cf`, next to this test's `deps/` folder, built with the
-/// same profile and target directory when missing (a run filtered to this test may not have
-/// built the examples).
 fn kv_bench_cf() -> PathBuf {
-    let me = std::env::current_exe().expect("current_exe");
-    let deps = me.parent().expect("deps folder");
-    let profile_dir = deps.parent().expect("profile folder");
-    let exe = profile_dir
-        .join("examples")
-        .join(format!("kv-bench-cf{}", std::env::consts::EXE_SUFFIX));
-    if !exe.is_file() {
-        let profile = profile_dir
-            .file_name()
-            .and_then(|p| p.to_str())
-            .unwrap_or("debug");
-        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        cargo
-            .args(["build", "--manifest-path"])
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-            .args(["-p", "kv-tests", "--example", "kv-bench-cf", "--target-dir"])
-            .arg(profile_dir.parent().expect("target folder"));
-        match profile {
-            "debug" => {}
-            "release" => {
-                cargo.arg("--release");
-            }
-            other => {
-                cargo.args(["--profile", other]);
-            }
-        }
-        let status = cargo.status().expect("cargo runs");
-        assert!(
-            status.success() && exe.is_file(),
-            "building {}",
-            exe.display()
-        );
-    }
-    exe
+    common::example_binary("kv-bench-cf")
 }
 
 #[test]

@@ -1,47 +1,13 @@
 //! Smoke test of the `kv-bench` example: a tiny run prints one JSON object per job and
 //! concurrency plus the RSS line, each with the documented fields. No timing is asserted.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
-/// `target/<profile>/examples/kv-bench`, next to this test's `deps/` folder. `cargo test`
-/// builds examples before running tests; a run filtered to this test may not have, so the
-/// example is built with the same profile and target directory when it is missing.
 fn kv_bench() -> PathBuf {
-    let me = std::env::current_exe().expect("current_exe");
-    let deps = me.parent().expect("deps folder");
-    let profile_dir = deps.parent().expect("profile folder");
-    let exe = profile_dir
-        .join("examples")
-        .join(format!("kv-bench{}", std::env::consts::EXE_SUFFIX));
-    if !exe.is_file() {
-        let profile = profile_dir
-            .file_name()
-            .and_then(|p| p.to_str())
-            .unwrap_or("debug");
-        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        cargo
-            .args(["build", "--manifest-path"])
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-            .args(["-p", "kv-tests", "--example", "kv-bench", "--target-dir"])
-            .arg(profile_dir.parent().expect("target folder"));
-        match profile {
-            "debug" => {}
-            "release" => {
-                cargo.arg("--release");
-            }
-            other => {
-                cargo.args(["--profile", other]);
-            }
-        }
-        let status = cargo.status().expect("cargo runs");
-        assert!(
-            status.success() && exe.is_file(),
-            "building {}",
-            exe.display()
-        );
-    }
-    exe
+    common::example_binary("kv-bench")
 }
 
 #[test]

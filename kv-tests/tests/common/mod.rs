@@ -229,3 +229,44 @@ pub fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// `target/<profile>/examples/<name>`, next to the running test's `deps/` folder, built with the
+/// same profile and target directory when missing (a run filtered to one test may not have
+/// built the examples).
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    use std::process::Command;
+    let me = std::env::current_exe().expect("current_exe");
+    let deps = me.parent().expect("deps folder");
+    let profile_dir = deps.parent().expect("profile folder");
+    let exe = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !exe.is_file() {
+        let profile = profile_dir
+            .file_name()
+            .and_then(|p| p.to_str())
+            .unwrap_or("debug");
+        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cargo
+            .args(["build", "--manifest-path"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .args(["-p", "kv-tests", "--example", name, "--target-dir"])
+            .arg(profile_dir.parent().expect("target folder"));
+        match profile {
+            "debug" => {}
+            "release" => {
+                cargo.arg("--release");
+            }
+            other => {
+                cargo.args(["--profile", other]);
+            }
+        }
+        let status = cargo.status().expect("cargo runs");
+        assert!(
+            status.success() && exe.is_file(),
+            "building {}",
+            exe.display()
+        );
+    }
+    exe
+}
